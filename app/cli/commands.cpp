@@ -1,0 +1,66 @@
+#include "commands.h"
+
+#include "device.h"
+#include "errors.h"
+
+#include <cstdio>
+#include <exception>
+
+namespace ol::cli {
+
+int runEval(const Args& args);
+int runConvert(const Args& args);
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> list = {
+        {"eval", "perplexity of a model on a text (non-overlapping windows)", runEval},
+        {"convert", "write a llama2.c checkpoint as a Hugging Face directory", runConvert},
+    };
+    return list;
+}
+
+static void printUsage() {
+    std::fprintf(stderr, "usage: outlierlab-cli <command> [flags]\n\ncommands:\n");
+    for (const auto& c : commands())
+        std::fprintf(stderr, "  %-12s %s\n", c.name.c_str(), c.summary.c_str());
+    std::fprintf(stderr, "\n'outlierlab-cli <command> --help' lists a command's flags.\n");
+}
+
+int runCli(int argc, char** argv) {
+    if (argc < 2) {
+        printUsage();
+        return kExitUsage;
+    }
+    const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        printUsage();
+        return kExitOk;
+    }
+    if (name == "--version") {
+        std::printf("outlierlab-cli %s\n", OUTLIERLAB_VERSION_STRING);
+        return kExitOk;
+    }
+    Args args(argv + 2, argv + argc);
+    for (const auto& c : commands()) {
+        if (c.name != name)
+            continue;
+        try {
+            configureThreads();
+            return c.run(args);
+        } catch (const UsageError& e) {
+            std::fprintf(stderr, "outlierlab-cli %s: %s\n", name.c_str(), e.what());
+            return kExitUsage;
+        } catch (const Cancelled&) {
+            std::fprintf(stderr, "outlierlab-cli %s: cancelled\n", name.c_str());
+            return kExitCancelled;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "outlierlab-cli %s: error: %s\n", name.c_str(), e.what());
+            return kExitFailure;
+        }
+    }
+    std::fprintf(stderr, "outlierlab-cli: unknown command '%s'\n", name.c_str());
+    printUsage();
+    return kExitUsage;
+}
+
+} // namespace ol::cli

@@ -1,0 +1,5 @@
+// outlierlab-cli: the headless front end. Each sub-command lives in its own
+// file and is registered in commands.cpp.
+#include "commands.h"
+
+int main(int argc, char** argv) { return ol::cli::runCli(argc, argv); }

@@ -1,0 +1,61 @@
+#include "device.h"
+
+#include "errors.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <cstdlib>
+#include <thread>
+
+namespace ol {
+
+int cudaDeviceCount() {
+    if (!at::detail::getCUDAHooks().hasCUDA())
+        return 0;
+    return at::detail::getCUDAHooks().getNumGPUs();
+}
+
+c10::Device parseDevice(const std::string& text) {
+    if (text.empty() || text == "auto")
+        return cudaDeviceCount() > 0 ? c10::Device(c10::DeviceType::CUDA, 0) : c10::Device(c10::kCPU);
+    if (text == "cpu")
+        return c10::Device(c10::kCPU);
+    if (text.rfind("cuda", 0) == 0) {
+        int index = 0;
+        if (text.size() > 4) {
+            if (text[4] != ':' || text.size() == 5)
+                throw UsageError("--device: '" + text + "' is not cpu, cuda, cuda:N or auto");
+            try {
+                index = std::stoi(text.substr(5));
+            } catch (const std::exception&) {
+                throw UsageError("--device: '" + text + "' has no valid GPU index");
+            }
+        }
+        const int count = cudaDeviceCount();
+        if (count == 0)
+            throw UsageError("--device " + text +
+                             ": this LibTorch has no CUDA support or no GPU is present; use --device cpu");
+        if (index < 0 || index >= count)
+            throw UsageError("--device " + text + ": only " + std::to_string(count) + " GPU(s) present");
+        return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    throw UsageError("--device: '" + text + "' is not cpu, cuda, cuda:N or auto");
+}
+
+void configureThreads() {
+    int threads = static_cast<int>(std::thread::hardware_concurrency());
+    if (const char* env = std::getenv("OUTLIERLAB_THREADS"))
+        threads = std::atoi(env);
+    if (threads < 1)
+        threads = 1;
+    if (at::get_num_threads() != threads)
+        at::set_num_threads(threads);
+}
+
+std::string describeDevice(const c10::Device& device) {
+    if (device.is_cpu())
+        return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
+    return device.str();
+}
+
+} // namespace ol

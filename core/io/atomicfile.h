@@ -1,0 +1,27 @@
+#pragma once
+// Output files are written under a temporary name in the destination folder
+// and renamed into place on commit(); an exception or a crash leaves the old
+// file (or none) behind, never a half-written one.
+#include <string>
+
+namespace ol {
+
+class AtomicFile {
+public:
+    explicit AtomicFile(std::string finalPath);
+    ~AtomicFile(); // removes the temporary file unless committed
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+
+    const std::string& tempPath() const { return m_tempPath; }
+    const std::string& finalPath() const { return m_finalPath; }
+    // Renames the temporary file onto the final path. Throws RuntimeFailure.
+    void commit();
+
+private:
+    std::string m_finalPath;
+    std::string m_tempPath;
+    bool m_committed = false;
+};
+
+} // namespace ol
