@@ -10,11 +10,17 @@ namespace ol::cli {
 
 int runEval(const Args& args);
 int runConvert(const Args& args);
+int runCalibrate(const Args& args);
+int runInspect(const Args& args);
+int runPlantOutliers(const Args& args);
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> list = {
         {"eval", "perplexity of a model on a text (non-overlapping windows)", runEval},
         {"convert", "write a llama2.c checkpoint as a Hugging Face directory", runConvert},
+        {"calibrate", "activation statistics of every layer into an HDF5 session", runCalibrate},
+        {"inspect", "massive and normal outliers of a session, per linear input", runInspect},
+        {"plant-outliers", "a model with outliers planted by exact rescalings (same function)", runPlantOutliers},
     };
     return list;
 }

@@ -1,6 +1,78 @@
+// outlierlab-cli eval: perplexity of a model on a text file.
 #include "commands.h"
+#include "common.h"
+
+#include "device.h"
 #include "errors.h"
+#include "eval/perplexity.h"
+#include "jobs/progress.h"
+#include "model/checkpoint.h"
+#include "model/llamamodel.h"
+#include "model/modelloader.h"
+#include "model/tokenizer.h"
+#include "resources.h"
+
+#include <nlohmann/json.hpp>
+
 namespace ol::cli {
-int runEval(const Args&) { throw UsageError("eval: not built yet"); }
-int runConvert(const Args&) { throw UsageError("convert: not built yet"); }
+
+int runEval(const Args& args) {
+    Flags f("eval", "Perplexity on a text: the whole file tokenized once, non-overlapping windows of --seqlen "
+                    "tokens, tail dropped,\nexp of the mean of per-window mean NLL.");
+    addModelFlags(f);
+    f.add("text", Flags::Kind::String, "text file to evaluate (default: the bundled stories-eval.txt)");
+    f.add("seqlen", Flags::Kind::Int, "window length (default: min(2048, the model's max_position_embeddings))");
+    f.add("nsamples", Flags::Kind::Int, "evaluate at most this many windows (default: all)", "-1");
+    f.add("batch_size", Flags::Kind::Int, "windows per forward", "4");
+    f.add("json", Flags::Kind::Switch, "print one JSON object on stdout");
+    f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
+    if (!f.parse(args))
+        return kExitOk;
+
+    const auto device = parseDevice(f.str("device"));
+    const auto dtype = parseDtype(f.str("dtype"));
+    auto bundle = openModel(f.str("model"), f.str("tokenizer"));
+    const auto& config = bundle.checkpoint->config();
+    const std::string textPath = f.given("text") ? f.str("text") : bundledEvalText();
+    PerplexityOptions o;
+    o.seqlen = f.given("seqlen") ? f.integer("seqlen") : std::min<std::int64_t>(2048, config.maxPositions);
+    o.maxWindows = f.integer("nsamples");
+    o.batchSize = f.integer("batch_size");
+    if (o.seqlen < 2)
+        throw UsageError("--seqlen must be at least 2");
+    if (o.seqlen > config.maxPositions)
+        throw UsageError("--seqlen " + std::to_string(o.seqlen) + " exceeds the model's max_position_embeddings " +
+                         std::to_string(config.maxPositions));
+    if (o.batchSize < 1)
+        throw UsageError("--batch_size must be at least 1");
+
+    StderrProgress progress("eval ", !f.on("quiet"));
+    progress.report(0, "loading " + bundle.checkpoint->path() + " (" + config.summary() + ") on " +
+                           describeDevice(device));
+    LlamaModel model(bundle.checkpoint, device, dtype);
+    const auto tokens = tokenizeTextFile(*bundle.tokenizer, textPath);
+    const auto r = evaluatePerplexity(model, tokens, o, &progress);
+    progress.finish("perplexity " + std::to_string(r.ppl));
+
+    if (f.on("json")) {
+        nlohmann::json j;
+        j["ppl"] = r.ppl;
+        j["mean_nll"] = r.meanNll;
+        j["protocol"] = r.protocol();
+        j["seqlen"] = r.seqlen;
+        j["windows"] = r.windows;
+        j["tokens"] = r.tokens;
+        j["seconds"] = r.seconds;
+        j["model"] = bundle.checkpoint->path();
+        j["model_format"] = bundle.checkpoint->format();
+        j["text"] = textPath;
+        j["device"] = device.str();
+        j["dtype"] = f.str("dtype");
+        printJson(j.dump());
+    } else {
+        std::printf("perplexity %.6f  (%s)\n", r.ppl, r.protocol().c_str());
+    }
+    return kExitOk;
 }
+
+} // namespace ol::cli

@@ -1,0 +1,97 @@
+// outlierlab-cli calibrate: activation statistics of every layer into an HDF5 session.
+#include "commands.h"
+#include "common.h"
+
+#include "calib/calibrationdata.h"
+#include "calib/calibrator.h"
+#include "device.h"
+#include "errors.h"
+#include "io/session.h"
+#include "jobs/progress.h"
+#include "model/checkpoint.h"
+#include "model/llamamodel.h"
+#include "model/modelloader.h"
+#include "model/tokenizer.h"
+#include "resources.h"
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace ol::cli {
+
+int runCalibrate(const Args& args) {
+    Flags f("calibrate", "Runs calibration windows through the model and stores per-layer, per-site activation\n"
+                         "statistics (channel absmax/min/max/mean, act_scales/act_shifts, per-token maxima, kurtosis,\n"
+                         "histogram, top values, a token x channel tile) in an HDF5 session file.");
+    addModelFlags(f);
+    f.add("calib_dataset", Flags::Kind::String, "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
+    f.add("nsamples", Flags::Kind::Int, "number of calibration windows (default 128; 32 for the bundled model)");
+    f.add("seqlen", Flags::Kind::Int, "tokens per window (default 2048; 256 for the bundled model)");
+    f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random.seed/randint as the reference)", "2");
+    f.add("consecutive", Flags::Kind::Switch, "take consecutive windows from the start instead of random starts");
+    f.add("batch_size", Flags::Kind::Int, "windows per forward", "4");
+    f.add("tile_tokens", Flags::Kind::Int, "tokens of the first window kept as actual values (heatmap)", "256");
+    f.add("top_k", Flags::Kind::Int, "largest |values| kept per site with their positions", "256");
+    f.add("out", Flags::Kind::String, "session file to write (.h5)");
+    f.add("json", Flags::Kind::Switch, "print a JSON summary on stdout");
+    f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
+    if (!f.parse(args))
+        return kExitOk;
+    if (!f.given("out"))
+        throw UsageError("--out session.h5 is required");
+
+    const bool bundled = !f.given("model");
+    CalibrationSettings s;
+    for (const auto& v : f.all("calib_dataset")) {
+        std::stringstream ss(v);
+        for (std::string part; std::getline(ss, part, ',');)
+            if (!part.empty())
+                s.textFiles.push_back(part);
+    }
+    if (s.textFiles.empty())
+        s.textFiles.push_back(bundledCalibText());
+    s.nsamples = f.given("nsamples") ? f.integer("nsamples") : (bundled ? 32 : 128);
+    s.seqlen = f.given("seqlen") ? f.integer("seqlen") : (bundled ? 256 : 2048);
+    s.seed = static_cast<std::uint64_t>(f.integer("seed"));
+    s.consecutive = f.on("consecutive");
+    CalibrationOptions o;
+    o.batchSize = f.integer("batch_size");
+    o.accumulator.tileTokens = f.integer("tile_tokens");
+    o.accumulator.topK = f.integer("top_k");
+    if (o.batchSize < 1 || o.accumulator.tileTokens < 1 || o.accumulator.topK < 1)
+        throw UsageError("--batch_size, --tile_tokens and --top_k must be at least 1");
+
+    const auto device = parseDevice(f.str("device"));
+    auto bundle = openModel(f.str("model"), f.str("tokenizer"));
+    const auto& config = bundle.checkpoint->config();
+    if (s.seqlen > config.maxPositions)
+        throw UsageError("--seqlen " + std::to_string(s.seqlen) + " exceeds the model's max_position_embeddings " +
+                         std::to_string(config.maxPositions));
+    StderrProgress progress("calibrate ", !f.on("quiet"));
+    const auto data = buildCalibrationData(*bundle.tokenizer, s);
+    progress.report(0, std::to_string(s.nsamples) + " windows of " + std::to_string(s.seqlen) + " tokens from a " +
+                           std::to_string(data.textTokens) + "-token text; " + config.summary() + " on " +
+                           describeDevice(device));
+    LlamaModel model(bundle.checkpoint, device, parseDtype(f.str("dtype")), LlamaModel::Residency::Streamed);
+    const auto result = runCalibration(model, data, o, &progress);
+    writeSession(f.str("out"), makeSessionInfo(*bundle.checkpoint, data, result.seconds), result.sites);
+    progress.finish("wrote " + f.str("out"));
+
+    if (f.on("json")) {
+        nlohmann::json j;
+        j["session"] = f.str("out");
+        j["model"] = bundle.checkpoint->path();
+        j["fingerprint"] = bundle.checkpoint->fingerprint();
+        j["nsamples"] = s.nsamples;
+        j["seqlen"] = s.seqlen;
+        j["seed"] = s.seed;
+        j["text_tokens"] = data.textTokens;
+        j["window_starts"] = data.starts;
+        j["sites"] = result.sites.size();
+        j["seconds"] = result.seconds;
+        printJson(j.dump());
+    }
+    return kExitOk;
+}
+
+} // namespace ol::cli

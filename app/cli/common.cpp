@@ -1,0 +1,32 @@
+#include "common.h"
+
+#include "errors.h"
+
+#include <cstdio>
+
+namespace ol::cli {
+
+void addModelFlags(Flags& f) {
+    f.add("model", Flags::Kind::String, "llama2.c .bin file or Hugging Face directory (default: the bundled stories260K)");
+    f.add("tokenizer", Flags::Kind::String, "tokenizer file (default: found beside the model)");
+    f.add("device", Flags::Kind::String, "cpu, cuda, cuda:N or auto", "auto");
+    f.add("dtype", Flags::Kind::String, "compute dtype: float32 or bfloat16", "float32");
+}
+
+c10::ScalarType parseDtype(const std::string& t) {
+    if (t == "float32" || t == "fp32" || t == "float")
+        return c10::kFloat;
+    if (t == "bfloat16" || t == "bf16")
+        return c10::kBFloat16;
+    if (t == "float16" || t == "fp16" || t == "half")
+        return c10::kHalf;
+    throw UsageError("--dtype: '" + t + "' is not float32, bfloat16 or float16");
+}
+
+void printJson(const std::string& json) {
+    std::fputs(json.c_str(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+} // namespace ol::cli

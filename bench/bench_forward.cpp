@@ -1,0 +1,104 @@
+// Forward throughput (tokens/s) in fp32 and bf16 for (a) the bundled model on
+// its eval text and (b) one LLaMA-7B-shaped decoder layer with random weights
+// on a 2048-token window. Prints a table; --json writes one object per row.
+#include "device.h"
+#include "model/checkpoint.h"
+#include "model/decoderlayer.h"
+#include "model/layerweights.h"
+#include "model/llamamodel.h"
+#include "model/modelloader.h"
+#include "model/tokenizer.h"
+#include "resources.h"
+
+#include <ATen/ATen.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace ol;
+
+namespace {
+
+double peakRssGb() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0)
+            return std::stod(line.substr(6)) / 1024.0 / 1024.0;
+    return 0;
+}
+
+template <typename F> double medianSeconds(int repeats, F&& f) {
+    std::vector<double> t;
+    for (int i = 0; i < repeats; ++i) {
+        const auto s = std::chrono::steady_clock::now();
+        f();
+        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+struct Row {
+    std::string what, dtype;
+    long tokens;
+    double seconds, gb;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
+    const int repeats = 3;
+    configureThreads();
+    std::vector<Row> rows;
+    const c10::Device cpu(c10::kCPU);
+
+    auto bundle = openModel({});
+    const auto ids = tokenizeTextFile(*bundle.tokenizer, bundledEvalText());
+    const long windows = static_cast<long>(ids.size()) / 256;
+    auto tokens = at::from_blob(const_cast<std::int32_t*>(ids.data()), {windows * 256}, at::kInt).to(at::kLong).view({windows, 256});
+    for (auto dtype : {c10::kFloat, c10::kBFloat16}) {
+        LlamaModel model(bundle.checkpoint, cpu, dtype);
+        const double s = medianSeconds(repeats, [&] {
+            for (long b = 0; b < windows; b += 16)
+                model.forward(tokens.narrow(0, b, std::min(16L, windows - b)));
+        });
+        rows.push_back({"stories260K, eval text (138 x 256)", dtype == c10::kFloat ? "fp32" : "bf16", windows * 256, s, peakRssGb()});
+    }
+
+    ModelConfig c;
+    c.hiddenSize = 4096;
+    c.intermediateSize = 11008;
+    c.numLayers = 1;
+    c.numHeads = 32;
+    c.numKvHeads = 32;
+    c.headDim = 128;
+    c.vocabSize = 32000;
+    c.maxPositions = 4096;
+    at::manual_seed(0);
+    for (auto dtype : {c10::kFloat, c10::kBFloat16}) {
+        at::NoGradGuard noGrad;
+        auto r = [&](std::int64_t o, std::int64_t i) { return (at::randn({o, i}) / std::sqrt(double(i))).to(dtype); };
+        LayerWeights w{at::ones({4096}).to(dtype), r(4096, 4096), r(4096, 4096), r(4096, 4096), r(4096, 4096),
+                       at::ones({4096}).to(dtype), r(11008, 4096), r(11008, 4096), r(4096, 11008)};
+        auto h = at::randn({1, 2048, 4096}).to(dtype);
+        const double s = medianSeconds(repeats, [&] { decoderLayerForward(w, c, h, 0); });
+        rows.push_back({"LLaMA-7B-shaped layer (1 x 2048)", dtype == c10::kFloat ? "fp32" : "bf16", 2048, s, peakRssGb()});
+    }
+
+    std::printf("forward throughput on %s, median of %d\n", describeDevice(cpu).c_str(), repeats);
+    std::printf("%-38s %-5s %9s %10s %12s %14s\n", "what", "dtype", "tokens", "time (s)", "tokens/s", "peak RSS (GB)");
+    for (const auto& row : rows)
+        std::printf("%-38s %-5s %9ld %10.3f %12.0f %14.2f\n", row.what.c_str(), row.dtype.c_str(), row.tokens, row.seconds,
+                    row.tokens / row.seconds, row.gb);
+    if (json)
+        for (const auto& row : rows)
+            std::printf("{\"what\": \"%s\", \"dtype\": \"%s\", \"tokens\": %ld, \"seconds\": %.6f, \"tokens_per_s\": %.1f, \"peak_rss_gb\": %.3f}\n",
+                        row.what.c_str(), row.dtype.c_str(), row.tokens, row.seconds, row.tokens / row.seconds, row.gb);
+    return 0;
+}

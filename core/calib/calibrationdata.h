@@ -1,0 +1,36 @@
+#pragma once
+// Calibration token windows from one or more text files: nsamples windows of
+// seqlen tokens, either at random starts drawn exactly as the reference
+// projects draw them (Python's random.seed(seed); randint(0, N - seqlen - 1)),
+// or consecutive non-overlapping windows from the start.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ol {
+
+class Tokenizer;
+
+struct CalibrationSettings {
+    std::vector<std::string> textFiles;
+    std::int64_t nsamples = 128;
+    std::int64_t seqlen = 2048;
+    std::uint64_t seed = 2;
+    bool consecutive = false;
+};
+
+struct CalibrationData {
+    CalibrationSettings settings;
+    std::int64_t textTokens = 0;        // tokens of the joined texts (with BOS)
+    std::vector<std::int64_t> starts;   // window start of each sample
+    std::vector<std::int32_t> tokens;   // nsamples * seqlen, row-major
+    std::string fingerprint;            // of the token windows (16 hex digits)
+};
+
+// Texts are joined with "\n\n" (as the reference joins WikiText rows) and
+// tokenized once with BOS. Throws UsageError saying how many tokens the text
+// has when it cannot supply nsamples windows of seqlen (random starts need
+// N > seqlen; consecutive windows need N >= nsamples * seqlen).
+CalibrationData buildCalibrationData(const Tokenizer& tokenizer, const CalibrationSettings& settings);
+
+} // namespace ol

@@ -1,0 +1,53 @@
+#include "calib/calibrator.h"
+
+#include "calib/statisticshook.h"
+#include "jobs/progress.h"
+#include "model/decoderlayer.h"
+#include "model/llamamodel.h"
+
+#include <ATen/ATen.h>
+#include <chrono>
+
+namespace ol {
+
+CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData& data, const CalibrationOptions& o,
+                                 Progress* progress,
+                                 const std::function<void(const std::vector<SiteStatistics>&)>& onLayer) {
+    const auto start = std::chrono::steady_clock::now();
+    at::NoGradGuard noGrad;
+    const std::int64_t n = data.settings.nsamples, T = data.settings.seqlen;
+    auto tokens = at::from_blob(const_cast<std::int32_t*>(data.tokens.data()), {n, T}, at::kInt).to(at::kLong);
+    const std::int64_t batch = std::max<std::int64_t>(1, o.batchSize);
+
+    at::Tensor hidden = model.embed(tokens);
+    StatisticsHook hook(o.accumulator);
+    CalibrationResult result;
+    const int layers = model.numLayers();
+    for (int i = 0; i < layers; ++i) {
+        const LayerWeights w = model.layer(i);
+        auto next = at::empty_like(hidden);
+        for (std::int64_t b = 0; b < n; b += batch) {
+            if (progress) {
+                progress->checkCancelled();
+                progress->report((i + static_cast<double>(b) / n) / layers,
+                                 "layer " + std::to_string(i + 1) + "/" + std::to_string(layers) + ", window " +
+                                     std::to_string(b + 1) + "/" + std::to_string(n));
+            }
+            const std::int64_t m = std::min(batch, n - b);
+            hook.setFirstWindow(b);
+            next.narrow(0, b, m).copy_(decoderLayerForward(w, model.config(), hidden.narrow(0, b, m), i, &hook));
+        }
+        hidden = next;
+        auto stats = hook.takeLayer(i);
+        if (onLayer)
+            onLayer(stats);
+        for (auto& s : stats)
+            result.sites.push_back(std::move(s));
+    }
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (progress)
+        progress->report(1.0, "calibrated " + std::to_string(layers) + " layers");
+    return result;
+}
+
+} // namespace ol

@@ -1,0 +1,32 @@
+#pragma once
+// Runs calibration windows through the model layer by layer (each layer's
+// weights are loaded once and released after), observing every site.
+#include "calib/calibrationdata.h"
+#include "calib/siteaccumulator.h"
+#include "calib/sitestatistics.h"
+
+#include <functional>
+#include <vector>
+
+namespace ol {
+
+class LlamaModel;
+class Progress;
+
+struct CalibrationOptions {
+    std::int64_t batchSize = 4;
+    AccumulatorOptions accumulator;
+};
+
+struct CalibrationResult {
+    std::vector<SiteStatistics> sites; // layer-major, sites in Site order
+    double seconds = 0;
+};
+
+// `onLayer` (optional) receives each layer's statistics as soon as it is done
+// (staged results for views, per-layer session writes).
+CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData& data, const CalibrationOptions& options,
+                                 Progress* progress = nullptr,
+                                 const std::function<void(const std::vector<SiteStatistics>&)>& onLayer = {});
+
+} // namespace ol

@@ -1,0 +1,53 @@
+#include "model/decoderlayer.h"
+
+#include "model/activationhook.h"
+#include "model/layerweights.h"
+#include "model/modelconfig.h"
+#include "model/rotary.h"
+
+#include <ATen/ATen.h>
+#include <cmath>
+
+namespace ol {
+
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+    // In float32 whatever the model dtype, as Hugging Face does.
+    auto xf = x.to(at::kFloat);
+    auto normed = xf * at::rsqrt(xf.pow(2).mean(-1, true) + eps);
+    return normed.to(x.scalar_type()) * weight;
+}
+
+at::Tensor decoderLayerForward(const LayerWeights& w, const ModelConfig& c, const at::Tensor& h, int layer,
+                               ActivationHook* hook) {
+    auto tap = [&](Site site, at::Tensor x) { return hook ? hook->onActivation(layer, site, x) : x; };
+    const std::int64_t B = h.size(0), T = h.size(1), hd = c.headDim;
+
+    auto x = tap(Site::AttnInput, rmsNorm(h, w.inputNorm, c.rmsNormEps));
+    auto q = at::linear(x, w.wq).view({B, T, c.numHeads, hd}).transpose(1, 2);
+    auto k = at::linear(x, w.wk).view({B, T, c.numKvHeads, hd}).transpose(1, 2);
+    auto v = at::linear(x, w.wv).view({B, T, c.numKvHeads, hd}).transpose(1, 2);
+    q = tap(Site::Query, applyRotary(q, c));
+    k = tap(Site::Key, applyRotary(k, c));
+    v = tap(Site::Value, v);
+
+    // Grouped-query attention: each kv head serves numHeads/numKvHeads query heads.
+    const std::int64_t groups = c.numHeads / c.numKvHeads;
+    if (groups > 1) {
+        k = k.repeat_interleave(groups, 1);
+        v = v.repeat_interleave(groups, 1);
+    }
+    auto scores = at::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(hd)));
+    auto causal = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(h.device())).triu(1);
+    scores = scores.masked_fill(causal, -std::numeric_limits<float>::infinity());
+    auto probs = at::softmax(scores, -1, at::kFloat).to(v.scalar_type());
+    auto attn = at::matmul(probs, v).transpose(1, 2).reshape({B, T, c.numHeads * hd});
+    attn = tap(Site::AttnOutput, attn);
+    auto hidden = h + at::linear(attn, w.wo);
+
+    auto m = tap(Site::MlpInput, rmsNorm(hidden, w.postNorm, c.rmsNormEps));
+    auto act = at::silu(at::linear(m, w.wGate)) * at::linear(m, w.wUp);
+    act = tap(Site::DownInput, act);
+    return hidden + at::linear(act, w.wDown);
+}
+
+} // namespace ol

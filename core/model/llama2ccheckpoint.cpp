@@ -1,0 +1,125 @@
+#include "model/llama2ccheckpoint.h"
+
+#include "errors.h"
+#include "io/mappedfile.h"
+
+#include <ATen/ATen.h>
+#include <cstring>
+#include <filesystem>
+
+namespace ol {
+
+namespace {
+constexpr std::uint64_t kHeaderBytes = 7 * sizeof(std::int32_t);
+}
+
+Llama2cCheckpoint::Llama2cCheckpoint(const std::string& path, const std::string& tokenizer)
+    : m_path(path), m_file(std::make_unique<MappedFile>(path)) {
+    if (m_file->size() < kHeaderBytes)
+        throw FormatError(path + ": truncated llama2.c checkpoint: " + std::to_string(m_file->size()) +
+                          " bytes, shorter than its 28-byte header");
+    std::int32_t h[7];
+    std::memcpy(h, m_file->data(), sizeof h);
+    const bool shared = h[5] > 0;
+    ModelConfig& c = m_config;
+    c.modelType = "llama";
+    c.hiddenSize = h[0];
+    c.intermediateSize = h[1];
+    c.numLayers = h[2];
+    c.numHeads = h[3];
+    c.numKvHeads = h[4];
+    c.vocabSize = shared ? h[5] : -static_cast<std::int64_t>(h[5]);
+    c.maxPositions = h[6];
+    c.headDim = c.numHeads > 0 ? c.hiddenSize / c.numHeads : 0;
+    c.rmsNormEps = 1e-5;
+    c.ropeTheta = 10000.0;
+    c.tieWordEmbeddings = shared;
+    c.rotaryInterleaved = true;
+    if (c.numHeads > 0 && c.hiddenSize % c.numHeads != 0)
+        throw FormatError(path + ": dim " + std::to_string(c.hiddenSize) + " is not a multiple of n_heads " +
+                          std::to_string(c.numHeads) + " (not a llama2.c checkpoint?)");
+    c.validate(path);
+
+    // Lay out the arrays in file order; every size is checked before use.
+    const std::int64_t dim = c.hiddenSize, hidden = c.intermediateSize, L = c.numLayers,
+                       kvDim = c.numKvHeads * c.headDim;
+    std::uint64_t offset = kHeaderBytes;
+    auto add = [&](const std::string& name, std::vector<std::int64_t> shape) {
+        m_entries[name] = Entry{offset, shape};
+        std::uint64_t n = 1;
+        for (auto d : shape)
+            n *= static_cast<std::uint64_t>(d);
+        offset += n * sizeof(float);
+    };
+    auto perLayer = [&](const std::function<std::string(int)>& name, std::vector<std::int64_t> shape) {
+        for (int i = 0; i < L; ++i)
+            add(name(i), shape);
+    };
+    add(names::embedTokens, {c.vocabSize, dim});
+    perLayer(names::inputNorm, {dim});
+    perLayer([](int i) { return names::linear(i, "self_attn.q_proj"); }, {dim, dim});
+    perLayer([](int i) { return names::linear(i, "self_attn.k_proj"); }, {kvDim, dim});
+    perLayer([](int i) { return names::linear(i, "self_attn.v_proj"); }, {kvDim, dim});
+    perLayer([](int i) { return names::linear(i, "self_attn.o_proj"); }, {dim, dim});
+    perLayer(names::postNorm, {dim});
+    perLayer([](int i) { return names::linear(i, "mlp.gate_proj"); }, {hidden, dim});
+    perLayer([](int i) { return names::linear(i, "mlp.down_proj"); }, {dim, hidden});
+    perLayer([](int i) { return names::linear(i, "mlp.up_proj"); }, {hidden, dim});
+    add(names::finalNorm, {dim});
+    // Two legacy rotary tables (seq_len x head_dim/2 each) that we recompute.
+    offset += 2 * static_cast<std::uint64_t>(c.maxPositions) * (c.headDim / 2) * sizeof(float);
+    if (!shared)
+        add(names::lmHead, {c.vocabSize, dim});
+    if (offset > m_file->size())
+        throw FormatError(path + ": truncated llama2.c checkpoint: the header (dim " + std::to_string(dim) +
+                          ", layers " + std::to_string(L) + ", vocab " + std::to_string(c.vocabSize) +
+                          ") needs " + std::to_string(offset) + " bytes, the file has " +
+                          std::to_string(m_file->size()));
+
+    namespace fs = std::filesystem;
+    if (!tokenizer.empty()) {
+        m_tokenizerPath = tokenizer;
+    } else {
+        const fs::path dir = fs::path(path).parent_path();
+        for (const auto& candidate : {std::string("tokenizer.bin"), "tok" + std::to_string(c.vocabSize) + ".bin"}) {
+            std::error_code ec;
+            if (fs::exists(dir / candidate, ec)) {
+                m_tokenizerPath = (dir / candidate).string();
+                break;
+            }
+        }
+    }
+}
+
+Llama2cCheckpoint::~Llama2cCheckpoint() = default;
+
+const Llama2cCheckpoint::Entry& Llama2cCheckpoint::entry(const std::string& name) const {
+    auto it = m_entries.find(name);
+    if (it == m_entries.end())
+        throw FormatError(m_path + ": no tensor '" + name + "' in this llama2.c checkpoint");
+    return it->second;
+}
+
+std::vector<TensorMeta> Llama2cCheckpoint::tensors() const {
+    std::vector<TensorMeta> out;
+    for (const auto& [name, e] : m_entries)
+        out.push_back({name, e.shape, "F32"});
+    return out;
+}
+
+at::Tensor Llama2cCheckpoint::tensor(const std::string& name) const {
+    const Entry& e = entry(name);
+    auto* base = const_cast<std::byte*>(m_file->data() + e.offset);
+    // from_blob views the read-only mapping; clone() gives an owned copy.
+    return at::from_blob(base, e.shape, at::TensorOptions().dtype(at::kFloat)).clone();
+}
+
+std::span<const std::byte> Llama2cCheckpoint::rawBytes(const std::string& name) const {
+    const Entry& e = entry(name);
+    std::uint64_t n = sizeof(float);
+    for (auto d : e.shape)
+        n *= static_cast<std::uint64_t>(d);
+    return {m_file->data() + e.offset, static_cast<std::size_t>(n)};
+}
+
+} // namespace ol

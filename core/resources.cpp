@@ -1,0 +1,25 @@
+#include "resources.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace ol {
+
+std::string resourcesDir() {
+    namespace fs = std::filesystem;
+    if (const char* env = std::getenv("OUTLIERLAB_RESOURCES"); env && *env)
+        return env;
+    std::error_code ec;
+    if (fs::exists(fs::path(OUTLIERLAB_RESOURCES_DIR) / "demo", ec))
+        return OUTLIERLAB_RESOURCES_DIR;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "outlierlab";
+    return installed.string();
+}
+
+std::string bundledModelPath() { return resourcesDir() + "/demo/stories260K.bin"; }
+std::string bundledTokenizerPath() { return resourcesDir() + "/demo/tok512.bin"; }
+std::string bundledCalibText() { return resourcesDir() + "/corpus/stories-calib.txt"; }
+std::string bundledEvalText() { return resourcesDir() + "/corpus/stories-eval.txt"; }
+
+} // namespace ol

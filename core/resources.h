@@ -1,0 +1,14 @@
+#pragma once
+// Where the bundled demo model and corpus live: $OUTLIERLAB_RESOURCES, else
+// the source tree's resources/ (developer builds), else <prefix>/share/outlierlab.
+#include <string>
+
+namespace ol {
+
+std::string resourcesDir();
+std::string bundledModelPath();     // resources/demo/stories260K.bin
+std::string bundledTokenizerPath(); // resources/demo/tok512.bin
+std::string bundledCalibText();     // resources/corpus/stories-calib.txt
+std::string bundledEvalText();      // resources/corpus/stories-eval.txt
+
+} // namespace ol
