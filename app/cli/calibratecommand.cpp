@@ -26,7 +26,7 @@ int runCalibrate(const Args& args) {
     addModelFlags(f);
     f.add("calib_dataset", Flags::Kind::String, "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
     f.add("nsamples", Flags::Kind::Int, "number of calibration windows (default 128; 32 for the bundled model)");
-    f.add("seqlen", Flags::Kind::Int, "tokens per window (default 2048; 256 for the bundled model)");
+    f.add("seqlen", Flags::Kind::Int, "tokens per window (default min(2048, max_position_embeddings); 256 for the bundled model)");
     f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random.seed/randint as the reference)", "2");
     f.add("consecutive", Flags::Kind::Switch, "take consecutive windows from the start instead of random starts");
     f.add("batch_size", Flags::Kind::Int, "windows per forward", "4");
@@ -51,7 +51,7 @@ int runCalibrate(const Args& args) {
     if (s.textFiles.empty())
         s.textFiles.push_back(bundledCalibText());
     s.nsamples = f.given("nsamples") ? f.integer("nsamples") : (bundled ? 32 : 128);
-    s.seqlen = f.given("seqlen") ? f.integer("seqlen") : (bundled ? 256 : 2048);
+    s.seqlen = f.given("seqlen") ? f.integer("seqlen") : (bundled ? 256 : -1); // -1: min(2048, model limit)
     s.seed = static_cast<std::uint64_t>(f.integer("seed"));
     s.consecutive = f.on("consecutive");
     CalibrationOptions o;
@@ -64,6 +64,8 @@ int runCalibrate(const Args& args) {
     const auto device = parseDevice(f.str("device"));
     auto bundle = openModel(f.str("model"), f.str("tokenizer"));
     const auto& config = bundle.checkpoint->config();
+    if (s.seqlen < 0)
+        s.seqlen = std::min<std::int64_t>(2048, config.maxPositions);
     if (s.seqlen > config.maxPositions)
         throw UsageError("--seqlen " + std::to_string(s.seqlen) + " exceeds the model's max_position_embeddings " +
                          std::to_string(config.maxPositions));
