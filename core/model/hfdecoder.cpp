@@ -2,6 +2,7 @@
 
 #include "errors.h"
 #include "model/bytelevel.h"
+#include "model/utf8.h"
 
 #include <nlohmann/json.hpp>
 
@@ -21,23 +22,6 @@ std::string replaceAll(const std::string& text, const std::string& from, const s
     return out;
 }
 
-int hexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-// "<0xNN>" -> NN, else -1.
-int bytePiece(const std::string& token) {
-    if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 || token[5] != '>')
-        return -1;
-    const int hi = hexValue(token[3]), lo = hexValue(token[4]);
-    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-}
 
 std::string stringPattern(const nlohmann::json& d, const std::string& path) {
     const auto pattern = d.find("pattern");
@@ -114,7 +98,7 @@ std::string HfDecoder::decode(std::vector<std::string> tokens) const {
             std::vector<std::string> out;
             bool inRun = false;
             for (std::string& t : tokens) {
-                const int byte = bytePiece(t);
+                const int byte = utf8::bytePiece(t);
                 if (byte < 0) {
                     out.push_back(std::move(t));
                     inRun = false;

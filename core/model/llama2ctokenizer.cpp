@@ -1,6 +1,7 @@
 #include "model/llama2ctokenizer.h"
 
 #include "errors.h"
+#include "model/utf8.h"
 
 #include <cstring>
 #include <fstream>
@@ -20,23 +21,6 @@ constexpr float kNoScore = -1e10f;
 
 bool isContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
-int hexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-// "<0xNN>" -> NN, else -1.
-int bytePiece(const std::string& piece) {
-    if (piece.size() != 6 || piece.compare(0, 3, "<0x") != 0 || piece[5] != '>')
-        return -1;
-    const int hi = hexValue(piece[3]), lo = hexValue(piece[4]);
-    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-}
 
 } // namespace
 
@@ -228,7 +212,7 @@ std::string Llama2cTokenizer::decode(const std::vector<int32_t>& ids) const {
         if (id == bosId() || id == eosId())
             continue;
         const std::string& piece = m_pieces[static_cast<size_t>(id)];
-        const int byte = bytePiece(piece);
+        const int byte = utf8::bytePiece(piece);
         if (byte >= 0) {
             out.push_back(static_cast<char>(byte));
         } else if (before == bosId() && !piece.empty() && piece[0] == ' ') {

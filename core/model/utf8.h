@@ -64,4 +64,21 @@ inline void append(std::string& out, char32_t cp) {
     }
 }
 
+// "<0xNN>" (a sentencepiece / llama2.c byte-fallback piece) -> NN, else -1.
+inline int bytePiece(std::string_view piece) {
+    const auto hex = [](char c) {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        return -1;
+    };
+    if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>')
+        return -1;
+    const int hi = hex(piece[3]), lo = hex(piece[4]);
+    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
 } // namespace ol::utf8
