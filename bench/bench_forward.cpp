@@ -71,16 +71,6 @@ int main(int argc, char** argv) {
     const auto ids = tokenizeTextFile(*bundle.tokenizer, bundledEvalText());
     const long windows = static_cast<long>(ids.size()) / 256;
     auto tokens = at::from_blob(const_cast<std::int32_t*>(ids.data()), {windows * 256}, at::kInt).to(at::kLong).view({windows, 256});
-    for (auto dtype : {c10::kFloat, c10::kBFloat16}) {
-        LlamaModel model(bundle.checkpoint, cpu, dtype);
-        const double s = medianSeconds(repeats, [&] {
-            for (long b = 0; b < windows; b += 16)
-                model.forward(tokens.narrow(0, b, std::min(16L, windows - b)));
-        });
-        rows.push_back({"stories260K, eval text (138 x 256)", dtype == c10::kFloat ? "fp32" : "bf16", windows * 256, s, peakRssGb()});
-        print(rows.back());
-    }
-
     ModelConfig c;
     c.hiddenSize = 4096;
     c.intermediateSize = 11008;
@@ -90,15 +80,26 @@ int main(int argc, char** argv) {
     c.headDim = 128;
     c.vocabSize = 32000;
     c.maxPositions = 4096;
-    at::manual_seed(0);
+    // fp32 rows first: bf16 products are slow on CPUs without native bf16.
     for (auto dtype : {c10::kFloat, c10::kBFloat16}) {
+        const char* name = dtype == c10::kFloat ? "fp32" : "bf16";
+        {
+            LlamaModel model(bundle.checkpoint, cpu, dtype);
+            const double s = medianSeconds(repeats, [&] {
+                for (long b = 0; b < windows; b += 16)
+                    model.forward(tokens.narrow(0, b, std::min(16L, windows - b)));
+            });
+            rows.push_back({"stories260K, eval text (138 x 256)", name, windows * 256, s, peakRssGb()});
+            print(rows.back());
+        }
         at::NoGradGuard noGrad;
+        at::manual_seed(0);
         auto r = [&](std::int64_t o, std::int64_t i) { return (at::randn({o, i}) / std::sqrt(double(i))).to(dtype); };
         LayerWeights w{at::ones({4096}).to(dtype), r(4096, 4096), r(4096, 4096), r(4096, 4096), r(4096, 4096),
                        at::ones({4096}).to(dtype), r(11008, 4096), r(11008, 4096), r(4096, 11008)};
         auto h = at::randn({1, 2048, 4096}).to(dtype);
         const double s = medianSeconds(1, [&] { decoderLayerForward(w, c, h, 0); });
-        rows.push_back({"LLaMA-7B-shaped layer (1 x 2048)", dtype == c10::kFloat ? "fp32" : "bf16", 2048, s, peakRssGb()});
+        rows.push_back({"LLaMA-7B-shaped layer (1 x 2048)", name, 2048, s, peakRssGb()});
         print(rows.back());
     }
 
