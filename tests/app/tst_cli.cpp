@@ -1,4 +1,6 @@
 // End-to-end: the real outlierlab-cli binary on the bundled model.
+#include "app/clirunner.h"
+
 #include <QtTest>
 #include <filesystem>
 #include <fstream>
@@ -8,25 +10,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run cli(const QStringList& args, int timeoutMs = 300000) {
-    QProcess p;
-    p.start(QString::fromLocal8Bit(qgetenv("OUTLIERLAB_CLI")), args);
-    Run r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        r.err = "timeout";
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Run = CliRun;
+Run cli(const QStringList& args) { return runCli(args); }
 
 QString out(const QString& name) {
     const fs::path p = fs::path(OL_TEST_OUTPUT_DIR) / "cli" / name.toStdString();

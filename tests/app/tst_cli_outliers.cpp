@@ -1,6 +1,8 @@
 // End-to-end outlier analysis with the real CLI: plant outliers into the
 // bundled model, check the function is unchanged, calibrate, and check that
 // inspect reports exactly the planted channels and kinds.
+#include "app/clirunner.h"
+
 #include <QtTest>
 #include <filesystem>
 #include <map>
@@ -12,24 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run cli(const QStringList& args) {
-    QProcess p;
-    p.start(QString::fromLocal8Bit(qgetenv("OUTLIERLAB_CLI")), args);
-    Run r;
-    if (!p.waitForFinished(300000)) {
-        p.kill();
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Run = CliRun;
+Run cli(const QStringList& args) { return runCli(args); }
 
 QString dir() {
     const fs::path p = fs::path(OL_TEST_OUTPUT_DIR) / "outliers";
