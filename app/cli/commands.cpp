@@ -13,6 +13,10 @@ int runConvert(const Args& args);
 int runCalibrate(const Args& args);
 int runInspect(const Args& args);
 int runPlantOutliers(const Args& args);
+int runQuantize(const Args& args);
+int runMethods(const Args& args);
+int runBatch(const Args& args);
+int runExport(const Args& args);
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> list = {
@@ -21,6 +25,8 @@ const std::vector<Command>& commands() {
         {"calibrate", "activation statistics of every layer into an HDF5 session", runCalibrate},
         {"inspect", "massive and normal outliers of a session, per linear input", runInspect},
         {"plant-outliers", "a model with outliers planted by exact rescalings (same function)", runPlantOutliers},
+        {"quantize", "quantize layer by layer with a method plugin; evaluate, checkpoint, export", runQuantize},
+        {"methods", "the quantization methods found and their parameters", runMethods},
     };
     return list;
 }

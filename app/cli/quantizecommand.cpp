@@ -1,0 +1,70 @@
+// outlierlab-cli quantize: the whole pipeline from the reference projects'
+// flags: calibrate (or reuse a session), quantize layer by layer with a
+// method plugin, evaluate FP and quantized perplexity, export.
+#include "commands.h"
+#include "common.h"
+#include "methodflags.h"
+#include "quantizeshared.h"
+
+#include "device.h"
+#include "errors.h"
+#include "jobs/progress.h"
+#include "jobs/quantizejob.h"
+#include "model/checkpoint.h"
+#include "model/llamamodel.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace ol::cli {
+
+int runQuantize(const Args& args) {
+    Flags f("quantize", "Quantizes a model layer by layer with a method plugin (rtn, smoothquant, duquant, ...):\n"
+                        "calibration windows (or a matching --session), transforms per decoder layer, fake-quantized and\n"
+                        "packed integer weights; optional perplexity (same --seqlen as calibration, as the reference),\n"
+                        "per-layer checkpoints with --save_dir (--resume continues a killed run), and --export.");
+    addModelFlags(f);
+    f.add("method", Flags::Kind::String, "quantization method (plugin name)", "duquant");
+    addCalibrationFlags(f);
+    addQuantFlags(f);
+    f.add("rotation_seed", Flags::Kind::Int, "seed of the random rotations (default: --seed)");
+    f.add("session", Flags::Kind::String, "HDF5 calibration session to reuse (checked against model and windows) or to write");
+    f.add("save_dir", Flags::Kind::String, "checkpoint directory: run.json and one file per finished layer");
+    f.add("resume", Flags::Kind::Switch, "continue the run in --save_dir after its last finished layer");
+    f.add("eval_ppl", Flags::Kind::Switch, "evaluate FP and quantized perplexity");
+    f.add("eval_text", Flags::Kind::String, "text for --eval_ppl (default: the bundled stories-eval.txt)");
+    f.add("export", Flags::Kind::String, "write the quantized model as a Hugging Face-style directory");
+    f.add("multigpu", Flags::Kind::Switch, "spread the decoder layers over every visible CUDA device");
+    f.add("json", Flags::Kind::Switch, "print one JSON object with settings, perplexities, per-layer errors and times");
+    f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
+    if (!f.parse(args)) return kExitOk;
+
+    QuantizeRequest req;
+    req.method = f.str("method");
+    const bool bundled = !f.given("model");
+    req.methodParams = methodParamsFromFlags(f, req.method);
+    if (bundled && !f.given("block_size") && req.methodParams.contains("block_size")) req.methodParams["block_size"] = 4;
+    req.pipeline.settings = quantSettingsFromFlags(f);
+    req.pipeline.seed = static_cast<std::uint64_t>(f.integer(f.given("rotation_seed") ? "rotation_seed" : "seed"));
+    req.pipeline.saveDir = f.str("save_dir");
+    req.pipeline.resume = f.on("resume");
+    if (req.pipeline.resume && req.pipeline.saveDir.empty())
+        throw UsageError("--resume needs --save_dir (the directory of the run to continue)");
+    req.evalPpl = f.on("eval_ppl");
+    req.evalText = f.str("eval_text");
+    req.exportDir = f.str("export");
+
+    const auto device = parseDevice(f.str("device"));
+    req.pipeline.devices = devicesFor(device, f.on("multigpu"));
+    StderrProgress progress("", !f.on("quiet"));
+    auto settings = calibrationSettingsFromFlags(f, bundled);
+    auto source = prepareSource(f, settings, device, &progress);
+    const auto outcome = runQuantizeJob(source, req, &progress);
+    progress.finish("done");
+    const auto j = outcome.toJson(source, req);
+    if (f.on("json")) printJson(j.dump());
+    else printQuantizeSummary(j);
+    return kExitOk;
+}
+
+} // namespace ol::cli

@@ -1,0 +1,91 @@
+#include "quantizeshared.h"
+
+#include "common.h"
+
+#include "device.h"
+#include "errors.h"
+#include "model/checkpoint.h"
+#include "model/modelloader.h"
+#include "resources.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace ol::cli {
+
+void addCalibrationFlags(Flags& f) {
+    f.add("calib_dataset", Flags::Kind::String, "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
+    f.add("nsamples", Flags::Kind::Int, "calibration windows (default 128; 32 for the bundled model)");
+    f.add("seqlen", Flags::Kind::Int, "tokens per window, also the perplexity window (default min(2048, model limit); 256 for the bundled model)");
+    f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random as the reference) and of the rotations", "2");
+    f.add("consecutive", Flags::Kind::Switch, "consecutive windows from the start instead of random starts");
+}
+
+CalibrationSettings calibrationSettingsFromFlags(const Flags& f, bool bundled) {
+    CalibrationSettings s;
+    for (const auto& v : f.all("calib_dataset")) {
+        std::stringstream ss(v);
+        for (std::string part; std::getline(ss, part, ',');)
+            if (!part.empty()) s.textFiles.push_back(part);
+    }
+    if (s.textFiles.empty()) s.textFiles.push_back(bundledCalibText());
+    s.nsamples = f.given("nsamples") ? f.integer("nsamples") : (bundled ? 32 : 128);
+    s.seqlen = f.given("seqlen") ? f.integer("seqlen") : (bundled ? 256 : -1);
+    s.seed = static_cast<std::uint64_t>(f.integer("seed"));
+    s.consecutive = f.on("consecutive");
+    if (s.nsamples < 1) throw UsageError("--nsamples must be at least 1");
+    if (f.given("seqlen") && s.seqlen < 2) throw UsageError("--seqlen must be at least 2");
+    return s;
+}
+
+CalibrationSource prepareSource(const Flags& f, CalibrationSettings s, c10::Device device, Progress* progress) {
+    if (s.seqlen < 0) {
+        // The model's own context decides the default window.
+        const auto ck = openCheckpoint(f.str("model"), f.str("tokenizer"));
+        s.seqlen = std::min<std::int64_t>(2048, ck->config().maxPositions);
+    }
+    auto source = prepareCalibration(f.str("model"), f.str("tokenizer"), device, parseDtype(f.str("dtype")), s,
+                                     f.str("session"), progress);
+    const auto& c = source.bundle.checkpoint->config();
+    if (s.seqlen > c.maxPositions)
+        throw UsageError("--seqlen " + std::to_string(s.seqlen) + " exceeds the model's max_position_embeddings " +
+                         std::to_string(c.maxPositions));
+    return source;
+}
+
+std::vector<c10::Device> devicesFor(c10::Device device, bool multigpu) {
+    if (!multigpu) return {device};
+    const int n = cudaDeviceCount();
+    if (n < 1) throw UsageError("--multigpu needs CUDA devices; none is visible");
+    std::vector<c10::Device> out;
+    for (int i = 0; i < n; ++i) out.emplace_back(c10::kCUDA, static_cast<c10::DeviceIndex>(i));
+    return out;
+}
+
+void printQuantizeSummary(const nlohmann::json& j) {
+    std::printf("%s %s on %s\n", j.at("method").get<std::string>().c_str(), j.at("label").get<std::string>().c_str(),
+                j.at("model").get<std::string>().c_str());
+    std::printf("parameters %s\n", j.at("parameters").dump().c_str());
+    std::printf("\n%-6s %-8s %14s %14s\n", "layer", "input", "SQNR before", "SQNR after");
+    for (const auto& l : j.at("layers")) {
+        if (!l.contains("activations")) continue;
+        for (const auto& [site, v] : l.at("activations").items()) {
+            auto db = [](const nlohmann::json& e) {
+                return e.at("sqnr_db").is_null() ? std::string("inf") : std::to_string(e.at("sqnr_db").get<double>()).substr(0, 6) + " dB";
+            };
+            std::printf("%-6d %-8s %14s %14s\n", l.at("layer").get<int>(), site.c_str(), db(v.at("before")).c_str(),
+                        db(v.at("after")).c_str());
+        }
+    }
+    const auto& s = j.at("seconds");
+    std::printf("\ntime: calibration %.1fs, transforms %.1fs, weights %.1fs, training %.1fs, quantize total %.1fs, eval %.1fs\n",
+                s.at("calibration").get<double>(), s.at("transforms").get<double>(), s.at("weights").get<double>(),
+                s.at("training").get<double>(), s.at("quantize_total").get<double>(), s.at("evaluation").get<double>());
+    if (!j.at("quant_ppl").is_null())
+        std::printf("perplexity FP %.6f  quantized %.6f  (%d-token windows)\n", j.at("fp_ppl").get<double>(),
+                    j.at("quant_ppl").get<double>(), j.at("eval").at("seqlen").get<int>());
+    if (!j.at("export").get<std::string>().empty()) std::printf("exported to %s\n", j.at("export").get<std::string>().c_str());
+}
+
+} // namespace ol::cli

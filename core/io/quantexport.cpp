@@ -1,0 +1,245 @@
+#include "io/quantexport.h"
+
+#include "errors.h"
+#include "io/safetensors.h"
+#include "jobs/progress.h"
+#include "model/checkpoint.h"
+#include "model/modelconfig.h"
+#include "quant/layerserializer.h"
+
+#include <ATen/ATen.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace ol {
+
+namespace {
+
+void writeText(const fs::path& p, const std::string& text) {
+    std::ofstream out(p, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) throw RuntimeFailure(p.string() + ": cannot write (disk full or not writable?)");
+}
+
+struct DirectoryGuard {
+    fs::path dir;
+    bool keep = false;
+    ~DirectoryGuard() {
+        if (!keep) {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
+    }
+};
+
+std::string readText(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw FormatError(p.string() + ": cannot be read");
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+nlohmann::json describeQuantization(const Checkpoint& fp, const std::vector<QuantizedLayer>& layers, const ExportInfo& info) {
+    const auto& m = info.manifest;
+    const auto& s = m.at("settings");
+    nlohmann::json q;
+    q["quant_method"] = "outlierlab";
+    q["format_version"] = 1;
+    q["method"] = m.at("method");
+    q["method_title"] = m.value("method_title", m.at("method").get<std::string>());
+    q["parameters"] = m.at("parameters");
+    q["bits"] = {{"weights", s.at("wbits")}, {"activations", s.at("abits")}, {"query_key_value", s.at("kv_bits")}};
+    q["weight_granularity"] = s.at("group_size").get<int>() > 0 ? "per_group" : "per_output_channel";
+    q["group_size"] = s.at("group_size");
+    q["weight_symmetric"] = s.at("symmetric");
+    q["activation_granularity"] = "per_token_dynamic_asymmetric";
+    q["query_key_value_granularity"] = "per_head_per_token_dynamic_asymmetric";
+    q["clipping"] = {{"swc", s.at("swc")}, {"lac", s.at("lac")},
+                     {"lwc", !layers.empty() && !layers[0].quantized.empty() && layers[0].quantized.begin()->second.lwcUp.defined()}};
+    q["weight_packing"] = "qweight: uint8 [out, ceil(in*bits/8)], each row an LSB-first bitstream of in codes; "
+                          "w = (code - zeros) * scales per (row, group)";
+    nlohmann::json t;
+    if (!layers.empty()) {
+        const auto& l = layers[0];
+        t["smoothing_pairs"] = nlohmann::json::array();
+        for (const auto& [pair, s2] : l.smoothing) t["smoothing_pairs"].push_back(pair);
+        for (Site site : kLinearInputs) {
+            const auto& it = l.input(site);
+            nlohmann::json d = {{"online_divisor", it.divisor.defined()},
+                                {"rotations", it.rotation.rotations.size()},
+                                {"permutations", it.rotation.permutations.size()}};
+            if (!it.rotation.rotations.empty()) {
+                d["block_size"] = it.rotation.rotations[0].blockSize;
+                d["channels"] = it.rotation.rotations[0].channels;
+            }
+            t["inputs"][siteKey(site)] = d;
+        }
+        t["query_key_hadamard"] = l.queryKeyHadamard;
+    }
+    t["apply"] = "x -> ((x / divisor) blocks @ rotation.0)[perm.0] blocks @ rotation.1 ..., then per-token quantization; "
+                 "weights are stored already multiplied by the same transform";
+    q["transforms"] = t;
+    q["rotary_convention"] = fp.config().rotaryInterleaved ? "interleaved" : "rotate_half";
+    for (const auto* key : {"fingerprint", "model_fingerprint", "calibration_fingerprint", "calibration", "seed", "fp_ppl",
+                            "quant_ppl", "eval_seqlen"})
+        if (m.contains(key)) q[key] = m.at(key);
+    return q;
+}
+
+// The export seen as a checkpoint: non-layer tensors from the file, layer weights dequantized.
+class ExportedCheckpoint final : public Checkpoint {
+public:
+    ExportedCheckpoint(std::string dir, ModelConfig config, std::shared_ptr<SafetensorsReader> reader,
+                       std::map<std::string, at::Tensor> layerTensors, std::string tokenizer)
+        : m_dir(std::move(dir)), m_config(std::move(config)), m_reader(std::move(reader)),
+          m_layer(std::move(layerTensors)), m_tokenizer(std::move(tokenizer)) {}
+    const ModelConfig& config() const override { return m_config; }
+    const std::string& path() const override { return m_dir; }
+    std::string format() const override { return "outlierlab-quantized"; }
+    std::vector<TensorMeta> tensors() const override { return expectedTensors(m_config); }
+    bool has(const std::string& name) const override { return m_layer.count(name) || m_reader->find(name); }
+    at::Tensor tensor(const std::string& name) const override {
+        if (auto it = m_layer.find(name); it != m_layer.end()) return it->second.clone();
+        return m_reader->load(name);
+    }
+    std::span<const std::byte> rawBytes(const std::string& name) const override {
+        if (auto it = m_layer.find(name); it != m_layer.end())
+            return {static_cast<const std::byte*>(it->second.data_ptr()), it->second.nbytes()};
+        const auto* e = m_reader->find(name);
+        if (!e) throw FormatError(m_reader->path() + ": no tensor '" + name + "'");
+        return m_reader->rawBytes(*e);
+    }
+    std::string tokenizerPath() const override { return m_tokenizer; }
+
+private:
+    std::string m_dir;
+    ModelConfig m_config;
+    std::shared_ptr<SafetensorsReader> m_reader;
+    std::map<std::string, at::Tensor> m_layer;
+    std::string m_tokenizer;
+};
+
+} // namespace
+
+void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const std::vector<QuantizedLayer>& layers,
+                          const ExportInfo& info, Progress* progress) {
+    const fs::path out(dir);
+    std::error_code ec;
+    if (fs::exists(out, ec) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec)))
+        throw UsageError("--export " + dir + ": already exists and is not an empty directory");
+    const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+    if (!fs::is_directory(parent, ec)) throw RuntimeFailure("--export " + dir + ": the parent directory does not exist");
+    const fs::path tmp = parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
+    fs::remove_all(tmp, ec);
+    if (!fs::create_directories(tmp, ec) || ec)
+        throw RuntimeFailure("--export " + dir + ": cannot create a directory there: " + (ec ? ec.message() : "not writable"));
+    DirectoryGuard guard{tmp};
+
+    const auto& config = fp.config();
+    auto cfg = nlohmann::json::parse(config.toHfJson());
+    cfg["quantization_config"] = describeQuantization(fp, layers, info);
+    cfg["torch_dtype"] = "float32";
+    writeText(tmp / "config.json", cfg.dump(2) + "\n");
+
+    std::map<std::string, std::string> metadata{{"format", "pt"}, {"producer", "outlierlab"}, {"source", fp.path()}};
+    std::vector<std::pair<std::string, at::Tensor>> order;
+    for (const auto* name : {names::embedTokens, names::finalNorm}) order.emplace_back(name, at::Tensor());
+    if (!config.tieWordEmbeddings && fp.has(names::lmHead)) order.emplace_back(names::lmHead, at::Tensor());
+    std::vector<SerializedLayer> serialized;
+    for (const auto& l : layers) {
+        serialized.push_back(serializeLayer(l));
+        metadata["outlierlab.layer." + std::to_string(l.index)] = serialized.back().meta.dump();
+        for (const auto& [name, t] : serialized.back().tensors) order.emplace_back(names::layerPrefix(l.index) + name, t);
+    }
+    SafetensorsWriter writer((tmp / "model.safetensors").string(), metadata);
+    for (auto& [name, t] : order) {
+        if (!t.defined()) t = fp.tensor(name).to(at::kFloat);
+        writer.declare(name, fromScalarType(t.scalar_type()), t.sizes().vec());
+    }
+    std::size_t done = 0;
+    for (const auto& [name, t] : order) {
+        if (progress) {
+            progress->checkCancelled();
+            progress->report(double(done++) / order.size(), "writing " + name);
+        }
+        writer.write(name, t);
+    }
+    writer.commit();
+
+    nlohmann::json report = info.manifest;
+    report["layers"] = info.reports;
+    writeText(tmp / "quantization_report.json", report.dump(2) + "\n");
+    if (const std::string tok = fp.tokenizerPath(); !tok.empty()) {
+        const std::string ext = fs::path(tok).extension().string();
+        const std::string name = ext == ".json" ? "tokenizer.json" : ext == ".model" ? "tokenizer.model" : "tokenizer.bin";
+        fs::copy_file(tok, tmp / name, ec);
+        if (ec) throw RuntimeFailure(tok + ": cannot copy the tokenizer into " + dir + ": " + ec.message());
+    }
+    if (fs::exists(out, ec)) fs::remove(out, ec);
+    fs::rename(tmp, out, ec);
+    if (ec) throw RuntimeFailure("--export " + dir + ": cannot move the finished directory into place: " + ec.message());
+    guard.keep = true;
+}
+
+bool isQuantizedExport(const std::string& dir) {
+    std::error_code ec;
+    const auto p = fs::path(dir) / "config.json";
+    if (!fs::is_regular_file(p, ec)) return false;
+    try {
+        auto j = nlohmann::json::parse(readText(p));
+        return j.contains("quantization_config") && j["quantization_config"].value("quant_method", "") == "outlierlab";
+    } catch (...) {
+        return false;
+    }
+}
+
+QuantizedExport openQuantizedExport(const std::string& dir, c10::Device device) {
+    const auto configPath = fs::path(dir) / "config.json";
+    const auto text = readText(configPath);
+    auto config = ModelConfig::fromHfJson(text, configPath.string());
+    nlohmann::json q;
+    try {
+        q = nlohmann::json::parse(text).at("quantization_config");
+        config.rotaryInterleaved = q.at("rotary_convention").get<std::string>() == "interleaved";
+    } catch (const nlohmann::json::exception& e) {
+        throw FormatError(configPath.string() + ": no usable OutlierLab quantization_config: " + e.what());
+    }
+    const auto stPath = (fs::path(dir) / "model.safetensors").string();
+    auto reader = std::make_shared<SafetensorsReader>(stPath);
+    QuantizedExport ex;
+    ex.quantizationConfig = q;
+    std::map<std::string, at::Tensor> layerTensors;
+    for (int i = 0; i < config.numLayers; ++i) {
+        const auto key = "outlierlab.layer." + std::to_string(i);
+        auto it = reader->metadata().find(key);
+        if (it == reader->metadata().end()) throw FormatError(stPath + ": no description of layer " + std::to_string(i) + " (" + key + ")");
+        SerializedLayer s;
+        try {
+            s.meta = nlohmann::json::parse(it->second);
+        } catch (const nlohmann::json::exception& e) {
+            throw FormatError(stPath + ": " + key + " is not valid JSON");
+        }
+        const auto prefix = names::layerPrefix(i);
+        for (const auto& e : reader->entries())
+            if (e.name.rfind(prefix, 0) == 0) s.tensors[e.name.substr(prefix.size())] = reader->load(e);
+        auto layer = deserializeLayer(s, config, device, stPath + " layer " + std::to_string(i));
+        layerTensors[names::inputNorm(i)] = layer.weights.inputNorm.cpu().contiguous();
+        layerTensors[names::postNorm(i)] = layer.weights.postNorm.cpu().contiguous();
+        for (const auto& m : linearModules()) layerTensors[names::linear(i, m)] = layer.weights.linear(m).cpu().contiguous();
+        ex.layers.push_back(std::move(layer));
+    }
+    std::string tokenizer;
+    for (const auto* name : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"})
+        if (fs::exists(fs::path(dir) / name)) {
+            tokenizer = (fs::path(dir) / name).string();
+            break;
+        }
+    ex.checkpoint = std::make_shared<ExportedCheckpoint>(dir, config, reader, std::move(layerTensors), tokenizer);
+    return ex;
+}
+
+} // namespace ol

@@ -1,0 +1,163 @@
+#include "jobs/quantizejob.h"
+
+#include "calib/calibrator.h"
+#include "errors.h"
+#include "eval/perplexity.h"
+#include "io/quantexport.h"
+#include "io/session.h"
+#include "jobs/progress.h"
+#include "model/checkpoint.h"
+#include "model/llamamodel.h"
+#include "model/tokenizer.h"
+#include "quant/method.h"
+#include "quant/methodregistry.h"
+#include "quant/quantizedmodel.h"
+#include "resources.h"
+
+#include <ATen/ATen.h>
+#include <chrono>
+#include <filesystem>
+
+namespace ol {
+
+namespace {
+
+double since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+} // namespace
+
+CalibrationSource prepareCalibration(const std::string& modelPath, const std::string& tokenizerPath, c10::Device device,
+                                     c10::ScalarType dtype, const CalibrationSettings& settings,
+                                     const std::string& sessionPath, Progress* progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CalibrationSource s;
+    s.bundle = openModel(modelPath, tokenizerPath);
+    s.model = std::make_shared<LlamaModel>(s.bundle.checkpoint, device, dtype, LlamaModel::Residency::Streamed);
+    s.data = buildCalibrationData(*s.bundle.tokenizer, settings);
+    s.sessionPath = sessionPath;
+    const int L = s.model->numLayers();
+    if (!sessionPath.empty() && std::filesystem::exists(sessionPath)) {
+        SessionReader reader(sessionPath);
+        const auto& info = reader.info();
+        if (info.model.fingerprint != s.bundle.checkpoint->fingerprint())
+            throw UsageError("session " + sessionPath + " was calibrated on another model (" + info.model.path +
+                             "); pass another --session or delete it");
+        if (info.calibrationFingerprint != s.data.fingerprint)
+            throw UsageError("session " + sessionPath + " was calibrated on other windows (" +
+                             std::to_string(info.calibration.nsamples) + " x " + std::to_string(info.calibration.seqlen) +
+                             ", seed " + std::to_string(info.calibration.seed) +
+                             "); pass matching --nsamples/--seqlen/--seed/--calib_dataset or another --session");
+        std::vector<SiteStatistics> stats;
+        for (const auto& [layer, site] : reader.sites())
+            if (isLinearInput(site)) stats.push_back(reader.statistics(layer, site));
+        s.actScales = actScalesFromStatistics(stats, L);
+        s.reusedSession = true;
+        if (progress) progress->report(0, "reusing the calibration in " + sessionPath);
+    } else {
+        NullProgress silent;
+        SubProgress sub(progress ? *progress : silent, 0, 1, "calibrate: ");
+        const auto r = runCalibration(*s.model, s.data, {}, progress ? &sub : nullptr);
+        s.actScales = actScalesFromStatistics(r.sites, L);
+        if (!sessionPath.empty()) writeSession(sessionPath, makeSessionInfo(*s.bundle.checkpoint, s.data, r.seconds), r.sites);
+    }
+    s.seconds = since(t0);
+    return s;
+}
+
+QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& req, Progress* progress) {
+    QuantizeOutcome out;
+    const auto& registry = MethodRegistry::instance();
+    auto method = registry.create(req.method, req.methodParams);
+    const auto& config = source.model->config();
+    req.pipeline.settings.validate(config);
+    method->validate(config, req.pipeline.settings);
+    if (!req.exportDir.empty() && std::filesystem::exists(req.exportDir) && !std::filesystem::is_directory(req.exportDir))
+        throw UsageError("--export " + req.exportDir + " exists and is not a directory");
+
+    NullProgress silent;
+    Progress& p = progress ? *progress : silent;
+    const double evalShare = req.evalPpl ? 0.25 : 0.0;
+    auto t0 = std::chrono::steady_clock::now();
+    {
+        SubProgress sub(p, 0, 1 - evalShare - 0.02, "quantize ");
+        out.result = runQuantization(*source.model, source.data, source.actScales, *method, req.pipeline, &sub);
+    }
+    out.quantizeSeconds = since(t0);
+
+    const auto device = req.pipeline.devices.front();
+    std::vector<std::int32_t> evalTokens;
+    PerplexityOptions po;
+    po.seqlen = source.data.settings.seqlen; // as the reference: the calibration seqlen
+    if (req.evalPpl) {
+        const auto text = req.evalText.empty() ? bundledEvalText() : req.evalText;
+        evalTokens = tokenizeTextFile(*source.bundle.tokenizer, text);
+        t0 = std::chrono::steady_clock::now();
+        if (!source.fpPpl || source.fpPplText != text) {
+            SubProgress sub(p, 1 - evalShare - 0.02, 1 - evalShare / 2 - 0.02, "FP perplexity ");
+            LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
+            source.fpPpl = evaluatePerplexity(fp, evalTokens, po, &sub).ppl;
+            source.fpPplText = text;
+        }
+        out.fpPpl = source.fpPpl;
+        QuantizedModel qm(source.bundle.checkpoint, device, out.result.layers, source.model->dtype());
+        SubProgress sub(p, 1 - evalShare / 2 - 0.02, 0.98, "quantized perplexity ");
+        const auto r = evaluatePerplexity(qm, evalTokens, po, &sub);
+        out.quantPpl = r.ppl;
+        out.evalWindows = r.windows;
+        out.evalSeconds = since(t0);
+    }
+    if (!req.exportDir.empty()) {
+        t0 = std::chrono::steady_clock::now();
+        p.report(0.99, "exporting to " + req.exportDir);
+        ExportInfo info;
+        info.manifest = out.result.manifest;
+        info.manifest["method_title"] = registry.info(req.method).title;
+        for (const auto& r : out.result.reports) info.reports.push_back(r.toJson());
+        if (out.fpPpl) info.manifest["fp_ppl"] = *out.fpPpl;
+        if (out.quantPpl) info.manifest["quant_ppl"] = *out.quantPpl, info.manifest["eval_seqlen"] = po.seqlen;
+        writeQuantizedExport(req.exportDir, *source.bundle.checkpoint, out.result.layers, info);
+        out.exportSeconds = since(t0);
+    }
+    p.report(1.0, "done");
+    return out;
+}
+
+nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const QuantizeRequest& req) const {
+    nlohmann::json j;
+    j["model"] = source.bundle.checkpoint->path();
+    j["method"] = req.method;
+    j["parameters"] = result.manifest.at("parameters");
+    j["settings"] = result.manifest.at("settings");
+    j["label"] = req.pipeline.settings.label();
+    j["seed"] = req.pipeline.seed;
+    j["calibration"] = {{"nsamples", source.data.settings.nsamples},
+                        {"seqlen", source.data.settings.seqlen},
+                        {"seed", source.data.settings.seed},
+                        {"text_tokens", source.data.textTokens},
+                        {"fingerprint", source.data.fingerprint},
+                        {"session", source.sessionPath},
+                        {"reused_session", source.reusedSession},
+                        {"seconds", source.seconds}};
+    j["fp_ppl"] = fpPpl ? nlohmann::json(*fpPpl) : nlohmann::json();
+    j["quant_ppl"] = quantPpl ? nlohmann::json(*quantPpl) : nlohmann::json();
+    if (quantPpl) j["eval"] = {{"seqlen", source.data.settings.seqlen}, {"windows", evalWindows}};
+    j["layers"] = nlohmann::json::array();
+    StageSeconds total;
+    for (const auto& r : result.reports) {
+        j["layers"].push_back(r.toJson());
+        total.prepare += r.seconds.prepare, total.transform += r.seconds.transform, total.weights += r.seconds.weights;
+        total.train += r.seconds.train, total.forward += r.seconds.forward, total.save += r.seconds.save;
+    }
+    j["seconds"] = {{"calibration", source.seconds},  {"smoothing", total.prepare}, {"transforms", total.transform},
+                    {"weights", total.weights},       {"training", total.train},    {"forward", total.forward},
+                    {"checkpoint", total.save},       {"quantize_total", quantizeSeconds},
+                    {"evaluation", evalSeconds},      {"export", exportSeconds}};
+    j["resumed_layers"] = result.resumedLayers;
+    j["save_dir"] = req.pipeline.saveDir;
+    j["export"] = req.exportDir;
+    return j;
+}
+
+} // namespace ol

@@ -1,0 +1,57 @@
+#pragma once
+// One quantization job from start to end, shared by the CLI (quantize,
+// batch) and the GUI: calibration (computed, or reused from a session file
+// after checking it matches), the layer-by-layer pipeline, FP and quantized
+// perplexity with the calibration's seqlen (as the reference), export.
+#include "calib/calibrationdata.h"
+#include "model/modelloader.h"
+#include "quant/pipeline.h"
+#include "quant/smoothing.h"
+
+#include <c10/core/ScalarType.h>
+#include <memory>
+#include <optional>
+
+namespace ol {
+
+class LlamaModel;
+
+// The model and its calibration, prepared once and reused by every configuration of a batch.
+struct CalibrationSource {
+    ModelBundle bundle;
+    std::shared_ptr<LlamaModel> model;
+    CalibrationData data;
+    std::vector<LayerActScales> actScales;
+    std::string sessionPath;
+    bool reusedSession = false;
+    double seconds = 0;
+    std::optional<double> fpPpl; // cached FP perplexity of the evaluation text
+    std::string fpPplText;
+};
+
+// Opens the model; calibrates, or reuses `sessionPath` when it exists and was made from the same
+// model and windows (UsageError naming the difference otherwise); writes the session when it did not exist.
+CalibrationSource prepareCalibration(const std::string& modelPath, const std::string& tokenizerPath, c10::Device device,
+                                     c10::ScalarType dtype, const CalibrationSettings& settings,
+                                     const std::string& sessionPath, Progress* progress);
+
+struct QuantizeRequest {
+    std::string method = "duquant";
+    nlohmann::json methodParams = nlohmann::json::object(); // given values; defaults come from the plugin metadata
+    PipelineOptions pipeline;
+    bool evalPpl = false;
+    std::string evalText;   // empty: the bundled stories-eval.txt
+    std::string exportDir;  // empty: no export
+};
+
+struct QuantizeOutcome {
+    QuantizationResult result;
+    std::optional<double> fpPpl, quantPpl;
+    std::int64_t evalWindows = 0;
+    double quantizeSeconds = 0, evalSeconds = 0, exportSeconds = 0;
+    nlohmann::json toJson(const CalibrationSource& source, const QuantizeRequest& request) const;
+};
+
+QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& request, Progress* progress);
+
+} // namespace ol

@@ -1,0 +1,328 @@
+#include "quant/greedyrotation.h"
+
+#include "errors.h"
+#include "jobs/progress.h"
+#include "quant/rotationprototypes.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <string>
+#include <utility>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+namespace ol {
+namespace {
+struct Stats { double mm = 0, scan = 0, replay = 0; long replays = 0, replayRows = 0, replayProducts = 0; double mmRows = 0; };
+Stats g_stats;
+double nowS() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// The search sees the activation as kf full blocks of bs channels (segment 0, one shared rotation,
+// viewed as [N·kf, bs]) and a tail of r channels (segment 1, its own rotation, viewed as [N, r]).
+struct Layout {
+    std::int64_t n = 0, c = 0, bs = 0, kf = 0, r = 0;
+
+    std::int64_t width(int seg) const { return seg == 0 ? bs : r; }
+    // Linear index in [N, C] of element (row, 0) of a segment's view; ties between equal extremes go to the
+    // lower linear index, which is torch.argmax's "first occurrence" on the [N·kf, bs] view.
+    std::int64_t rowBase(int seg, std::int64_t row) const {
+        return seg == 0 ? (row / kf) * c + (row % kf) * bs : row * c + kf * bs;
+    }
+    struct Position {
+        int seg;
+        std::int64_t row, col;
+    };
+    Position locate(std::int64_t linear) const {
+        const std::int64_t token = linear / c, ch = linear % c;
+        if (ch < kf * bs)
+            return {0, token * kf + ch / bs, ch % bs};
+        return {1, token, ch - kf * bs};
+    }
+};
+
+// Signed max and min of the tensor with the linear index of their first occurrence.
+struct Extremes {
+    float maxV = -std::numeric_limits<float>::infinity(), minV = std::numeric_limits<float>::infinity();
+    std::int64_t maxAt = std::numeric_limits<std::int64_t>::max(), minAt = std::numeric_limits<std::int64_t>::max();
+
+    void offerMax(float v, std::int64_t at) {
+        if (v > maxV || (v == maxV && at < maxAt)) maxV = v, maxAt = at;
+    }
+    void offerMin(float v, std::int64_t at) {
+        if (v < minV || (v == minV && at < minAt)) minV = v, minAt = at;
+    }
+    void merge(const Extremes& o) {
+        offerMax(o.maxV, o.maxAt);
+        offerMin(o.minV, o.minAt);
+    }
+};
+
+// Validates and returns the float32 CPU contiguous copy the search runs on (x itself when it already is one).
+at::Tensor searchInput(const at::Tensor& x, const GreedyRotationOptions& o, Layout& l) {
+    if (!x.defined() || x.dim() != 2)
+        throw UsageError("greedy rotation: activation must be 2-D [tokens, channels], got " +
+                         std::to_string(x.defined() ? x.dim() : 0) + " dims");
+    if (!at::isFloatingType(x.scalar_type()))
+        throw UsageError("greedy rotation: activation must be a floating-point tensor");
+    l.n = x.size(0);
+    l.c = x.size(1);
+    if (o.blockSize < 1)
+        throw UsageError("--block_size must be >= 1, got " + std::to_string(o.blockSize));
+    if (o.blockSize > l.c)
+        throw UsageError("--block_size " + std::to_string(o.blockSize) + " is larger than the " + std::to_string(l.c) +
+                         " channels of the activation");
+    if (o.maxSteps < 0)
+        throw UsageError("--max_rotation_step must be >= 0, got " + std::to_string(o.maxSteps));
+    if (l.n == 0)
+        throw UsageError("greedy rotation: activation has no tokens");
+    l.bs = o.blockSize;
+    l.kf = l.c / l.bs;
+    l.r = l.c % l.bs;
+    auto x32 = x.to(at::kCPU, at::kFloat).contiguous();
+    if (!at::isfinite(x32).all().item<bool>())
+        throw UsageError("activation contains NaN/Inf");
+    return x32;
+}
+
+// Rot = helmert(w)·diag(1, Q(w−1)), drawn once per call (§1.7.3).
+at::Tensor prototype(std::int64_t w, std::uint64_t seed) {
+    auto rot = helmertPrototype(w);
+    if (w > 1)
+        rot.narrow(1, 1, w - 1).copy_(rot.narrow(1, 1, w - 1).mm(randomOrthogonal(w - 1, seed)));
+    return rot;
+}
+
+// E_d·rot·E_d: rows and columns 0 and d swapped (moves channel d to the spreading slot and back).
+at::Tensor swapped(const at::Tensor& rot, std::int64_t d) {
+    if (d == 0)
+        return rot;
+    auto p = at::arange(rot.size(0), at::kLong);
+    p.data_ptr<std::int64_t>()[0] = d;
+    p.data_ptr<std::int64_t>()[d] = 0;
+    return rot.index_select(0, p).index_select(1, p);
+}
+
+// State shared by both versions: prototypes, the steps taken and the objective.
+struct Search {
+    Layout l;
+    bool compat;
+    at::Tensor rot64[2], rot32[2];
+    std::vector<std::pair<int, std::int64_t>> steps; // (segment, d)
+    std::vector<double> peaks;
+
+    Search(const Layout& layout, const GreedyRotationOptions& o) : l(layout), compat(o.referenceCompat) {
+        rot64[0] = prototype(l.bs, o.seed);
+        rot32[0] = rot64[0].to(at::kFloat);
+        if (l.r) {
+            rot64[1] = prototype(l.r, o.seed + 1);
+            rot32[1] = rot64[1].to(at::kFloat);
+        }
+    }
+
+    // Records the range; returns the (segment, d) to rotate, as the pseudo-code picks it.
+    std::pair<int, std::int64_t> record(const Extremes& e) {
+        peaks.push_back(static_cast<double>(e.maxV - e.minV)); // float32 subtraction, as the reference
+        const bool takeMax = std::abs(e.maxV) > std::abs(e.minV);
+        const auto pos = l.locate(takeMax ? e.maxAt : e.minAt);
+        return {pos.seg, compat ? pos.row % l.width(pos.seg) : pos.col};
+    }
+
+    GreedyRotationResult finish() const {
+        GreedyRotationResult res;
+        res.peaks = peaks;
+        res.bestPrefix = int(std::min_element(peaks.begin(), peaks.end()) - peaks.begin());
+        res.rotation = BlockRotation::identity(l.c, l.bs);
+        for (int i = 0; i < res.bestPrefix; ++i) {
+            auto& m = steps[i].first == 0 ? res.rotation.main : res.rotation.tail;
+            m = m.mm(swapped(rot64[steps[i].first], steps[i].second));
+        }
+        for (const auto& [seg, d] : steps)
+            res.swaps.push_back(seg == 0 ? d : l.kf * l.bs + d);
+        return res;
+    }
+};
+
+// Fused max/min with first-occurrence positions over rows [begin, end) of a [rows, w] float32 buffer.
+void scanRows(const float* data, std::int64_t w, const std::int64_t* base, std::int64_t begin, std::int64_t end, Extremes& total) {
+    std::mutex mutex;
+    at::parallel_for(begin, end, std::max<std::int64_t>(1, 32768 / w), [&](std::int64_t b, std::int64_t e) {
+        Extremes local;
+        for (std::int64_t p = b; p < e; ++p) {
+            const float* row = data + p * w;
+            float mx = row[0], mn = row[0];
+            for (std::int64_t j = 1; j < w; ++j) {
+                mx = row[j] > mx ? row[j] : mx;
+                mn = row[j] < mn ? row[j] : mn;
+            }
+            // Positions are looked up only for rows that can change the result.
+            if (mx >= local.maxV)
+                local.offerMax(mx, base[p] + (std::find(row, row + w, mx) - row));
+            if (mn <= local.minV)
+                local.offerMin(mn, base[p] + (std::find(row, row + w, mn) - row));
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        total.merge(local);
+    });
+}
+
+// One segment of the fast search. Rows are sorted by L2 norm, descending; only the first `live` rows are
+// kept current. Rotations keep a row's norm and every entry lies within ±norm, so a row whose norm is below
+// min(max, −min) cannot hold an extreme. A row that becomes possible later is replayed through the same
+// float32 products the straightforward version applied to it, so its values are the same.
+class Segment {
+public:
+    Segment(const Layout& l, int seg, const at::Tensor& rows) : m_w(rows.size(1)) {
+        const std::int64_t count = rows.size(0);
+        std::vector<double> norm(count);
+        const auto src = rows.contiguous();
+        const float* d = src.data_ptr<float>();
+        at::parallel_for(0, count, 4096, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t i = b; i < e; ++i) {
+                double s = 0;
+                for (std::int64_t j = 0; j < m_w; ++j) s += double(d[i * m_w + j]) * d[i * m_w + j];
+                norm[i] = std::sqrt(s);
+            }
+        });
+        auto order = at::empty({count}, at::kLong);
+        auto* o = order.data_ptr<std::int64_t>();
+        std::iota(o, o + count, 0);
+        std::stable_sort(o, o + count, [&](std::int64_t a, std::int64_t b) { return norm[a] > norm[b]; });
+        m_sorted = src.index_select(0, order);
+        m_norm.resize(count);
+        m_base.resize(count);
+        for (std::int64_t p = 0; p < count; ++p) {
+            m_norm[p] = norm[o[p]];
+            m_base[p] = l.rowBase(seg, o[p]);
+        }
+        // at::empty does not touch memory: only rows that become live cost resident memory.
+        m_cur = at::empty_like(m_sorted);
+        m_next = at::empty_like(m_sorted);
+        ensureLive(std::numeric_limits<double>::infinity());
+    }
+
+    std::int64_t live() const { return m_live; }
+    std::int64_t rows() const { return m_sorted.size(0); }
+    void scan(std::int64_t begin, std::int64_t end, Extremes& e) const {
+        struct T { double t0 = nowS(); ~T() { g_stats.scan += nowS() - t0; } } timer;
+        scanRows(m_cur.data_ptr<float>(), m_w, m_base.data(), begin, end, e);
+    }
+
+    // Makes every row with norm >= threshold live (and some more, so that replays stay few and large).
+    void ensureLive(double threshold) {
+        const std::int64_t count = m_sorted.size(0);
+        const auto needed = std::int64_t(std::partition_point(m_norm.begin(), m_norm.end(), [&](double v) { return v >= threshold; }) -
+                                         m_norm.begin());
+        if (needed <= m_live && m_live > 0)
+            return;
+        // At least 64 rows per product: tiny products may take other BLAS kernels (different rounding).
+        const std::int64_t target = std::min(count, std::max(needed, m_live + std::max<std::int64_t>(64, m_live / 4)));
+        const std::int64_t nb = target - m_live;
+        struct T { double t0 = nowS(); ~T() { g_stats.replay += nowS() - t0; } } timer;
+        g_stats.replays++; g_stats.replayRows += nb; g_stats.replayProducts += nb * std::int64_t(m_applied.size());
+        const auto k = m_applied.size();
+        auto src = m_sorted.narrow(0, m_live, nb);
+        if (k == 0)
+            m_cur.narrow(0, m_live, nb).copy_(src);
+        for (std::size_t i = 0; i < k; ++i) { // ping-pong so that the last product lands in m_cur
+            auto dst = ((k - 1 - i) % 2 == 0 ? m_cur : m_next).narrow(0, m_live, nb);
+            at::mm_out(dst, src, m_applied[i]);
+            src = dst;
+        }
+        m_live = target;
+    }
+
+    void rotate(const at::Tensor& rd) {
+        struct T { double t0 = nowS(); ~T() { g_stats.mm += nowS() - t0; } } timer;
+        g_stats.mmRows += m_live;
+        auto out = m_next.narrow(0, 0, m_live);
+        at::mm_out(out, m_cur.narrow(0, 0, m_live), rd);
+        std::swap(m_cur, m_next);
+        m_applied.push_back(rd);
+    }
+
+private:
+    std::int64_t m_w, m_live = 0;
+    at::Tensor m_sorted, m_cur, m_next;
+    std::vector<double> m_norm;
+    std::vector<std::int64_t> m_base;
+    std::vector<at::Tensor> m_applied; // float32 E_d·Rot·E_d of every step on this segment, in order
+};
+
+} // namespace
+
+GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotationOptions& o, Progress* progress) {
+    Layout l;
+    auto x32 = searchInput(x, o, l);
+    Search s(l, o);
+    std::vector<Segment> segs;
+    segs.emplace_back(l, 0, x32.narrow(1, 0, l.kf * l.bs).reshape({-1, l.bs}));
+    if (l.r)
+        segs.emplace_back(l, 1, x32.narrow(1, l.kf * l.bs, l.r));
+    x32 = at::Tensor(); // the segments hold their own sorted copies
+    g_stats = {};
+    const double t0 = nowS();
+    struct Report { const std::vector<Segment>& segs; double t0; ~Report() { if (std::getenv("OL_GREEDY_STATS")) {
+        std::fprintf(stderr, "greedy: total %.3f s: mm %.3f s (%.0f row-products), scan %.3f s, replay %.3f s (%ld replays, %ld rows, %ld row-products); live", nowS() - t0, g_stats.mm, g_stats.mmRows, g_stats.scan, g_stats.replay, g_stats.replays, g_stats.replayRows, g_stats.replayProducts);
+        for (auto& g : segs) std::fprintf(stderr, " %ld/%ld", (long)g.live(), (long)g.rows());
+        std::fprintf(stderr, "\n"); } } } report{segs, t0};
+    std::vector<std::vector<at::Tensor>> rd(segs.size());
+    for (std::size_t g = 0; g < segs.size(); ++g) rd[g].resize(l.width(int(g)));
+
+    for (int step = 0;; ++step) {
+        if (progress && step % 8 == 0)
+            progress->checkCancelled();
+        Extremes e;
+        for (const auto& g : segs) g.scan(0, g.live(), e);
+        // Float32 products are orthogonal only to ~1e-6 per step: a generous margin keeps the bound safe.
+        const double slack = 1.0 + 1e-3 + 4e-6 * step;
+        const double threshold = std::min<double>(e.maxV, -double(e.minV)) / slack;
+        // New rows can only widen [min, max], so one pass over the segments suffices.
+        for (auto& g : segs) {
+            const auto old = g.live();
+            g.ensureLive(threshold);
+            if (g.live() > old)
+                g.scan(old, g.live(), e);
+        }
+        const auto [seg, d] = s.record(e);
+        if (step == o.maxSteps)
+            break;
+        auto& m = rd[seg][d];
+        if (!m.defined())
+            m = swapped(s.rot32[seg], d);
+        segs[seg].rotate(m);
+        s.steps.emplace_back(seg, d);
+    }
+    return s.finish();
+}
+
+GreedyRotationResult greedyBlockRotationStraightforward(const at::Tensor& x, const GreedyRotationOptions& o) {
+    Layout l;
+    const auto x32 = searchInput(x, o, l);
+    Search s(l, o);
+    at::Tensor b[2] = {x32.narrow(1, 0, l.kf * l.bs).reshape({-1, l.bs}), l.r ? x32.narrow(1, l.kf * l.bs, l.r) : at::Tensor()};
+    for (int step = 0;; ++step) {
+        Extremes e;
+        for (int g = 0; g < 2; ++g) {
+            if (!b[g].defined())
+                continue;
+            const auto w = b[g].size(1);
+            const auto i1 = b[g].argmax().item<std::int64_t>(), i2 = b[g].argmin().item<std::int64_t>();
+            e.offerMax(b[g][i1 / w][i1 % w].item<float>(), l.rowBase(g, i1 / w) + i1 % w);
+            e.offerMin(b[g][i2 / w][i2 % w].item<float>(), l.rowBase(g, i2 / w) + i2 % w);
+        }
+        const auto [seg, d] = s.record(e);
+        if (step == o.maxSteps)
+            break;
+        b[seg] = b[seg].mm(swapped(s.rot32[seg], d));
+        s.steps.emplace_back(seg, d);
+    }
+    return s.finish();
+}
+
+} // namespace ol

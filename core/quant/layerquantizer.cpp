@@ -1,0 +1,205 @@
+#include "quant/layerquantizer.h"
+
+#include "errors.h"
+#include "jobs/progress.h"
+#include "model/decoderlayer.h"
+#include "model/modelconfig.h"
+
+#include <ATen/ATen.h>
+#include <chrono>
+
+namespace ol {
+
+namespace {
+
+double seconds(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+const char* smoothingPair(Site s) {
+    switch (s) {
+    case Site::AttnInput: return "qkv";
+    case Site::AttnOutput: return "out";
+    case Site::MlpInput: return "fc1";
+    default: return "down";
+    }
+}
+
+void checkFinite(const at::Tensor& x, int layer, const std::string& what) {
+    if (!at::isfinite(x).all().item<bool>())
+        throw RuntimeFailure("layer " + std::to_string(layer) + ": " + what + " contains NaN or Inf");
+}
+
+nlohmann::json errorJson(const QuantError& e) { return {{"mse", e.mse}, {"sqnr_db", e.sqnrDb}, {"max_abs", e.maxAbs}}; }
+QuantError errorFromJson(const nlohmann::json& j) {
+    return {j.at("mse").get<double>(), j.at("sqnr_db").is_null() ? INFINITY : j.at("sqnr_db").get<double>(),
+            j.at("max_abs").get<double>()};
+}
+
+} // namespace
+
+// Forwards the calibration pass's hook calls to the quantizer.
+class CalibratingHook : public ActivationHook {
+public:
+    explicit CalibratingHook(LayerQuantizer& q) : m_q(q) {}
+    at::Tensor onActivation(int, Site site, const at::Tensor& x) override { return m_q.onSite(site, x); }
+
+private:
+    LayerQuantizer& m_q;
+};
+
+namespace {
+// Applies one layer's online activation work (inference and training forwards).
+class SingleLayerHook : public ActivationHook {
+public:
+    explicit SingleLayerHook(const QuantizedLayer& l) : m_l(l) {}
+    at::Tensor onActivation(int, Site site, const at::Tensor& x) override {
+        return QuantizedActivationHook::process(m_l, site, x);
+    }
+
+private:
+    const QuantizedLayer& m_l;
+};
+} // namespace
+
+LayerQuantizer::LayerQuantizer(const QuantMethod& method, const LayerContext& context, const LayerWeights& fp)
+    : m_method(method), m_context(context), m_fp(fp) {
+    const auto& s = *context.settings;
+    m_layer.index = context.layer;
+    m_layer.weights = fp.clone();
+    m_layer.activation = s.activationSpec();
+    m_layer.queryKey = s.queryKeySpec();
+    m_layer.value = s.valueSpec();
+    m_layer.queryKeyHadamard = method.rotatesQueryKey();
+    m_report.layer = context.layer;
+    for (const auto* name : {"input norm", "post-attention norm"}) (void)name;
+    checkFinite(fp.wq, context.layer, "q_proj weight");
+    for (const auto& m : linearModules()) checkFinite(fp.linear(m), context.layer, m + " weight");
+}
+
+at::Tensor LayerQuantizer::calibrate(const at::Tensor& input) {
+    checkFinite(input, m_context.layer, "the layer input");
+    auto t0 = std::chrono::steady_clock::now();
+    m_method.prepare(m_context, m_layer);
+    m_report.seconds.prepare += seconds(t0);
+    m_done.clear();
+    CalibratingHook hook(*this);
+    t0 = std::chrono::steady_clock::now();
+    auto out = decoderLayerForward(m_layer.weights, *m_context.config, input, m_context.layer, &hook);
+    const double inner = m_report.seconds.transform + m_report.seconds.weights;
+    m_report.seconds.forward += seconds(t0) - inner;
+    checkFinite(out, m_context.layer, "the quantized layer output");
+    return out;
+}
+
+at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
+    if (!isLinearInput(site)) return QuantizedActivationHook::process(m_layer, site, x);
+    checkFinite(x, m_context.layer, std::string("activation ") + siteKey(site));
+    auto& transform = m_layer.input(site);
+    if (!m_done[linearInputIndex(site)]) {
+        m_done[linearInputIndex(site)] = true;
+        const auto x2d = x.reshape({-1, x.size(-1)});
+        // What the consumers see: smoothed (folded upstream, or divided here for GQA o_proj).
+        const auto seen = transform.divisor.defined() ? x2d / transform.divisor.to(x2d.scalar_type()) : x2d;
+        auto t0 = std::chrono::steady_clock::now();
+        transform.rotation = m_method.transformFor(m_context, site, seen);
+        m_report.seconds.transform += seconds(t0);
+
+        t0 = std::chrono::steady_clock::now();
+        for (const auto& m : consumersOf(site)) {
+            m_transformed[m] = transform.applyToWeight(m_layer.weights.linear(m));
+            quantizeModule(m, {}, true);
+        }
+        // Report: the activation as the FP model has it vs what is quantized now.
+        auto it = m_layer.smoothing.find(smoothingPair(site));
+        auto fp = x2d;
+        if (it != m_layer.smoothing.end() && !transform.divisor.defined()) fp = x2d * it->second.to(x2d.scalar_type());
+        const auto& spec = m_layer.activation;
+        const auto after = transform.applyToActivation(x2d);
+        m_report.sites.push_back({site, quantError(fp, fakeQuantize(fp, spec)), quantError(after, fakeQuantize(after, spec))});
+        m_report.seconds.weights += seconds(t0);
+    }
+    return QuantizedActivationHook::process(m_layer, site, x);
+}
+
+void LayerQuantizer::quantizeModule(const std::string& m, const LwcFactors& lwc, bool keepIntegerForm) {
+    const auto& w = m_transformed.at(m);
+    const auto spec = m_context.settings->weightSpec();
+    auto& target = m_layer.weights.linear(m);
+    if (!spec.enabled()) {
+        target = w;
+        m_layer.quantized.erase(m);
+    } else {
+        if (!keepIntegerForm || spec.bits > 8) {
+            // Differentiable (LWC training); above 8 bits the float result itself is kept (no uint8 codes).
+            target = fakeQuantize(w, spec, lwc);
+            if (keepIntegerForm) m_layer.quantized.erase(m);
+        } else {
+            QuantizedWeight q;
+            q.spec = spec;
+            auto wd = w.detach();
+            LwcFactors fixed;
+            if (lwc.defined()) fixed = {lwc.up.detach(), lwc.low.detach()};
+            q.params = computeQuantParams(wd, spec, fixed);
+            q.codes = quantizeCodes(wd, q.params, spec);
+            q.lwcUp = fixed.up, q.lwcLow = fixed.low;
+            // The forward uses exactly what a reload of the integer form gives (bit-identical resume/export).
+            target = dequantize(q.codes, q.params, spec).to(w.scalar_type());
+            m_layer.quantized[m] = std::move(q);
+        }
+    }
+    if (keepIntegerForm) {
+        auto before = m_fp.linear(m);
+        WeightReport r{m, quantError(before, fakeQuantize(before, spec)), quantError(w, target.detach())};
+        bool replaced = false;
+        for (auto& existing : m_report.weights)
+            if (existing.module == m) existing = r, replaced = true;
+        if (!replaced) m_report.weights.push_back(r);
+    }
+}
+
+void LayerQuantizer::quantizeWeights(const std::map<std::string, LwcFactors>& lwc, bool keepIntegerForm) {
+    for (const auto& m : linearModules()) {
+        auto it = lwc.find(m);
+        quantizeModule(m, it == lwc.end() ? LwcFactors{} : it->second, keepIntegerForm);
+    }
+}
+
+at::Tensor LayerQuantizer::forward(const at::Tensor& input) const {
+    SingleLayerHook hook(m_layer);
+    return decoderLayerForward(m_layer.weights, *m_context.config, input, m_context.layer, &hook);
+}
+
+nlohmann::json LayerReport::toJson() const {
+    nlohmann::json j{{"layer", layer}};
+    for (const auto& s : sites)
+        j["activations"][siteKey(s.site)] = {{"before", errorJson(s.before)}, {"after", errorJson(s.after)}};
+    for (const auto& w : weights) j["weights"][w.module] = {{"before", errorJson(w.before)}, {"after", errorJson(w.after)}};
+    j["seconds"] = {{"prepare", seconds.prepare}, {"transform", seconds.transform}, {"weights", seconds.weights},
+                    {"train", seconds.train},     {"forward", seconds.forward},     {"save", seconds.save}};
+    if (trainLoss >= 0) j["train_loss"] = trainLoss;
+    return j;
+}
+
+LayerReport LayerReport::fromJson(const nlohmann::json& j) {
+    LayerReport r;
+    r.layer = j.at("layer").get<int>();
+    if (j.contains("activations"))
+        for (const auto& [k, v] : j.at("activations").items())
+            r.sites.push_back({siteFromKey(k), errorFromJson(v.at("before")), errorFromJson(v.at("after"))});
+    if (j.contains("weights"))
+        for (const auto& [k, v] : j.at("weights").items())
+            r.weights.push_back({k, errorFromJson(v.at("before")), errorFromJson(v.at("after"))});
+    const auto& s = j.at("seconds");
+    r.seconds = {s.at("prepare").get<double>(), s.at("transform").get<double>(), s.at("weights").get<double>(),
+                 s.at("train").get<double>(),   s.at("forward").get<double>(),   s.at("save").get<double>()};
+    r.trainLoss = j.value("train_loss", -1.0);
+    return r;
+}
+
+std::uint64_t siteSeed(std::uint64_t base, int layer, Site site) {
+    // Spaced so that a transform's consecutive draws (seed, seed+1, ...) never collide with another site's.
+    return base * 1000003ULL + static_cast<std::uint64_t>(layer) * 1024ULL + static_cast<std::uint64_t>(site) * 64ULL;
+}
+
+} // namespace ol

@@ -1,0 +1,68 @@
+#pragma once
+// Quantizes one decoder layer with a method: smoothing fold, the calibration
+// forward in which each linear input's transform is computed from the
+// activation that reaches it (as the reference does: later sites see the
+// outputs of already-quantized earlier linears), weight quantization, and a
+// report of the quantization error before and after the transform.
+#include "quant/method.h"
+#include "quant/quantizedlayer.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ol {
+
+struct SiteReport {
+    Site site;
+    QuantError before, after; // activation error without any transform vs with smoothing + transform
+};
+struct WeightReport {
+    std::string module;
+    QuantError before, after; // weight error of the FP weight vs the transformed weight
+};
+struct StageSeconds {
+    double prepare = 0, transform = 0, weights = 0, train = 0, forward = 0, save = 0;
+    double total() const { return prepare + transform + weights + train + forward + save; }
+};
+struct LayerReport {
+    int layer = 0;
+    std::vector<SiteReport> sites;
+    std::vector<WeightReport> weights;
+    StageSeconds seconds;
+    double trainLoss = -1; // final LWC loss when trained
+    nlohmann::json toJson() const;
+    static LayerReport fromJson(const nlohmann::json& j);
+};
+
+class LayerQuantizer {
+public:
+    LayerQuantizer(const QuantMethod& method, const LayerContext& context, const LayerWeights& fp);
+
+    // Runs the calibration forward on `input` [1, T, H]; returns the quantized layer's output.
+    at::Tensor calibrate(const at::Tensor& input);
+    // Re-quantizes every weight from its transformed form, with LWC factors where given (differentiable
+    // when the factors require grad); updates layer().weights and the integer forms.
+    void quantizeWeights(const std::map<std::string, LwcFactors>& lwc = {}, bool keepIntegerForm = true);
+    // The quantized layer's forward (activation quantization on) on any [B, T, H].
+    at::Tensor forward(const at::Tensor& input) const;
+    const at::Tensor& transformedWeight(const std::string& module) const { return m_transformed.at(module); }
+    const LayerContext& context() const { return m_context; }
+    QuantizedLayer& layer() { return m_layer; }
+    LayerReport& report() { return m_report; }
+
+private:
+    friend class CalibratingHook;
+    at::Tensor onSite(Site site, const at::Tensor& x);
+    void quantizeModule(const std::string& module, const LwcFactors& lwc, bool keepIntegerForm);
+
+    const QuantMethod& m_method;
+    LayerContext m_context;
+    LayerWeights m_fp;
+    QuantizedLayer m_layer;
+    LayerReport m_report;
+    std::map<std::string, at::Tensor> m_transformed; // W·diag(s)·M before quantization
+    std::map<int, bool> m_done;
+};
+
+} // namespace ol

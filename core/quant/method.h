@@ -1,0 +1,58 @@
+#pragma once
+// The interface a quantization method implements (one per plugin). The
+// pipeline hands a method one decoder layer at a time; the method folds what
+// it folds (smoothing), computes the transform of each linear input from the
+// activation that reaches it, and may train (LWC). The shared machinery
+// (weight quantization, the calibration forward, reports) stays in core.
+#include "model/activationhook.h"
+#include "quant/duquanttransform.h"
+#include "quant/methodinfo.h"
+#include "quant/quantsettings.h"
+#include "quant/smoothing.h"
+
+#include <cstdint>
+#include <memory>
+
+namespace ol {
+
+class Progress;
+struct ModelConfig;
+struct QuantizedLayer;
+class LayerQuantizer;
+
+struct LayerContext {
+    int layer = 0;
+    const ModelConfig* config = nullptr;
+    const QuantSettings* settings = nullptr;
+    LayerActScales actScales;          // FP calibration statistics of this layer's linear inputs
+    std::uint64_t seed = 2;            // base seed of the run; methods derive per-site seeds from it
+    Progress* progress = nullptr;
+    // Only when the method needs training: the calibration samples as the quantized model so far
+    // produces them [n, T, H], and the FP model's outputs of this layer for them (the targets).
+    at::Tensor sampleInputs, sampleTargets;
+};
+
+class QuantMethod {
+public:
+    virtual ~QuantMethod() = default;
+    virtual std::string name() const = 0;
+    // Resolved parameters (defaults filled in), as stored with the run.
+    virtual nlohmann::json parameters() const = 0;
+
+    // Before the calibration forward: fold smoothing into layer.weights, set online divisors.
+    virtual void prepare(const LayerContext&, QuantizedLayer&) const {}
+    // The calibration forward reached linear input `site`; x is what its consumers see, [N, C].
+    virtual DuQuantTransform transformFor(const LayerContext&, Site, const at::Tensor&) const { return {}; }
+    virtual bool rotatesQueryKey() const { return false; }
+    // Checks parameters against the model before any work (UsageError naming the flag).
+    virtual void validate(const ModelConfig&, const QuantSettings&) const {}
+    // Learnable weight clipping (or other training) needs per-sample inputs and FP targets.
+    virtual bool needsTraining(const QuantSettings&) const { return false; }
+    // After the calibration forward, with every weight transformed: train and re-quantize through `q`.
+    virtual void train(const LayerContext&, QuantizedLayer&, LayerQuantizer&) const {}
+};
+
+// A per-site seed that does not depend on which layers ran before (resume gives the same draws).
+std::uint64_t siteSeed(std::uint64_t base, int layer, Site site);
+
+} // namespace ol

@@ -1,0 +1,189 @@
+#include "quant/pipeline.h"
+
+#include "calib/calibrationdata.h"
+#include "calib/sitestatistics.h"
+#include "errors.h"
+#include "io/hash.h"
+#include "jobs/progress.h"
+#include "model/checkpoint.h"
+#include "model/decoderlayer.h"
+#include "model/llamamodel.h"
+#include "quant/runstore.h"
+
+#include <ATen/ATen.h>
+#include <chrono>
+#include <memory>
+
+namespace ol {
+
+std::vector<LayerActScales> actScalesFromStatistics(const std::vector<SiteStatistics>& sites, int numLayers) {
+    std::vector<LayerActScales> out(numLayers);
+    for (const auto& s : sites) {
+        if (s.layer < 0 || s.layer >= numLayers) continue;
+        auto& a = out[s.layer];
+        switch (s.site) {
+        case Site::AttnInput: a.attnIn = s.actScales; break;
+        case Site::AttnOutput: a.oIn = s.actScales; break;
+        case Site::MlpInput: a.mlpIn = s.actScales; break;
+        case Site::DownInput: a.downIn = s.actScales; break;
+        default: break;
+        }
+    }
+    for (int i = 0; i < numLayers; ++i)
+        if (!out[i].attnIn.defined() || !out[i].oIn.defined() || !out[i].mlpIn.defined() || !out[i].downIn.defined())
+            throw FormatError("calibration statistics lack the act_scales of layer " + std::to_string(i));
+    return out;
+}
+
+nlohmann::json runManifest(const LlamaModel& model, const CalibrationData& data, const QuantMethod& method,
+                           const PipelineOptions& o) {
+    nlohmann::json m;
+    m["format"] = "outlierlab-quantization-run";
+    m["format_version"] = 1;
+    m["model_fingerprint"] = model.checkpoint().fingerprint();
+    m["calibration_fingerprint"] = data.fingerprint;
+    m["calibration"] = {{"nsamples", data.settings.nsamples}, {"seqlen", data.settings.seqlen}, {"seed", data.settings.seed}};
+    m["method"] = method.name();
+    m["parameters"] = method.parameters();
+    m["settings"] = o.settings.toJson();
+    m["seed"] = o.seed;
+    m["num_layers"] = model.numLayers();
+    m["dtype"] = std::string(c10::toString(model.dtype()));
+    Fnv64 h;
+    for (const auto* key : {"model_fingerprint", "calibration_fingerprint", "method", "parameters", "settings", "seed", "dtype"})
+        h.add(m[key].dump());
+    m["fingerprint"] = h.hex();
+    return m;
+}
+
+namespace {
+
+double since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Runs [n, T, H] through one layer in batches (bounded memory).
+at::Tensor batched(const at::Tensor& x, std::int64_t batch, const std::function<at::Tensor(const at::Tensor&)>& f) {
+    std::vector<at::Tensor> parts;
+    for (std::int64_t i = 0; i < x.size(0); i += batch) parts.push_back(f(x.narrow(0, i, std::min(batch, x.size(0) - i))));
+    return at::cat(parts, 0);
+}
+
+c10::Device deviceOfLayer(const PipelineOptions& o, int layer, int numLayers) {
+    const auto n = static_cast<int>(o.devices.size());
+    return o.devices[std::min(n - 1, layer * n / std::max(1, numLayers))];
+}
+
+} // namespace
+
+QuantizationResult runQuantization(const LlamaModel& model, const CalibrationData& data,
+                                   const std::vector<LayerActScales>& actScales, const QuantMethod& method,
+                                   const PipelineOptions& o, Progress* progress,
+                                   const std::function<void(const QuantizedLayer&, const LayerReport&)>& onLayer) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto& config = model.config();
+    const int L = model.numLayers();
+    o.settings.validate(config);
+    method.validate(config, o.settings);
+    if (static_cast<int>(actScales.size()) != L)
+        throw UsageError("calibration statistics cover " + std::to_string(actScales.size()) + " layers, the model has " +
+                         std::to_string(L));
+    if (o.devices.empty()) throw UsageError("no device to quantize on");
+    at::NoGradGuard noGrad;
+
+    QuantizationResult result;
+    result.manifest = runManifest(model, data, method, o);
+    std::unique_ptr<RunStore> store;
+    if (!o.saveDir.empty()) store = std::make_unique<RunStore>(o.saveDir, result.manifest, o.resume);
+    else if (o.resume) throw UsageError("--resume needs --save_dir (the directory of the run to continue)");
+
+    // Layer-0 inputs of every calibration window.
+    auto tokens = at::from_blob(const_cast<std::int32_t*>(data.tokens.data()),
+                                {data.settings.nsamples, data.settings.seqlen}, at::kInt)
+                      .to(at::kLong);
+    auto inputs = model.embed(tokens.to(model.device()));
+    // DuQuant calibrates every transform on one "average sequence" (algorithms.md §1.5).
+    auto carry = inputs.mean(0, true);
+    const bool train = method.needsTraining(o.settings);
+    at::Tensor quantInputs = train ? inputs : at::Tensor(), fpInputs = train ? inputs : at::Tensor();
+    if (!train) inputs = at::Tensor();
+
+    const int resumed = store ? store->completedLayers() : 0;
+    result.resumedLayers = resumed;
+    for (int i = 0; i < resumed && i < L; ++i) {
+        if (progress) {
+            progress->checkCancelled();
+            progress->report(double(i) / L, "layer " + std::to_string(i + 1) + "/" + std::to_string(L) + ": loading finished layer");
+        }
+        const auto device = deviceOfLayer(o, i, L);
+        result.layers.push_back(store->loadLayer(i, config, device));
+        result.reports.push_back(store->loadReport(i));
+        if (train) {
+            // Replays the finished layers: the same functions as the original run, so bit-identical inputs.
+            const auto fp = model.layer(i).to(device, model.dtype());
+            fpInputs = batched(fpInputs.to(device), o.batchSize,
+                               [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
+            QuantizedActivationHook hook;
+            hook.setLayer(i, &result.layers.back());
+            quantInputs = batched(quantInputs.to(device), o.batchSize, [&](const at::Tensor& x) {
+                return decoderLayerForward(result.layers.back().weights, config, x, i, &hook);
+            });
+        }
+        if (onLayer) onLayer(result.layers.back(), result.reports.back());
+    }
+    if (resumed > 0) carry = store->loadCarry(std::min(resumed, L) - 1).to(model.device());
+
+    for (int i = resumed; i < L; ++i) {
+        const auto device = deviceOfLayer(o, i, L);
+        const std::string prefix = "layer " + std::to_string(i + 1) + "/" + std::to_string(L) + ": ";
+        if (progress) {
+            progress->checkCancelled();
+            progress->report(double(i) / L, prefix + "calibrating transforms");
+        }
+        NullProgress silent;
+        SubProgress layerProgress(progress ? *progress : silent, double(i) / L, double(i + 1) / L, prefix);
+        const auto fp = model.layer(i).to(device, model.dtype());
+        LayerContext ctx;
+        ctx.layer = i;
+        ctx.config = &config;
+        ctx.settings = &o.settings;
+        ctx.actScales = actScales[i];
+        ctx.seed = o.seed;
+        ctx.progress = progress ? &layerProgress : nullptr;
+        at::Tensor fpOutputs;
+        if (train) {
+            fpInputs = fpInputs.to(device);
+            quantInputs = quantInputs.to(device);
+            fpOutputs = batched(fpInputs, o.batchSize,
+                                [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
+            ctx.sampleInputs = quantInputs;
+            ctx.sampleTargets = fpOutputs;
+        }
+        LayerQuantizer q(method, ctx, fp);
+        carry = q.calibrate(carry.to(device));
+        if (train) {
+            const auto tt = std::chrono::steady_clock::now();
+            {
+                at::AutoGradMode grad(true);
+                method.train(ctx, q.layer(), q);
+            }
+            q.report().seconds.train += since(tt);
+            quantInputs = batched(quantInputs, o.batchSize, [&](const at::Tensor& x) { return q.forward(x); });
+            fpInputs = fpOutputs;
+        }
+        if (store) {
+            const auto ts = std::chrono::steady_clock::now();
+            q.report().seconds.save = 0;
+            store->save(q.layer(), q.report(), carry);
+            q.report().seconds.save = since(ts);
+        }
+        result.layers.push_back(std::move(q.layer()));
+        result.reports.push_back(q.report());
+        if (onLayer) onLayer(result.layers.back(), result.reports.back());
+    }
+    if (progress) progress->report(1.0, "quantized " + std::to_string(L) + " layers");
+    result.seconds = since(t0);
+    return result;
+}
+
+} // namespace ol

@@ -1,0 +1,67 @@
+#include "quant/quantizedlayer.h"
+
+#include "errors.h"
+#include "quant/rotationprototypes.h"
+
+#include <ATen/ATen.h>
+
+namespace ol {
+
+const std::vector<std::string>& linearModules() {
+    static const std::vector<std::string> m = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                               "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
+    return m;
+}
+
+Site inputSiteOf(const std::string& module) {
+    if (module == "self_attn.o_proj") return Site::AttnOutput;
+    if (module == "mlp.down_proj") return Site::DownInput;
+    if (module.rfind("self_attn.", 0) == 0) return Site::AttnInput;
+    if (module.rfind("mlp.", 0) == 0) return Site::MlpInput;
+    throw UsageError("no linear module '" + module + "' in a LLaMA decoder layer");
+}
+
+int linearInputIndex(Site s) {
+    switch (s) {
+    case Site::AttnInput: return 0;
+    case Site::AttnOutput: return 1;
+    case Site::MlpInput: return 2;
+    case Site::DownInput: return 3;
+    default: throw UsageError(std::string("site ") + siteKey(s) + " is not a linear input");
+    }
+}
+
+std::vector<std::string> consumersOf(Site site) {
+    std::vector<std::string> out;
+    for (const auto& m : linearModules())
+        if (inputSiteOf(m) == site) out.push_back(m);
+    return out;
+}
+
+void QuantizedActivationHook::setLayer(int index, const QuantizedLayer* layer) {
+    if (index >= static_cast<int>(m_layers.size())) m_layers.resize(index + 1, nullptr);
+    m_layers[index] = layer;
+}
+
+at::Tensor QuantizedActivationHook::onActivation(int layer, Site site, const at::Tensor& x) {
+    if (layer < 0 || layer >= static_cast<int>(m_layers.size()) || !m_layers[layer]) return x;
+    return process(*m_layers[layer], site, x);
+}
+
+at::Tensor QuantizedActivationHook::process(const QuantizedLayer& l, Site site, const at::Tensor& x) {
+    switch (site) {
+    case Site::Query:
+    case Site::Key: {
+        auto y = x;
+        if (l.queryKeyHadamard) {
+            // Over head_dim only: the rotation cancels in Q·Kᵀ and never mixes tokens.
+            y = at::matmul(y, normalizedHadamard(x.size(-1)).to(x.device(), x.scalar_type()));
+        }
+        return fakeQuantize(y, l.queryKey);
+    }
+    case Site::Value: return fakeQuantize(x, l.value);
+    default: return fakeQuantize(l.input(site).applyToActivation(x), l.activation);
+    }
+}
+
+} // namespace ol

@@ -1,0 +1,59 @@
+#pragma once
+// One decoder layer after quantization: the weights the forward multiplies
+// (smoothed, transformed, fake-quantized), the integer form of each weight for
+// export, and the online work on activations (transforms, bit widths).
+#include "model/activationhook.h"
+#include "model/layerweights.h"
+#include "quant/inputtransform.h"
+#include "quant/quantizer.h"
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ol {
+
+// The seven linear modules in a fixed order, with the linear-input site each reads.
+const std::vector<std::string>& linearModules();
+Site inputSiteOf(const std::string& module);
+// Index 0..3 of a linear-input site (AttnInput, AttnOutput, MlpInput, DownInput).
+int linearInputIndex(Site site);
+constexpr std::array<Site, 4> kLinearInputs = {Site::AttnInput, Site::AttnOutput, Site::MlpInput, Site::DownInput};
+// Modules that consume a linear-input site ("attn_in" → q, k, v).
+std::vector<std::string> consumersOf(Site site);
+
+struct QuantizedWeight {
+    QuantSpec spec;
+    at::Tensor codes;     // uint8 [Cout, Cin] when quantized
+    QuantParams params;   // scale/zero [Cout, groups]
+    at::Tensor lwcUp, lwcLow; // learned clipping factors when LWC ran
+};
+
+struct QuantizedLayer {
+    int index = 0;
+    LayerWeights weights;                        // what the forward multiplies
+    std::array<InputTransform, 4> inputs;        // by linearInputIndex
+    std::map<std::string, QuantizedWeight> quantized; // module → integer form (absent at 16 bits)
+    std::map<std::string, at::Tensor> smoothing; // pair → scale (report/export)
+    QuantSpec activation, queryKey, value;       // online activation quantizers
+    bool queryKeyHadamard = false;               // Q and K rotated by a head_dim Hadamard before quantization
+
+    InputTransform& input(Site s) { return inputs[linearInputIndex(s)]; }
+    const InputTransform& input(Site s) const { return inputs[linearInputIndex(s)]; }
+};
+
+// Applies a layer's online activation work at each hook site (inference).
+// Transforms and quantizers of layers absent from the map pass through.
+class QuantizedActivationHook : public ActivationHook {
+public:
+    void setLayer(int index, const QuantizedLayer* layer);
+    at::Tensor onActivation(int layer, Site site, const at::Tensor& x) override;
+    // The work of one site of one layer (shared with the calibration forward).
+    static at::Tensor process(const QuantizedLayer& layer, Site site, const at::Tensor& x);
+
+private:
+    std::vector<const QuantizedLayer*> m_layers;
+};
+
+} // namespace ol

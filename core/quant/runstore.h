@@ -1,0 +1,40 @@
+#pragma once
+// The checkpoint directory of one quantization run (--save_dir): run.json
+// (method, parameters, settings, fingerprints of model and calibration data)
+// and one HDF5 file per finished layer (layers/layer-00003.h5) with the
+// layer's parameters, quantized weights, report and the calibration carry.
+// Each file is written under a temporary name and renamed, so a crash at any
+// moment leaves only complete layers behind; --resume continues after them.
+#include "quant/layerquantizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace ol {
+
+struct ModelConfig;
+
+class RunStore {
+public:
+    // `manifest` must hold a "fingerprint" string. A fresh run refuses a directory that already holds a
+    // run; a resumed one refuses a run with another fingerprint (UsageError saying what differs).
+    RunStore(std::string dir, nlohmann::json manifest, bool resume);
+
+    const std::string& dir() const { return m_dir; }
+    const nlohmann::json& manifest() const { return m_manifest; }
+    int completedLayers() const { return m_completed; }
+
+    void save(const QuantizedLayer& layer, const LayerReport& report, const at::Tensor& carry);
+    QuantizedLayer loadLayer(int index, const ModelConfig& config, c10::Device device) const;
+    LayerReport loadReport(int index) const;
+    at::Tensor loadCarry(int index) const;
+    std::string layerPath(int index) const;
+
+private:
+    std::string m_dir;
+    nlohmann::json m_manifest;
+    int m_completed = 0;
+};
+
+} // namespace ol

@@ -1,0 +1,56 @@
+#include "duquant/duquantmethod.h"
+
+#include "errors.h"
+#include "model/modelconfig.h"
+#include "quant/layerquantizer.h"
+#include "quant/lwctrainer.h"
+#include "quant/quantizedlayer.h"
+
+#include <algorithm>
+
+namespace ol {
+
+DuQuantMethod::DuQuantMethod(nlohmann::json params) : m_params(std::move(params)) {}
+
+void DuQuantMethod::validate(const ModelConfig& c, const QuantSettings&) const {
+    const auto bs = m_params.at("block_size").get<std::int64_t>();
+    const auto smallest = std::min({c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize});
+    if (bs > smallest)
+        throw UsageError("--block_size " + std::to_string(bs) + " is larger than the " + std::to_string(smallest) +
+                         " input channels of this model's smallest linear; use at most " + std::to_string(smallest));
+    if (rotatesQueryKey() && (c.headDim & (c.headDim - 1)) != 0)
+        throw UsageError("the Q/K Hadamard needs a power-of-two head_dim, this model has " + std::to_string(c.headDim) +
+                         "; pass --no_qk_hadamard");
+}
+
+void DuQuantMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
+    if (!m_params.at("smooth").get<bool>()) return;
+    auto r = applySmoothing(layer.weights, *ctx.config, ctx.actScales, m_params.at("alpha").get<double>());
+    layer.smoothing = r.scales;
+    layer.input(Site::AttnOutput).divisor = r.onlineOutDivisor;
+}
+
+DuQuantTransform DuQuantMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {
+    DuQuantTransformOptions o;
+    o.rotation.blockSize = m_params.at("block_size").get<std::int64_t>();
+    o.rotation.maxSteps = m_params.at("max_rotation_step").get<int>();
+    o.rotation.referenceCompat = m_params.at("reference_compat").get<bool>();
+    o.rotation.seed = siteSeed(ctx.seed, ctx.layer, site);
+    o.permutationTimes = m_params.at("permutation_times").get<int>();
+    return calibrateDuQuantTransform(x, o, ctx.progress);
+}
+
+bool DuQuantMethod::needsTraining(const QuantSettings& s) const {
+    // As the reference: static clipping (--swc) takes precedence and the LWC factors would be ignored.
+    return m_params.at("lwc").get<bool>() && m_params.at("epochs").get<int>() > 0 && s.swc == 1.0 && s.wbits < 16;
+}
+
+void DuQuantMethod::train(const LayerContext& ctx, QuantizedLayer&, LayerQuantizer& q) const {
+    LwcOptions o;
+    o.epochs = m_params.at("epochs").get<int>();
+    o.lr = m_params.at("lwc_lr").get<double>();
+    o.weightDecay = m_params.at("wd").get<double>();
+    q.report().trainLoss = trainLwc(q, o, ctx.progress);
+}
+
+} // namespace ol
