@@ -27,6 +27,8 @@ const std::vector<Command>& commands() {
         {"plant-outliers", "a model with outliers planted by exact rescalings (same function)", runPlantOutliers},
         {"quantize", "quantize layer by layer with a method plugin; evaluate, checkpoint, export", runQuantize},
         {"methods", "the quantization methods found and their parameters", runMethods},
+        {"batch", "run the configurations of a recipe with one calibration; comparison table", runBatch},
+        {"export", "write a finished quantization run as a Hugging Face-style directory", runExport},
     };
     return list;
 }

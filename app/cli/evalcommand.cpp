@@ -11,6 +11,8 @@
 #include "model/modelloader.h"
 #include "model/tokenizer.h"
 #include "resources.h"
+#include "io/quantexport.h"
+#include "quant/quantizedmodel.h"
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +33,18 @@ int runEval(const Args& args) {
 
     const auto device = parseDevice(f.str("device"));
     const auto dtype = parseDtype(f.str("dtype"));
-    auto bundle = openModel(f.str("model"), f.str("tokenizer"));
+    // A quantized export evaluates with its online activation work; anything else is an FP model.
+    const bool quantized = f.given("model") && isQuantizedExport(f.str("model"));
+    QuantizedExport exported;
+    ModelBundle bundle;
+    if (quantized) {
+        exported = openQuantizedExport(f.str("model"), device);
+        const auto tok = f.given("tokenizer") ? f.str("tokenizer") : exported.checkpoint->tokenizerPath();
+        if (tok.empty()) throw UsageError(f.str("model") + ": no tokenizer in the export; pass --tokenizer");
+        bundle = {exported.checkpoint, loadTokenizer(tok)};
+    } else {
+        bundle = openModel(f.str("model"), f.str("tokenizer"));
+    }
     const auto& config = bundle.checkpoint->config();
     const std::string textPath = f.given("text") ? f.str("text") : bundledEvalText();
     PerplexityOptions o;
@@ -49,9 +62,11 @@ int runEval(const Args& args) {
     StderrProgress progress("eval ", !f.on("quiet"));
     progress.report(0, "loading " + bundle.checkpoint->path() + " (" + config.summary() + ") on " +
                            describeDevice(device));
-    LlamaModel model(bundle.checkpoint, device, dtype);
+    std::unique_ptr<CausalLm> model;
+    if (quantized) model = std::make_unique<QuantizedModel>(bundle.checkpoint, device, std::move(exported.layers), dtype);
+    else model = std::make_unique<LlamaModel>(bundle.checkpoint, device, dtype);
     const auto tokens = tokenizeTextFile(*bundle.tokenizer, textPath);
-    const auto r = evaluatePerplexity(model, tokens, o, &progress);
+    const auto r = evaluatePerplexity(*model, tokens, o, &progress);
     progress.finish("perplexity " + std::to_string(r.ppl));
 
     if (f.on("json")) {
@@ -65,6 +80,7 @@ int runEval(const Args& args) {
         j["seconds"] = r.seconds;
         j["model"] = bundle.checkpoint->path();
         j["model_format"] = bundle.checkpoint->format();
+        if (quantized) j["quantization_config"] = exported.quantizationConfig;
         j["text"] = textPath;
         j["device"] = device.str();
         j["dtype"] = f.str("dtype");

@@ -12,6 +12,7 @@
 #include "quant/method.h"
 #include "quant/methodregistry.h"
 #include "quant/quantizedmodel.h"
+#include "quant/runstore.h"
 #include "resources.h"
 
 #include <ATen/ATen.h>
@@ -76,13 +77,22 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
     if (!req.exportDir.empty() && std::filesystem::exists(req.exportDir) && !std::filesystem::is_directory(req.exportDir))
         throw UsageError("--export " + req.exportDir + " exists and is not a directory");
 
+    PipelineOptions pipeline = req.pipeline;
+    if (pipeline.saveDir.empty() && !source.sessionPath.empty()) {
+        // Checkpoints live next to the session, one directory per configuration; without --resume a
+        // rerun of the same configuration starts over there.
+        const auto fingerprint = runManifest(*source.model, source.data, *method, pipeline).at("fingerprint").get<std::string>();
+        pipeline.saveDir = (std::filesystem::path(RunStore::sessionRunsDir(source.sessionPath)) / fingerprint).string();
+        if (!pipeline.resume) std::filesystem::remove_all(pipeline.saveDir);
+    }
     NullProgress silent;
     Progress& p = progress ? *progress : silent;
     const double evalShare = req.evalPpl ? 0.25 : 0.0;
     auto t0 = std::chrono::steady_clock::now();
     {
         SubProgress sub(p, 0, 1 - evalShare - 0.02, "quantize ");
-        out.result = runQuantization(*source.model, source.data, source.actScales, *method, req.pipeline, &sub);
+        out.result = runQuantization(*source.model, source.data, source.actScales, *method, pipeline, &sub);
+        out.saveDir = pipeline.saveDir;
     }
     out.quantizeSeconds = since(t0);
 
@@ -155,7 +165,7 @@ nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const Qu
                     {"checkpoint", total.save},       {"quantize_total", quantizeSeconds},
                     {"evaluation", evalSeconds},      {"export", exportSeconds}};
     j["resumed_layers"] = result.resumedLayers;
-    j["save_dir"] = req.pipeline.saveDir;
+    j["save_dir"] = saveDir;
     j["export"] = req.exportDir;
     return j;
 }

@@ -48,6 +48,7 @@ struct QuantizeOutcome {
     QuantizationResult result;
     std::optional<double> fpPpl, quantPpl;
     std::int64_t evalWindows = 0;
+    std::string saveDir; // where the per-layer checkpoints went ("" when none)
     double quantizeSeconds = 0, evalSeconds = 0, exportSeconds = 0;
     nlohmann::json toJson(const CalibrationSource& source, const QuantizeRequest& request) const;
 };

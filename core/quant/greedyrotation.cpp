@@ -8,20 +8,20 @@
 #include <ATen/Parallel.h>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
-#include <mutex>
 #include <numeric>
 #include <string>
 #include <utility>
+#if defined(__SSE__)
+#include <immintrin.h>
+#endif
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 namespace ol {
 namespace {
-struct Stats { double mm = 0, scan = 0, replay = 0; long replays = 0, replayRows = 0, replayProducts = 0; double mmRows = 0; };
-Stats g_stats;
-double nowS() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // The search sees the activation as kf full blocks of bs channels (segment 0, one shared rotation,
 // viewed as [N·kf, bs]) and a tail of r channels (segment 1, its own rotation, viewed as [N, r]).
@@ -148,33 +148,54 @@ struct Search {
     }
 };
 
-// Fused max/min with first-occurrence positions over rows [begin, end) of a [rows, w] float32 buffer.
-void scanRows(const float* data, std::int64_t w, const std::int64_t* base, std::int64_t begin, std::int64_t end, Extremes& total) {
-    std::mutex mutex;
-    at::parallel_for(begin, end, std::max<std::int64_t>(1, 32768 / w), [&](std::int64_t b, std::int64_t e) {
-        Extremes local;
-        for (std::int64_t p = b; p < e; ++p) {
-            const float* row = data + p * w;
-            float mx = row[0], mn = row[0];
-            for (std::int64_t j = 1; j < w; ++j) {
-                mx = row[j] > mx ? row[j] : mx;
-                mn = row[j] < mn ? row[j] : mn;
+// Max and min of one row (no NaN here), four SSE accumulators: the scan is on the critical path of every step.
+inline void rowMaxMin(const float* row, std::int64_t w, float& mx, float& mn) {
+    std::int64_t j = 0;
+    mx = mn = row[0];
+#if defined(__SSE__)
+    if (w >= 16) {
+        __m128 hi[4], lo[4];
+        for (int a = 0; a < 4; ++a) hi[a] = lo[a] = _mm_loadu_ps(row + 4 * a);
+        for (j = 16; j + 16 <= w; j += 16)
+            for (int a = 0; a < 4; ++a) {
+                const __m128 v = _mm_loadu_ps(row + j + 4 * a);
+                hi[a] = _mm_max_ps(hi[a], v);
+                lo[a] = _mm_min_ps(lo[a], v);
             }
-            // Positions are looked up only for rows that can change the result.
-            if (mx >= local.maxV)
-                local.offerMax(mx, base[p] + (std::find(row, row + w, mx) - row));
-            if (mn <= local.minV)
-                local.offerMin(mn, base[p] + (std::find(row, row + w, mn) - row));
-        }
-        std::lock_guard<std::mutex> lock(mutex);
-        total.merge(local);
-    });
+        alignas(16) float h[4], l[4];
+        _mm_store_ps(h, _mm_max_ps(_mm_max_ps(hi[0], hi[1]), _mm_max_ps(hi[2], hi[3])));
+        _mm_store_ps(l, _mm_min_ps(_mm_min_ps(lo[0], lo[1]), _mm_min_ps(lo[2], lo[3])));
+        mx = std::max(std::max(h[0], h[1]), std::max(h[2], h[3]));
+        mn = std::min(std::min(l[0], l[1]), std::min(l[2], l[3]));
+    }
+#endif
+    for (; j < w; ++j) {
+        mx = row[j] > mx ? row[j] : mx;
+        mn = row[j] < mn ? row[j] : mn;
+    }
 }
 
-// One segment of the fast search. Rows are sorted by L2 norm, descending; only the first `live` rows are
-// kept current. Rotations keep a row's norm and every entry lies within ±norm, so a row whose norm is below
-// min(max, −min) cannot hold an extreme. A row that becomes possible later is replayed through the same
-// float32 products the straightforward version applied to it, so its values are the same.
+// Fused max/min with first-occurrence positions over n rows of a [n, w] float32 block; base[p] is the
+// linear index of row p's first element. Serial on purpose: it runs between BLAS calls, and OpenMP
+// workers spinning beside OpenBLAS's threads on the same cores slow both down.
+void scanRows(const float* data, std::int64_t n, std::int64_t w, const std::int64_t* base, Extremes& e) {
+    for (std::int64_t p = 0; p < n; ++p) {
+        const float* row = data + p * w;
+        float mx, mn;
+        rowMaxMin(row, w, mx, mn);
+        // Positions are looked up only for rows that can change the result.
+        if (mx >= e.maxV)
+            e.offerMax(mx, base[p] + (std::find(row, row + w, mx) - row));
+        if (mn <= e.minV)
+            e.offerMin(mn, base[p] + (std::find(row, row + w, mn) - row));
+    }
+}
+
+// One segment of the fast search. Rows are sorted by L2 norm, descending, and only the first `live` rows
+// are kept current. Rotations keep a row's norm and every entry lies within ±norm, so a row whose norm is
+// below min(max, −min) cannot hold an extreme. A row that becomes possible later is replayed through the
+// same float32 products the straightforward version applied to it. Products run in chunks of 512 KiB
+// through a scratch buffer: the scan reads the chunk from cache, and no second full-size buffer is needed.
 class Segment {
 public:
     Segment(const Layout& l, int seg, const at::Tensor& rows) : m_w(rows.size(1)) {
@@ -200,58 +221,64 @@ public:
             m_norm[p] = norm[o[p]];
             m_base[p] = l.rowBase(seg, o[p]);
         }
+        m_chunk = std::min(count, std::max<std::int64_t>(64, (std::int64_t(1) << 17) / m_w));
         // at::empty does not touch memory: only rows that become live cost resident memory.
         m_cur = at::empty_like(m_sorted);
-        m_next = at::empty_like(m_sorted);
+        m_scratch[0] = at::empty({m_chunk, m_w}, at::kFloat);
+        m_scratch[1] = at::empty({m_chunk, m_w}, at::kFloat);
         ensureLive(std::numeric_limits<double>::infinity());
     }
 
     std::int64_t live() const { return m_live; }
-    std::int64_t rows() const { return m_sorted.size(0); }
-    void scan(std::int64_t begin, std::int64_t end, Extremes& e) const {
-        struct T { double t0 = nowS(); ~T() { g_stats.scan += nowS() - t0; } } timer;
-        scanRows(m_cur.data_ptr<float>(), m_w, m_base.data(), begin, end, e);
-    }
+    const Extremes& extremes() const { return m_extremes; }
 
     // Makes every row with norm >= threshold live (and some more, so that replays stay few and large).
     void ensureLive(double threshold) {
-        const std::int64_t count = m_sorted.size(0);
-        const auto needed = std::int64_t(std::partition_point(m_norm.begin(), m_norm.end(), [&](double v) { return v >= threshold; }) -
-                                         m_norm.begin());
+        const std::int64_t count = m_cur.size(0);
+        const auto needed =
+            std::int64_t(std::partition_point(m_norm.begin(), m_norm.end(), [&](double v) { return v >= threshold; }) - m_norm.begin());
         if (needed <= m_live && m_live > 0)
             return;
-        // At least 64 rows per product: tiny products may take other BLAS kernels (different rounding).
         const std::int64_t target = std::min(count, std::max(needed, m_live + std::max<std::int64_t>(64, m_live / 4)));
-        const std::int64_t nb = target - m_live;
-        struct T { double t0 = nowS(); ~T() { g_stats.replay += nowS() - t0; } } timer;
-        g_stats.replays++; g_stats.replayRows += nb; g_stats.replayProducts += nb * std::int64_t(m_applied.size());
-        const auto k = m_applied.size();
-        auto src = m_sorted.narrow(0, m_live, nb);
-        if (k == 0)
-            m_cur.narrow(0, m_live, nb).copy_(src);
-        for (std::size_t i = 0; i < k; ++i) { // ping-pong so that the last product lands in m_cur
-            auto dst = ((k - 1 - i) % 2 == 0 ? m_cur : m_next).narrow(0, m_live, nb);
-            at::mm_out(dst, src, m_applied[i]);
-            src = dst;
+        const std::size_t k = m_applied.size();
+        for (std::int64_t b = m_live; b < target; b += m_chunk) {
+            const auto n = std::min(m_chunk, target - b);
+            auto dst = m_cur.narrow(0, b, n);
+            auto src = m_sorted.narrow(0, b, n);
+            if (k == 0)
+                dst.copy_(src);
+            for (std::size_t i = 0; i < k; ++i) { // the last product lands in m_cur
+                auto out = i + 1 == k ? dst : m_scratch[i % 2].narrow(0, 0, n);
+                at::mm_out(out, src, m_applied[i]);
+                src = out;
+            }
+            scanRows(dst.data_ptr<float>(), n, m_w, m_base.data() + b, m_extremes);
         }
         m_live = target;
+        if (m_live == count)
+            m_sorted = at::Tensor(); // nothing left to replay
     }
 
+    // One step: live rows times rd in place, each chunk scanned while it is in cache.
     void rotate(const at::Tensor& rd) {
-        struct T { double t0 = nowS(); ~T() { g_stats.mm += nowS() - t0; } } timer;
-        g_stats.mmRows += m_live;
-        auto out = m_next.narrow(0, 0, m_live);
-        at::mm_out(out, m_cur.narrow(0, 0, m_live), rd);
-        std::swap(m_cur, m_next);
+        m_extremes = Extremes();
+        for (std::int64_t b = 0; b < m_live; b += m_chunk) {
+            const auto n = std::min(m_chunk, m_live - b);
+            auto rows = m_cur.narrow(0, b, n), out = m_scratch[0].narrow(0, 0, n);
+            at::mm_out(out, rows, rd);
+            scanRows(out.data_ptr<float>(), n, m_w, m_base.data() + b, m_extremes);
+            std::memcpy(rows.data_ptr<float>(), out.data_ptr<float>(), sizeof(float) * n * m_w);
+        }
         m_applied.push_back(rd);
     }
 
 private:
-    std::int64_t m_w, m_live = 0;
-    at::Tensor m_sorted, m_cur, m_next;
+    std::int64_t m_w, m_live = 0, m_chunk = 0;
+    at::Tensor m_sorted, m_cur, m_scratch[2];
     std::vector<double> m_norm;
     std::vector<std::int64_t> m_base;
     std::vector<at::Tensor> m_applied; // float32 E_d·Rot·E_d of every step on this segment, in order
+    Extremes m_extremes;               // of the live rows
 };
 
 } // namespace
@@ -265,12 +292,6 @@ GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotati
     if (l.r)
         segs.emplace_back(l, 1, x32.narrow(1, l.kf * l.bs, l.r));
     x32 = at::Tensor(); // the segments hold their own sorted copies
-    g_stats = {};
-    const double t0 = nowS();
-    struct Report { const std::vector<Segment>& segs; double t0; ~Report() { if (std::getenv("OL_GREEDY_STATS")) {
-        std::fprintf(stderr, "greedy: total %.3f s: mm %.3f s (%.0f row-products), scan %.3f s, replay %.3f s (%ld replays, %ld rows, %ld row-products); live", nowS() - t0, g_stats.mm, g_stats.mmRows, g_stats.scan, g_stats.replay, g_stats.replays, g_stats.replayRows, g_stats.replayProducts);
-        for (auto& g : segs) std::fprintf(stderr, " %ld/%ld", (long)g.live(), (long)g.rows());
-        std::fprintf(stderr, "\n"); } } } report{segs, t0};
     std::vector<std::vector<at::Tensor>> rd(segs.size());
     for (std::size_t g = 0; g < segs.size(); ++g) rd[g].resize(l.width(int(g)));
 
@@ -278,16 +299,14 @@ GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotati
         if (progress && step % 8 == 0)
             progress->checkCancelled();
         Extremes e;
-        for (const auto& g : segs) g.scan(0, g.live(), e);
+        for (const auto& g : segs) e.merge(g.extremes());
         // Float32 products are orthogonal only to ~1e-6 per step: a generous margin keeps the bound safe.
         const double slack = 1.0 + 1e-3 + 4e-6 * step;
         const double threshold = std::min<double>(e.maxV, -double(e.minV)) / slack;
         // New rows can only widen [min, max], so one pass over the segments suffices.
         for (auto& g : segs) {
-            const auto old = g.live();
             g.ensureLive(threshold);
-            if (g.live() > old)
-                g.scan(old, g.live(), e);
+            e.merge(g.extremes());
         }
         const auto [seg, d] = s.record(e);
         if (step == o.maxSteps)

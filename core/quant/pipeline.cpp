@@ -40,6 +40,8 @@ nlohmann::json runManifest(const LlamaModel& model, const CalibrationData& data,
     nlohmann::json m;
     m["format"] = "outlierlab-quantization-run";
     m["format_version"] = 1;
+    m["model_path"] = model.checkpoint().path();
+    m["tokenizer_path"] = model.checkpoint().tokenizerPath();
     m["model_fingerprint"] = model.checkpoint().fingerprint();
     m["calibration_fingerprint"] = data.fingerprint;
     m["calibration"] = {{"nsamples", data.settings.nsamples}, {"seqlen", data.settings.seqlen}, {"seed", data.settings.seed}};

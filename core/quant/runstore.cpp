@@ -66,6 +66,19 @@ RunStore::RunStore(std::string dir, nlohmann::json manifest, bool resume) : m_di
     }
 }
 
+RunStore RunStore::open(const std::string& dir) {
+    const auto manifestPath = (fs::path(dir) / "run.json").string();
+    if (!fs::exists(manifestPath)) throw FormatError(dir + ": not a quantization run (no run.json)");
+    RunStore s;
+    s.m_dir = dir;
+    s.m_manifest = readJson(manifestPath);
+    if (!s.m_manifest.contains("fingerprint")) throw FormatError(manifestPath + ": no fingerprint");
+    while (fs::exists(s.layerPath(s.m_completed))) ++s.m_completed;
+    return s;
+}
+
+std::string RunStore::sessionRunsDir(const std::string& sessionPath) { return sessionPath + ".runs"; }
+
 std::string RunStore::layerPath(int index) const {
     char name[32];
     std::snprintf(name, sizeof name, "layer-%05d.h5", index);

@@ -31,7 +31,13 @@ public:
     at::Tensor loadCarry(int index) const;
     std::string layerPath(int index) const;
 
+    // Opens an existing run for reading (export). FormatError when `dir` holds no run.json.
+    static RunStore open(const std::string& dir);
+    // Runs kept next to a session file (<session>.runs/<fingerprint>/), for `export session.h5`.
+    static std::string sessionRunsDir(const std::string& sessionPath);
+
 private:
+    RunStore() = default;
     std::string m_dir;
     nlohmann::json m_manifest;
     int m_completed = 0;

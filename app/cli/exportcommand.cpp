@@ -1,0 +1,85 @@
+// outlierlab-cli export: writes a finished quantization run (its --save_dir,
+// or the run kept next to a session file) as a Hugging Face-style directory.
+#include "commands.h"
+#include "common.h"
+
+#include "errors.h"
+#include "io/quantexport.h"
+#include "jobs/progress.h"
+#include "model/checkpoint.h"
+#include "quant/runstore.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace ol::cli {
+
+namespace {
+
+// A run directory, or the single finished run next to a session file.
+std::string findRun(const std::string& arg, const std::string& pick) {
+    if (fs::is_directory(arg) && fs::exists(fs::path(arg) / "run.json")) return arg;
+    const auto runs = RunStore::sessionRunsDir(arg);
+    if (!fs::is_directory(runs)) throw UsageError(arg + ": neither a run directory (run.json) nor a session with runs in " + runs);
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(runs))
+        if (fs::exists(e.path() / "run.json")) found.push_back(e.path().filename().string());
+    std::sort(found.begin(), found.end());
+    if (!pick.empty()) {
+        if (std::find(found.begin(), found.end(), pick) == found.end()) throw UsageError("--run " + pick + ": no such run in " + runs);
+        return (fs::path(runs) / pick).string();
+    }
+    if (found.size() == 1) return (fs::path(runs) / found[0]).string();
+    std::string list;
+    for (const auto& r : found) {
+        const auto m = RunStore::open((fs::path(runs) / r).string()).manifest();
+        list += "\n  " + r + "  " + m.value("method", "?") + " " + m.value("settings", nlohmann::json()).dump();
+    }
+    throw UsageError(arg + " has " + std::to_string(found.size()) + " runs; choose one with --run:" + list);
+}
+
+} // namespace
+
+int runExport(const Args& args) {
+    Flags f("export", "Writes a finished quantization run as a Hugging Face-style directory (config.json with a\n"
+                      "quantization_config, packed integer weights, scales, zero points and transforms in safetensors,\n"
+                      "the tokenizer). The argument is the run's --save_dir, or the session file it was made with.");
+    f.allowPositional("RUN_DIR | SESSION.h5");
+    f.add("out", Flags::Kind::String, "output directory (must not exist or be empty)");
+    f.add("run", Flags::Kind::String, "which run of the session (its directory name) when it has several");
+    f.add("model", Flags::Kind::String, "the model the run was made from (default: the path recorded in run.json)");
+    f.add("tokenizer", Flags::Kind::String, "tokenizer file (default: the one recorded in run.json)");
+    f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
+    if (!f.parse(args)) return kExitOk;
+    if (f.positional().size() != 1) throw UsageError("give one run directory or session file");
+    if (!f.given("out")) throw UsageError("--out DIR is required");
+
+    const auto store = RunStore::open(findRun(f.positional()[0], f.str("run")));
+    const auto& m = store.manifest();
+    const int L = m.at("num_layers").get<int>();
+    if (store.completedLayers() < L)
+        throw UsageError(store.dir() + ": the run finished " + std::to_string(store.completedLayers()) + " of " + std::to_string(L) +
+                         " layers; continue it with quantize --resume --save_dir " + store.dir());
+    const auto model = f.given("model") ? f.str("model") : m.value("model_path", "");
+    const auto ck = openCheckpoint(model, f.given("tokenizer") ? f.str("tokenizer") : m.value("tokenizer_path", ""));
+    if (ck->fingerprint() != m.at("model_fingerprint").get<std::string>())
+        throw UsageError(model + " is not the model this run was made from (fingerprint differs); pass --model");
+    StderrProgress progress("export ", !f.on("quiet"));
+    std::vector<QuantizedLayer> layers;
+    ExportInfo info;
+    info.manifest = m;
+    for (int i = 0; i < L; ++i) {
+        progress.report(0.5 * i / L, "loading layer " + std::to_string(i + 1));
+        layers.push_back(store.loadLayer(i, ck->config(), c10::Device(c10::kCPU)));
+        info.reports.push_back(store.loadReport(i).toJson());
+    }
+    SubProgress sub(progress, 0.5, 1.0);
+    writeQuantizedExport(f.str("out"), *ck, layers, info, &sub);
+    progress.finish("wrote " + f.str("out"));
+    return kExitOk;
+}
+
+} // namespace ol::cli

@@ -1,0 +1,276 @@
+// The quantization pipeline on the bundled model: exactness at 16 bits, the
+// float64 invariance of every fold and transform on a real layer, resume bit
+// for bit, and the errors for bad settings and bad weights.
+#include "calib/calibrationdata.h"
+#include "calib/calibrator.h"
+#include "errors.h"
+#include "jobs/progress.h"
+#include "model/checkpoint.h"
+#include "model/decoderlayer.h"
+#include "model/llamamodel.h"
+#include "model/modelloader.h"
+#include "model/overlaycheckpoint.h"
+#include "model/tokenizer.h"
+#include "quant/layerquantizer.h"
+#include "quant/methodregistry.h"
+#include "quant/pipeline.h"
+#include "quant/quantizedmodel.h"
+#include "quant/runstore.h"
+#include "resources.h"
+
+#include <ATen/ATen.h>
+#include <QtTest>
+#include <filesystem>
+
+using namespace ol;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+    ModelBundle bundle;
+    std::shared_ptr<LlamaModel> model;
+    CalibrationData data;
+    std::vector<LayerActScales> act;
+};
+
+// 8 windows of 64 tokens: small enough for fast tests, real activations.
+Fixture& fixture() {
+    static Fixture f = [] {
+        Fixture x;
+        x.bundle = openModel("");
+        x.model = std::make_shared<LlamaModel>(x.bundle.checkpoint, c10::Device(c10::kCPU));
+        CalibrationSettings s;
+        s.textFiles = {bundledCalibText()};
+        s.nsamples = 8;
+        s.seqlen = 64;
+        x.data = buildCalibrationData(*x.bundle.tokenizer, s);
+        x.act = actScalesFromStatistics(runCalibration(*x.model, x.data, {}).sites, x.model->numLayers());
+        return x;
+    }();
+    return f;
+}
+
+PipelineOptions options(int bits) {
+    PipelineOptions o;
+    o.settings.wbits = o.settings.abits = bits;
+    return o;
+}
+
+std::string outDir(const std::string& name) {
+    const auto p = fs::path(OL_TEST_OUTPUT_DIR) / name;
+    fs::remove_all(p);
+    fs::create_directories(p.parent_path());
+    return p.string();
+}
+
+at::Tensor sampleTokens() { return at::randint(3, 500, {2, 48}, at::TensorOptions().dtype(at::kLong)); }
+
+// Cancels the run when the pipeline announces a given layer.
+class CancelAtLayer : public Progress {
+public:
+    explicit CancelAtLayer(int layer) : m_tag("layer " + std::to_string(layer + 1) + "/") {}
+    void report(double, const std::string& m) override {
+        if (m.find(m_tag) != std::string::npos) cancel();
+    }
+
+private:
+    std::string m_tag;
+};
+
+void expectEqualLayers(const QuantizedLayer& a, const QuantizedLayer& b) {
+    for (const auto& m : linearModules()) QVERIFY2(at::equal(a.weights.linear(m), b.weights.linear(m)), m.c_str());
+    QVERIFY(at::equal(a.weights.inputNorm, b.weights.inputNorm));
+    QVERIFY(at::equal(a.weights.postNorm, b.weights.postNorm));
+    for (Site s : kLinearInputs) {
+        const auto& ra = a.input(s).rotation.rotations;
+        const auto& rb = b.input(s).rotation.rotations;
+        QCOMPARE(ra.size(), rb.size());
+        for (std::size_t k = 0; k < ra.size(); ++k) QVERIFY(at::equal(ra[k].main, rb[k].main));
+    }
+}
+
+} // namespace
+
+class TestPipeline : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { at::manual_seed(0); }
+
+    // With every bit width at 16 each method only folds and rotates: the model must compute the FP function.
+    void sixteenBitsEqualsFp_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<QString>("params");
+        QTest::newRow("rtn") << "rtn" << "{}";
+        QTest::newRow("smoothquant") << "smoothquant" << R"({"alpha": 0.6})";
+        QTest::newRow("duquant bs4") << "duquant" << R"({"block_size": 4, "max_rotation_step": 32})";
+        QTest::newRow("duquant ragged bs48") << "duquant" << R"({"block_size": 48, "max_rotation_step": 32, "permutation_times": 2})";
+        QTest::newRow("duquant compat") << "duquant" << R"({"block_size": 8, "reference_compat": true})";
+    }
+    void sixteenBitsEqualsFp() {
+        QFETCH(QString, method);
+        QFETCH(QString, params);
+        auto& f = fixture();
+        auto m = MethodRegistry::instance().create(method.toStdString(), nlohmann::json::parse(params.toStdString()));
+        auto r = runQuantization(*f.model, f.data, f.act, *m, options(16));
+        QuantizedModel q(f.bundle.checkpoint, c10::Device(c10::kCPU), r.layers);
+        const auto tokens = sampleTokens();
+        const auto ref = f.model->logits(tokens), got = q.logits(tokens);
+        const double rel = (ref - got).abs().max().item<double>() / ref.abs().max().item<double>();
+        QVERIFY2(rel < 2e-5, qPrintable(QString("max relative logit difference %1").arg(rel)));
+        if (method == "duquant") QVERIFY(!r.layers[0].input(Site::DownInput).rotation.isIdentity());
+    }
+
+    // Every fold and transform of a real layer, applied to real activations in float64:
+    // (x/s·M)(W·diag(s)·M)ᵀ must equal x·Wᵀ for every linear (1e-10 relative).
+    void foldsAndTransformsExactInFloat64() {
+        auto& f = fixture();
+        const auto& config = f.model->config();
+        const auto fp = f.model->layer(1).to(c10::Device(c10::kCPU), at::kDouble);
+        auto m = MethodRegistry::instance().create("duquant", {{"block_size", 48}, {"max_rotation_step", 64}});
+        QuantSettings s;
+        s.wbits = s.abits = 16;
+        LayerContext ctx;
+        ctx.layer = 1;
+        ctx.config = &config;
+        ctx.settings = &s;
+        ctx.actScales = f.act[1];
+        LayerQuantizer q(*m, ctx, fp);
+        auto tokens = at::from_blob(const_cast<std::int32_t*>(f.data.tokens.data()), {8, 64}, at::kInt).to(at::kLong);
+        auto input = f.model->embed(tokens).to(at::kDouble);
+        input = decoderLayerForward(f.model->layer(0).to(c10::Device(c10::kCPU), at::kDouble), config, input, 0, nullptr);
+        q.calibrate(input.mean(0, true));
+
+        // FP activations of every linear input (float64 forward, unsmoothed weights).
+        struct Capture : ActivationHook {
+            std::map<Site, at::Tensor> x;
+            at::Tensor onActivation(int, Site s, const at::Tensor& t) override {
+                x[s] = t;
+                return t;
+            }
+        } cap;
+        decoderLayerForward(fp, config, input.narrow(0, 0, 2), 1, &cap);
+        for (const auto& module : linearModules()) {
+            const Site site = inputSiteOf(module);
+            auto x = cap.x.at(site).reshape({-1, cap.x.at(site).size(-1)});
+            const auto& t = q.layer().input(site);
+            auto pair = site == Site::AttnInput ? "qkv" : site == Site::AttnOutput ? "out" : site == Site::MlpInput ? "fc1" : "down";
+            // The folded producer gives x/s; the online divisor (GQA o_proj) divides here instead.
+            auto seen = t.divisor.defined() ? x : x / q.layer().smoothing.at(pair).to(at::kDouble);
+            auto transformed = t.applyToActivation(seen);
+            auto ref = at::matmul(x, fp.linear(module).t());
+            // up_proj's rows carry the down pair's 1/s (that is how the down input gets smoothed).
+            if (module == "mlp.up_proj") ref = ref / q.layer().smoothing.at("down").to(at::kDouble);
+            const auto got = at::matmul(transformed, q.transformedWeight(module).to(at::kDouble).t());
+            const double rel = (ref - got).abs().max().item<double>() / ref.abs().max().item<double>();
+            QVERIFY2(rel < 1e-10, qPrintable(QString("%1: relative error %2").arg(module.c_str()).arg(rel)));
+            QVERIFY(!t.rotation.isIdentity());
+        }
+    }
+
+    // A run cancelled after layer 2 and resumed equals an uninterrupted run bit for bit.
+    void resumeIsBitIdentical_data() {
+        QTest::addColumn<QString>("params");
+        QTest::newRow("duquant") << R"({"block_size": 4, "max_rotation_step": 32})";
+        QTest::newRow("duquant+lwc") << R"({"block_size": 4, "max_rotation_step": 8, "lwc": true, "epochs": 1})";
+    }
+    void resumeIsBitIdentical() {
+        QFETCH(QString, params);
+        auto& f = fixture();
+        auto m = MethodRegistry::instance().create("duquant", nlohmann::json::parse(params.toStdString()));
+        auto full = options(4);
+        full.saveDir = outDir("resume-full");
+        const auto a = runQuantization(*f.model, f.data, f.act, *m, full);
+
+        auto killed = options(4);
+        killed.saveDir = outDir("resume-killed");
+        CancelAtLayer cancel(2);
+        QVERIFY_THROWS_EXCEPTION(Cancelled, runQuantization(*f.model, f.data, f.act, *m, killed, &cancel));
+        QCOMPARE(RunStore(killed.saveDir, runManifest(*f.model, f.data, *m, killed), true).completedLayers(), 2);
+
+        killed.resume = true;
+        const auto b = runQuantization(*f.model, f.data, f.act, *m, killed);
+        QCOMPARE(b.resumedLayers, 2);
+        QCOMPARE(b.layers.size(), a.layers.size());
+        for (std::size_t i = 0; i < a.layers.size(); ++i) expectEqualLayers(a.layers[i], b.layers[i]);
+        QuantizedModel qa(f.bundle.checkpoint, c10::Device(c10::kCPU), a.layers);
+        QuantizedModel qb(f.bundle.checkpoint, c10::Device(c10::kCPU), b.layers);
+        const auto tokens = sampleTokens();
+        QVERIFY(at::equal(qa.logits(tokens), qb.logits(tokens)));
+    }
+
+    void resumeRefusesOtherInputs() {
+        auto& f = fixture();
+        auto m = MethodRegistry::instance().create("rtn", {});
+        auto o = options(4);
+        o.saveDir = outDir("resume-other");
+        runQuantization(*f.model, f.data, f.act, *m, o);
+        // Without --resume an existing run is never overwritten.
+        try {
+            runQuantization(*f.model, f.data, f.act, *m, o);
+            QFAIL("expected UsageError");
+        } catch (const UsageError& e) {
+            QVERIFY2(std::string(e.what()).find("--resume") != std::string::npos, e.what());
+        }
+        o.resume = true;
+        o.settings.wbits = 6;
+        try {
+            runQuantization(*f.model, f.data, f.act, *m, o);
+            QFAIL("expected UsageError");
+        } catch (const UsageError& e) {
+            QVERIFY2(std::string(e.what()).find("settings differs") != std::string::npos, e.what());
+        }
+    }
+
+    void badSettings_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<QString>("params");
+        QTest::addColumn<int>("abits");
+        QTest::addColumn<int>("group");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("abits 0") << "rtn" << "{}" << 0 << 0 << "--abits 0";
+        QTest::newRow("block > channels") << "duquant" << R"({"block_size": 128})" << 4 << 0 << "--block_size 128 is larger than the 64";
+        QTest::newRow("group does not divide") << "rtn" << "{}" << 4 << 100 << "--group_size 100 does not divide";
+    }
+    void badSettings() {
+        QFETCH(QString, method);
+        QFETCH(QString, params);
+        QFETCH(int, abits);
+        QFETCH(int, group);
+        QFETCH(QString, expected);
+        auto& f = fixture();
+        auto m = MethodRegistry::instance().create(method.toStdString(), nlohmann::json::parse(params.toStdString()));
+        auto o = options(4);
+        o.settings.abits = abits;
+        o.settings.groupSize = group;
+        o.saveDir = outDir("bad-settings");
+        fs::remove_all(o.saveDir);
+        try {
+            runQuantization(*f.model, f.data, f.act, *m, o);
+            QFAIL("expected UsageError");
+        } catch (const UsageError& e) {
+            QVERIFY2(std::string(e.what()).find(expected.toStdString()) != std::string::npos, e.what());
+        }
+        QVERIFY(!fs::exists(o.saveDir)); // nothing written before the settings were checked
+    }
+
+    void nanWeightNamesTheLayer() {
+        auto& f = fixture();
+        auto overlay = std::make_shared<OverlayCheckpoint>(f.bundle.checkpoint, "nan");
+        auto w = f.bundle.checkpoint->tensor(names::linear(3, "mlp.up_proj")).clone();
+        w[5][7] = NAN;
+        overlay->replace(names::linear(3, "mlp.up_proj"), w);
+        LlamaModel model(overlay, c10::Device(c10::kCPU));
+        auto m = MethodRegistry::instance().create("rtn", {});
+        try {
+            runQuantization(model, f.data, f.act, *m, options(4));
+            QFAIL("expected RuntimeFailure");
+        } catch (const RuntimeFailure& e) {
+            QVERIFY2(std::string(e.what()).find("layer 3") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("up_proj") != std::string::npos, e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPipeline)
+#include "tst_pipeline.moc"
