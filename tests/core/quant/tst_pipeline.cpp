@@ -254,6 +254,40 @@ private slots:
         QVERIFY(!fs::exists(o.saveDir)); // nothing written before the settings were checked
     }
 
+    // LWC (§1.10) trains per-channel clipping on block-output MSE: the trained layer must be closer to
+    // the FP layer on its training samples than the same layer with the initial factors (σ(4) clipping).
+    void lwcReducesTheLayerError() {
+        auto& f = fixture();
+        const auto& config = f.model->config();
+        const auto fp = f.model->layer(0);
+        auto tokens = at::from_blob(const_cast<std::int32_t*>(f.data.tokens.data()), {8, 64}, at::kInt).to(at::kLong);
+        const auto inputs = f.model->embed(tokens);
+        const auto targets = decoderLayerForward(fp, config, inputs, 0, nullptr);
+        QuantSettings s;
+        s.wbits = 3;
+        s.abits = 16;
+        auto error = [&](int epochs) -> double {
+            auto m = MethodRegistry::instance().create("duquant", {{"block_size", 4}, {"lwc", true}, {"epochs", epochs}, {"lwc_lr", 5e-2}});
+            LayerContext ctx;
+            ctx.config = &config;
+            ctx.settings = &s;
+            ctx.actScales = f.act[0];
+            ctx.sampleInputs = inputs;
+            ctx.sampleTargets = targets;
+            LayerQuantizer q(*m, ctx, fp);
+            q.calibrate(inputs.mean(0, true));
+            {
+                at::AutoGradMode grad(true);
+                m->train(ctx, q.layer(), q);
+            }
+            if (!q.layer().quantized.at("mlp.down_proj").lwcUp.defined()) return -1; // factors must be stored
+            return at::mse_loss(q.forward(inputs), targets).item<double>();
+        };
+        const double untrained = error(0), trained = error(4);
+        QVERIFY(untrained > 0 && trained > 0);
+        QVERIFY2(trained < 0.9 * untrained, qPrintable(QString("MSE %1 after LWC vs %2 before").arg(trained).arg(untrained)));
+    }
+
     void nanWeightNamesTheLayer() {
         auto& f = fixture();
         auto overlay = std::make_shared<OverlayCheckpoint>(f.bundle.checkpoint, "nan");

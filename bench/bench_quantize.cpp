@@ -1,0 +1,146 @@
+// Whole-pipeline quantization time per method: (a) the bundled model (32 x 256
+// calibration windows, W4A4, block 4, 256 steps) with its perplexity, and (b)
+// one LLaMA-7B-shaped decoder layer (random weights, a 2048-token input with
+// 10 outlier channels x 50; block 128, 256 steps). Prints one table per part;
+// peak RSS is the process's so far.
+#include "calib/calibrationdata.h"
+#include "calib/calibrator.h"
+#include "device.h"
+#include "eval/perplexity.h"
+#include "model/checkpoint.h"
+#include "model/decoderlayer.h"
+#include "model/llamamodel.h"
+#include "model/modelloader.h"
+#include "quant/layerquantizer.h"
+#include "quant/methodregistry.h"
+#include "quant/pipeline.h"
+#include "quant/quantizedmodel.h"
+#include "resources.h"
+
+#include <ATen/ATen.h>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+using namespace ol;
+
+namespace {
+
+double peakRssGb() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0 / 1024.0;
+    return 0;
+}
+
+double since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+struct Config {
+    const char* label;
+    const char* method;
+    nlohmann::json params;
+    double swc = 1, lac = 1;
+};
+
+// Records each linear input's max |x| per channel (the act_scales of a one-layer "calibration").
+struct ScaleHook : ActivationHook {
+    LayerActScales a;
+    at::Tensor onActivation(int, Site s, const at::Tensor& x) override {
+        if (!isLinearInput(s)) return x;
+        auto m = std::get<0>(x.abs().reshape({-1, x.size(-1)}).max(0));
+        (s == Site::AttnInput ? a.attnIn : s == Site::AttnOutput ? a.oIn : s == Site::MlpInput ? a.mlpIn : a.downIn) = m;
+        return x;
+    }
+};
+
+} // namespace
+
+int main() {
+    configureThreads();
+    at::NoGradGuard noGrad;
+    const c10::Device cpu(c10::kCPU);
+    std::printf("quantization time on %s\n\n", describeDevice(cpu).c_str());
+
+    // (a) bundled model, the whole pipeline.
+    auto bundle = openModel({});
+    auto model = std::make_shared<LlamaModel>(bundle.checkpoint, cpu);
+    CalibrationSettings cs;
+    cs.textFiles = {bundledCalibText()};
+    cs.nsamples = 32;
+    cs.seqlen = 256;
+    const auto data = buildCalibrationData(*bundle.tokenizer, cs);
+    auto t0 = std::chrono::steady_clock::now();
+    const auto act = actScalesFromStatistics(runCalibration(*model, data, {}).sites, model->numLayers());
+    const double calib = since(t0);
+    const auto evalTokens = tokenizeTextFile(*bundle.tokenizer, bundledEvalText());
+    PerplexityOptions po;
+    po.seqlen = 256;
+    std::printf("stories260K, W4A4, calibration 32 x 256 (%.2f s, shared by all rows), perplexity on stories-eval (138 x 256)\n", calib);
+    std::printf("| method | transforms (s) | weights (s) | training (s) | forward (s) | quantize total (s) | quantized eval (s) | ppl |\n");
+    std::printf("|---|---|---|---|---|---|---|---|\n");
+    const std::vector<Config> small = {
+        {"RTN", "rtn", nlohmann::json::object()},
+        {"SmoothQuant a=0.6", "smoothquant", {{"alpha", 0.6}}},
+        {"DuQuant bs4 256 steps (run.sh)", "duquant", {{"block_size", 4}, {"reference_compat", true}}, 0.8, 0.9},
+        {"DuQuant + LWC 2 epochs", "duquant", {{"block_size", 4}, {"lwc", true}, {"epochs", 2}}},
+    };
+    for (const auto& c : small) {
+        auto m = MethodRegistry::instance().create(c.method, c.params);
+        PipelineOptions o;
+        o.settings.swc = c.swc;
+        o.settings.lac = c.lac;
+        t0 = std::chrono::steady_clock::now();
+        auto r = runQuantization(*model, data, act, *m, o);
+        const double total = since(t0);
+        StageSeconds s;
+        for (const auto& rep : r.reports)
+            s.transform += rep.seconds.transform, s.weights += rep.seconds.weights, s.train += rep.seconds.train,
+                s.forward += rep.seconds.forward;
+        QuantizedModel q(bundle.checkpoint, cpu, r.layers);
+        t0 = std::chrono::steady_clock::now();
+        const double ppl = evaluatePerplexity(q, evalTokens, po).ppl;
+        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.4f |\n", c.label, s.transform, s.weights, s.train, s.forward,
+                    total, since(t0), ppl);
+        std::fflush(stdout);
+    }
+
+    // (b) one LLaMA-7B-shaped layer.
+    ModelConfig c;
+    c.hiddenSize = 4096, c.intermediateSize = 11008, c.numLayers = 1, c.numHeads = 32, c.numKvHeads = 32, c.headDim = 128;
+    c.vocabSize = 32000, c.maxPositions = 4096;
+    at::manual_seed(0);
+    auto r = [&](std::int64_t o, std::int64_t i) { return at::randn({o, i}) / std::sqrt(double(i)); };
+    LayerWeights w{at::ones({4096}), r(4096, 4096), r(4096, 4096), r(4096, 4096), r(4096, 4096),
+                   at::ones({4096}), r(11008, 4096), r(11008, 4096), r(4096, 11008)};
+    auto h = at::randn({1, 2048, 4096});
+    h.index_put_({at::indexing::Slice(), at::indexing::Slice(), at::arange(0, 4096, 410)}, h.index({at::indexing::Slice(), at::indexing::Slice(), at::arange(0, 4096, 410)}) * 50);
+    ScaleHook hook;
+    decoderLayerForward(w, c, h, 0, &hook);
+    std::printf("\nLLaMA-7B-shaped layer (4096/11008, 32 heads), 2048 tokens, W4A4, one layer\n");
+    std::printf("| method | transforms (s) | weights (s) | forward (s) | total (s) | peak RSS (GB) |\n|---|---|---|---|---|---|\n");
+    const std::vector<Config> big = {
+        {"RTN", "rtn", nlohmann::json::object()},
+        {"SmoothQuant a=0.6", "smoothquant", {{"alpha", 0.6}}},
+        {"DuQuant bs128 256 steps", "duquant", {{"block_size", 128}}},
+    };
+    for (const auto& cfg : big) {
+        auto m = MethodRegistry::instance().create(cfg.method, cfg.params);
+        QuantSettings s;
+        LayerContext ctx;
+        ctx.config = &c;
+        ctx.settings = &s;
+        ctx.actScales = hook.a;
+        t0 = std::chrono::steady_clock::now();
+        LayerQuantizer q(*m, ctx, w);
+        q.calibrate(h);
+        const double total = since(t0);
+        const auto& sec = q.report().seconds;
+        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", cfg.label, sec.transform, sec.weights, sec.forward, total, peakRssGb());
+        std::fflush(stdout);
+    }
+    return 0;
+}

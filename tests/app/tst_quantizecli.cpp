@@ -1,0 +1,178 @@
+// outlierlab-cli quantize / export / batch end to end on the bundled model:
+// the real binary, the real plugins, real files.
+#include "clirunner.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+QJsonObject parseJson(const QString& text) { return QJsonDocument::fromJson(text.toUtf8()).object(); }
+
+double pplOfEval(const QString& model) {
+    const auto r = runCli({"eval", "--model", model, "--seqlen", "256", "--json", "--quiet"});
+    if (r.exitCode != 0) qWarning() << r.err;
+    return parseJson(r.out).value("ppl").toDouble();
+}
+
+} // namespace
+
+class TestQuantizeCli : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    QString path(const QString& name) const { return m_dir.filePath(name); }
+
+private slots:
+    // Reference numbers of DuQuant's own code on this model (shared/data/README.md): RTN W4A4 8.747,
+    // SmoothQuant W4A4 8.962, RTN W6A6 3.2249, DuQuant W6A6 3.1964 (no clipping). W6A6 must agree
+    // within 1%, W4A4 (deterministic methods) within 0.5%.
+    void referenceNumbers_data() {
+        QTest::addColumn<QStringList>("flags");
+        QTest::addColumn<double>("expected");
+        QTest::addColumn<double>("tolerance");
+        QTest::newRow("rtn w4a4") << QStringList{"--method", "rtn"} << 8.747 << 0.005;
+        QTest::newRow("smoothquant w4a4") << QStringList{"--method", "smoothquant", "--alpha", "0.6"} << 8.962 << 0.005;
+        QTest::newRow("rtn w6a6") << QStringList{"--method", "rtn", "--wbits", "6", "--abits", "6"} << 3.2249 << 0.01;
+        QTest::newRow("duquant w6a6") << QStringList{"--method", "duquant", "--wbits", "6", "--abits", "6", "--reference_compat"}
+                                      << 3.1964 << 0.01;
+    }
+    void referenceNumbers() {
+        QFETCH(QStringList, flags);
+        QFETCH(double, expected);
+        QFETCH(double, tolerance);
+        const auto r = runCli(QStringList{"quantize", "--eval_ppl", "--json", "--quiet", "--session", path("stories.h5")} + flags);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto j = parseJson(r.out);
+        QVERIFY(std::abs(j["fp_ppl"].toDouble() - 3.123063) < 1e-4);
+        const double q = j["quant_ppl"].toDouble();
+        QVERIFY2(std::abs(q / expected - 1) < tolerance, qPrintable(QString("quantized ppl %1, reference %2").arg(q).arg(expected)));
+        QCOMPARE(j["layers"].toArray().size(), 5);
+        QVERIFY(j["layers"].toArray()[0].toObject()["activations"].toObject().contains("down_in"));
+    }
+
+    // DuQuant W4A4 with run.sh's settings: the reference gives 9.49–9.55 over three rotation seeds;
+    // ours spreads 9.58–10.10 over five. Pinned: seed 2 gives 9.9216 (a change in the algorithm shows here).
+    void duquantW4A4Pinned() {
+        const auto r = runCli({"quantize", "--method", "duquant", "--lac", "0.9", "--swc", "0.8", "--reference_compat", "--eval_ppl",
+                               "--json", "--quiet", "--session", path("stories.h5")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const double q = parseJson(r.out)["quant_ppl"].toDouble();
+        QVERIFY2(std::abs(q - 9.9216) < 2e-3, qPrintable(QString::number(q, 'f', 6)));
+    }
+
+    // --export writes a directory that evaluates to the run's perplexity; `export` rebuilds the same
+    // directory from the run kept next to the session.
+    void exportReloadsToTheSamePerplexity() {
+        const auto r = runCli({"quantize", "--method", "duquant", "--max_rotation_step", "32", "--eval_ppl", "--json", "--quiet",
+                               "--session", path("stories.h5"), "--export", path("export1")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const double q = parseJson(r.out)["quant_ppl"].toDouble();
+        QVERIFY(QFile::exists(path("export1/config.json")));
+        QVERIFY(QFile::exists(path("export1/tokenizer.bin")));
+        QFile cfg(path("export1/config.json"));
+        QVERIFY(cfg.open(QIODevice::ReadOnly));
+        const auto qc = QJsonDocument::fromJson(cfg.readAll()).object()["quantization_config"].toObject();
+        QCOMPARE(qc["method"].toString(), QString("duquant"));
+        QCOMPARE(qc["bits"].toObject()["weights"].toInt(), 4);
+        QCOMPARE(qc["transforms"].toObject()["inputs"].toObject()["down_in"].toObject()["block_size"].toInt(), 4);
+        const double reloaded = pplOfEval(path("export1"));
+        QVERIFY2(std::abs(reloaded / q - 1) < 1e-5, qPrintable(QString("%1 vs %2").arg(reloaded).arg(q)));
+
+        const auto e = runCli({"export", path("stories.h5"), "--out", path("export2"), "--quiet"});
+        // stories.h5 has several runs by now: the error lists them and asks for --run.
+        QCOMPARE(e.exitCode, 2);
+        QVERIFY2(e.err.contains("--run"), qPrintable(e.err));
+        const auto dir = QString::fromStdString(parseJson(r.out)["save_dir"].toString().toStdString());
+        const auto e2 = runCli({"export", dir, "--out", path("export2"), "--quiet"});
+        QVERIFY2(e2.exitCode == 0, qPrintable(e2.err));
+        QCOMPARE(pplOfEval(path("export2")), reloaded);
+    }
+
+    void badInput_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("abits 0") << QStringList{"quantize", "--method", "rtn", "--abits", "0"} << "--abits 0";
+        QTest::newRow("block too large") << QStringList{"quantize", "--block_size", "128"} << "larger than the 64";
+        QTest::newRow("group does not divide") << QStringList{"quantize", "--method", "rtn", "--group_size", "100"} << "does not divide";
+        QTest::newRow("flag of another method") << QStringList{"quantize", "--method", "rtn", "--block_size", "4"}
+                                                << "not a parameter of method 'rtn'";
+        QTest::newRow("unknown method") << QStringList{"quantize", "--method", "gptq"} << "unknown method 'gptq'";
+        QTest::newRow("resume without save_dir") << QStringList{"quantize", "--resume"} << "--resume needs --save_dir";
+        QTest::newRow("lac out of range") << QStringList{"quantize", "--lac", "1.5"} << "--lac 1.5 is above its maximum";
+    }
+    void badInput() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const auto r = runCli(args + QStringList{"--quiet"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    }
+
+    void unwritableExportLeavesNothing() {
+        QFile blocker(path("not-a-dir"));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        const auto r = runCli({"quantize", "--method", "rtn", "--quiet", "--session", path("stories.h5"), "--export",
+                               path("not-a-dir/sub")});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.err.contains("not-a-dir"), qPrintable(r.err));
+        QVERIFY(!QFileInfo(path("not-a-dir/sub")).exists());
+    }
+
+    void resumeFromAnotherSettingsIsRefused() {
+        auto r = runCli({"quantize", "--method", "rtn", "--quiet", "--session", path("stories.h5"), "--save_dir", path("run-a")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = runCli({"quantize", "--method", "rtn", "--quiet", "--session", path("stories.h5"), "--save_dir", path("run-a")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("--resume"), qPrintable(r.err));
+        r = runCli({"quantize", "--method", "rtn", "--wbits", "8", "--resume", "--quiet", "--session", path("stories.h5"), "--save_dir",
+                    path("run-a")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("settings differs"), qPrintable(r.err));
+        r = runCli({"quantize", "--method", "rtn", "--resume", "--json", "--quiet", "--session", path("stories.h5"), "--save_dir",
+                    path("run-a")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(parseJson(r.out)["resumed_layers"].toInt(), 5);
+    }
+
+    void batchComparesRuns() {
+        QFile recipe(path("recipe.json"));
+        QVERIFY(recipe.open(QIODevice::WriteOnly));
+        recipe.write(R"({
+          "session": ")" + path("stories.h5").toUtf8() + R"(",
+          "defaults": {"wbits": 8, "abits": 8},
+          "runs": [
+            {"name": "rtn-w8a8", "method": "rtn"},
+            {"name": "duquant-w8a8", "method": "duquant", "max_rotation_step": 16},
+            {"name": "rtn-w4a16", "method": "rtn", "wbits": 4, "abits": 16}
+          ]})");
+        recipe.close();
+        const auto r = runCli({"batch", path("recipe.json"), "--csv", path("table.csv"), "--quiet"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("| rtn-w8a8 | rtn | W8A8 |"), qPrintable(r.out));
+        QVERIFY(r.out.contains("| rtn-w4a16 | rtn | W4A16 |"));
+        QFile csv(path("table.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const auto lines = QString::fromUtf8(csv.readAll()).trimmed().split('\n');
+        QCOMPARE(lines.size(), 4);
+        QCOMPARE(lines[0], QString("name,method,bits,fp_ppl,quant_ppl,ratio,quantize_seconds"));
+        // W8A8 is nearly lossless on this model.
+        const double ratio = lines[1].split(',')[5].toDouble();
+        QVERIFY2(ratio > 1.0 && ratio < 1.02, qPrintable(lines[1]));
+
+        QFile bad(path("bad.json"));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write(R"({"runs": [{"method": "duquant", "block_size": 0}]})");
+        bad.close();
+        const auto b = runCli({"batch", path("bad.json"), "--quiet"});
+        QCOMPARE(b.exitCode, 2);
+        QVERIFY2(b.err.contains("--block_size 0 is below its minimum"), qPrintable(b.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestQuantizeCli)
+#include "tst_quantizecli.moc"
