@@ -5,7 +5,6 @@
 #include "quant/rotationprototypes.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,9 +15,6 @@
 #if defined(__SSE__)
 #include <immintrin.h>
 #endif
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
 namespace ol {
 namespace {
@@ -85,7 +81,8 @@ at::Tensor searchInput(const at::Tensor& x, const GreedyRotationOptions& o, Layo
     l.kf = l.c / l.bs;
     l.r = l.c % l.bs;
     auto x32 = x.to(at::kCPU, at::kFloat).contiguous();
-    if (!at::isfinite(x32).all().item<bool>())
+    const float* p = x32.data_ptr<float>();
+    if (!std::all_of(p, p + x32.numel(), [](float v) { return std::isfinite(v); }))
         throw UsageError("activation contains NaN/Inf");
     return x32;
 }
@@ -194,32 +191,32 @@ void scanRows(const float* data, std::int64_t n, std::int64_t w, const std::int6
 // One segment of the fast search. Rows are sorted by L2 norm, descending, and only the first `live` rows
 // are kept current. Rotations keep a row's norm and every entry lies within ±norm, so a row whose norm is
 // below min(max, −min) cannot hold an extreme. A row that becomes possible later is replayed through the
-// same float32 products the straightforward version applied to it. Products run in chunks of 512 KiB
-// through a scratch buffer: the scan reads the chunk from cache, and no second full-size buffer is needed.
+// same float32 products the straightforward version applied to it (equal up to BLAS rounding, which
+// depends on how many rows share a product). Products run in chunks of 512 KiB through a scratch buffer:
+// the scan reads the chunk from cache, and no second full-size buffer is needed.
 class Segment {
 public:
-    Segment(const Layout& l, int seg, const at::Tensor& rows) : m_w(rows.size(1)) {
-        const std::int64_t count = rows.size(0);
+    // x: the [N, C] float32 contiguous activation; the segment's row p starts at x + l.rowBase(seg, p).
+    Segment(const Layout& l, int seg, const float* x) : m_w(l.width(seg)) {
+        // Serial loops on purpose: one cheap pass, and on small activations waking thread pools would dominate.
+        const std::int64_t count = seg == 0 ? l.n * l.kf : l.n;
         std::vector<double> norm(count);
-        const auto src = rows.contiguous();
-        const float* d = src.data_ptr<float>();
-        at::parallel_for(0, count, 4096, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t i = b; i < e; ++i) {
-                double s = 0;
-                for (std::int64_t j = 0; j < m_w; ++j) s += double(d[i * m_w + j]) * d[i * m_w + j];
-                norm[i] = std::sqrt(s);
-            }
-        });
-        auto order = at::empty({count}, at::kLong);
-        auto* o = order.data_ptr<std::int64_t>();
-        std::iota(o, o + count, 0);
-        std::stable_sort(o, o + count, [&](std::int64_t a, std::int64_t b) { return norm[a] > norm[b]; });
-        m_sorted = src.index_select(0, order);
+        for (std::int64_t i = 0; i < count; ++i) {
+            const float* row = x + l.rowBase(seg, i);
+            double s = 0;
+            for (std::int64_t j = 0; j < m_w; ++j) s += double(row[j]) * row[j];
+            norm[i] = std::sqrt(s);
+        }
+        std::vector<std::int64_t> order(count);
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return norm[a] > norm[b]; });
+        m_sorted = at::empty({count, m_w}, at::kFloat);
         m_norm.resize(count);
         m_base.resize(count);
         for (std::int64_t p = 0; p < count; ++p) {
-            m_norm[p] = norm[o[p]];
-            m_base[p] = l.rowBase(seg, o[p]);
+            m_base[p] = l.rowBase(seg, order[p]);
+            m_norm[p] = norm[order[p]];
+            std::memcpy(m_sorted.data_ptr<float>() + p * m_w, x + m_base[p], sizeof(float) * m_w);
         }
         m_chunk = std::min(count, std::max<std::int64_t>(64, (std::int64_t(1) << 17) / m_w));
         // at::empty does not touch memory: only rows that become live cost resident memory.
@@ -246,7 +243,7 @@ public:
             auto dst = m_cur.narrow(0, b, n);
             auto src = m_sorted.narrow(0, b, n);
             if (k == 0)
-                dst.copy_(src);
+                std::memcpy(dst.data_ptr<float>(), src.data_ptr<float>(), sizeof(float) * n * m_w);
             for (std::size_t i = 0; i < k; ++i) { // the last product lands in m_cur
                 auto out = i + 1 == k ? dst : m_scratch[i % 2].narrow(0, 0, n);
                 at::mm_out(out, src, m_applied[i]);
@@ -288,9 +285,9 @@ GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotati
     auto x32 = searchInput(x, o, l);
     Search s(l, o);
     std::vector<Segment> segs;
-    segs.emplace_back(l, 0, x32.narrow(1, 0, l.kf * l.bs).reshape({-1, l.bs}));
+    segs.emplace_back(l, 0, x32.data_ptr<float>());
     if (l.r)
-        segs.emplace_back(l, 1, x32.narrow(1, l.kf * l.bs, l.r));
+        segs.emplace_back(l, 1, x32.data_ptr<float>());
     x32 = at::Tensor(); // the segments hold their own sorted copies
     std::vector<std::vector<at::Tensor>> rd(segs.size());
     for (std::size_t g = 0; g < segs.size(); ++g) rd[g].resize(l.width(int(g)));

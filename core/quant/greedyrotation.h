@@ -28,8 +28,9 @@ struct GreedyRotationResult {
 };
 
 // x [N, C], any float dtype and device; the search runs in float32 on the CPU, rotations accumulate in float64.
-// Fast: keeps only the rows that can still hold an extreme (row norm ≥ min(max, −min)), with the same float32
-// arithmetic per row as the straightforward version, so the steps taken are the same.
+// Fast: multiplies only the rows that can still hold an extreme (row norm ≥ min(max, −min)), each through the
+// same sequence of float32 products as the straightforward version, so it takes the same steps (values agree
+// to float32 rounding: OpenBLAS rounds a row differently depending on how many rows share a product).
 GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotationOptions& o, Progress* progress = nullptr);
 
 // The reference algorithm literally: the whole tensor is re-multiplied and reduced every step (bench, test oracle).
