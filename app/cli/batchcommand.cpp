@@ -34,7 +34,7 @@ nlohmann::json readRecipe(const std::string& path) {
     if (!j.is_object() || !j.contains("runs") || !j["runs"].is_array() || j["runs"].empty())
         throw UsageError(path + ": a recipe is an object with a non-empty \"runs\" array (see docs/recipes.md)");
     static const std::set<std::string> top = {"model", "tokenizer", "calibration", "session", "eval_ppl", "eval_text",
-                                              "device", "dtype", "defaults", "runs"};
+                                              "device", "dtype", "defaults", "runs", "limit"};
     for (const auto& [k, v] : j.items())
         if (!top.count(k)) throw UsageError(path + ": unknown recipe key \"" + k + "\"");
     return j;
@@ -70,6 +70,7 @@ QuantizeRequest requestFor(const nlohmann::json& recipe, const nlohmann::json& r
     r.exportDir = values.value("export", "");
     r.evalPpl = recipe.value("eval_ppl", true);
     r.evalText = recipe.value("eval_text", "");
+    r.evalLimit = recipe.value("limit", -1);
     return r;
 }
 

@@ -33,6 +33,7 @@ int runQuantize(const Args& args) {
     f.add("resume", Flags::Kind::Switch, "continue the run in --save_dir after its last finished layer");
     f.add("eval_ppl", Flags::Kind::Switch, "evaluate FP and quantized perplexity");
     f.add("eval_text", Flags::Kind::String, "text for --eval_ppl (default: the bundled stories-eval.txt)");
+    f.add("limit", Flags::Kind::Int, "evaluate at most this many windows (-1: all)", "-1");
     f.add("export", Flags::Kind::String, "write the quantized model as a Hugging Face-style directory");
     f.add("multigpu", Flags::Kind::Switch, "spread the decoder layers over every visible CUDA device");
     f.add("json", Flags::Kind::Switch, "print one JSON object with settings, perplexities, per-layer errors and times");
@@ -52,6 +53,7 @@ int runQuantize(const Args& args) {
         throw UsageError("--resume needs --save_dir (the directory of the run to continue)");
     req.evalPpl = f.on("eval_ppl");
     req.evalText = f.str("eval_text");
+    req.evalLimit = f.integer("limit");
     req.exportDir = f.str("export");
 
     const auto device = parseDevice(f.str("device"));

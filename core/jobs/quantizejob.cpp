@@ -100,15 +100,17 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
     std::vector<std::int32_t> evalTokens;
     PerplexityOptions po;
     po.seqlen = source.data.settings.seqlen; // as the reference: the calibration seqlen
+    po.maxWindows = req.evalLimit;
     if (req.evalPpl) {
         const auto text = req.evalText.empty() ? bundledEvalText() : req.evalText;
         evalTokens = tokenizeTextFile(*source.bundle.tokenizer, text);
         t0 = std::chrono::steady_clock::now();
-        if (!source.fpPpl || source.fpPplText != text) {
+        const auto key = text + "#" + std::to_string(req.evalLimit);
+        if (!source.fpPpl || source.fpPplText != key) {
             SubProgress sub(p, 1 - evalShare - 0.02, 1 - evalShare / 2 - 0.02, "FP perplexity ");
             LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
             source.fpPpl = evaluatePerplexity(fp, evalTokens, po, &sub).ppl;
-            source.fpPplText = text;
+            source.fpPplText = key;
         }
         out.fpPpl = source.fpPpl;
         QuantizedModel qm(source.bundle.checkpoint, device, out.result.layers, source.model->dtype());

@@ -41,6 +41,7 @@ struct QuantizeRequest {
     PipelineOptions pipeline;
     bool evalPpl = false;
     std::string evalText;   // empty: the bundled stories-eval.txt
+    std::int64_t evalLimit = -1; // at most this many windows (the reference's --limit); -1: all
     std::string exportDir;  // empty: no export
 };
 

@@ -1,8 +1,9 @@
 #pragma once
-// The online transform of one linear input, x → (x / s)·M, and its weight
-// counterpart W → W·M (the ×s is folded into W before). M is DuQuant's
-// rotation/permutation chain (identity for RTN and SmoothQuant). Because M is
-// orthogonal, (x/s·M)(W·diag(s)·M)ᵀ = x·Wᵀ exactly.
+// The online transform of one linear input, x → (x / s)·M·H, and its weight
+// counterpart W → W·M·H (the ×s is folded into W before). M is DuQuant's
+// rotation/permutation chain (identity for RTN and SmoothQuant), H an optional
+// global Householder reflection I − 2ω̂ω̂ᵀ (RUQuant). Both are orthogonal, so
+// (x/s·M·H)(W·diag(s)·M·H)ᵀ = x·Wᵀ exactly.
 #include "quant/duquanttransform.h"
 
 namespace ol {
@@ -10,10 +11,13 @@ namespace ol {
 struct InputTransform {
     at::Tensor divisor;          // [C] online smoothing (o_proj of GQA models), undefined when folded upstream
     DuQuantTransform rotation;   // empty = identity
+    at::Tensor householder;      // ω [C] (any norm), undefined = none; applied after the rotation
 
-    bool isIdentity() const { return !divisor.defined() && rotation.isIdentity(); }
+    bool isIdentity() const { return !divisor.defined() && rotation.isIdentity() && !householder.defined(); }
     at::Tensor applyToActivation(const at::Tensor& x) const;
     at::Tensor applyToWeight(const at::Tensor& w) const; // on the Cin axis (last dim); s already folded
+    // x − 2(x·ω̂)ω̂ᵀ on the last dim (differentiable in ω).
+    static at::Tensor reflect(const at::Tensor& x, const at::Tensor& omega);
 };
 
 } // namespace ol

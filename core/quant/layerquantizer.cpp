@@ -103,11 +103,14 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
         const auto seen = transform.divisor.defined() ? x2d / transform.divisor.to(x2d.scalar_type()) : x2d;
         auto t0 = std::chrono::steady_clock::now();
         transform.rotation = m_method.transformFor(m_context, site, seen);
+        transform.householder = m_method.householderFor(
+            m_context, site, transform.rotation.isIdentity() ? seen : transform.rotation.apply(seen));
         m_report.seconds.transform += seconds(t0);
 
         t0 = std::chrono::steady_clock::now();
         for (const auto& m : consumersOf(site)) {
-            m_transformed[m] = transform.applyToWeight(m_layer.weights.linear(m));
+            m_rotated[m] = m_layer.weights.linear(m);
+            m_transformed[m] = transform.applyToWeight(m_rotated[m]);
             quantizeModule(m, {}, true);
         }
         // Report: the activation as the FP model has it vs what is quantized now.
@@ -163,6 +166,10 @@ void LayerQuantizer::quantizeWeights(const std::map<std::string, LwcFactors>& lw
         auto it = lwc.find(m);
         quantizeModule(m, it == lwc.end() ? LwcFactors{} : it->second, keepIntegerForm);
     }
+}
+
+void LayerQuantizer::refreshTransformedWeights() {
+    for (const auto& [m, w] : m_rotated) m_transformed[m] = m_layer.input(inputSiteOf(m)).applyToWeight(w);
 }
 
 at::Tensor LayerQuantizer::forward(const at::Tensor& input) const {

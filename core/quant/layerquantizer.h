@@ -47,6 +47,9 @@ public:
     // The quantized layer's forward (activation quantization on) on any [B, T, H].
     at::Tensor forward(const at::Tensor& input) const;
     const at::Tensor& transformedWeight(const std::string& module) const { return m_transformed.at(module); }
+    // Recomputes every transformed weight from W·diag(s)·M and the current transforms (after a trainable
+    // transform part, e.g. a Householder vector, changed; differentiable).
+    void refreshTransformedWeights();
     const LayerContext& context() const { return m_context; }
     QuantizedLayer& layer() { return m_layer; }
     LayerReport& report() { return m_report; }
@@ -61,7 +64,8 @@ private:
     LayerWeights m_fp;
     QuantizedLayer m_layer;
     LayerReport m_report;
-    std::map<std::string, at::Tensor> m_transformed; // W·diag(s)·M before quantization
+    std::map<std::string, at::Tensor> m_rotated;     // W·diag(s) (smoothing folded), before the site transform
+    std::map<std::string, at::Tensor> m_transformed; // W·diag(s)·M(·H) before quantization
     std::map<int, bool> m_done;
 };
 

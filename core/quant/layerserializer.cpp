@@ -67,6 +67,8 @@ SerializedLayer serializeLayer(const QuantizedLayer& l) {
         nlohmann::json meta = {{"divisor", t.divisor.defined()}, {"rotations", nlohmann::json::array()},
                                {"permutations", t.rotation.permutations.size()}};
         if (t.divisor.defined()) put(prefix + ".divisor", t.divisor);
+        meta["householder"] = t.householder.defined();
+        if (t.householder.defined()) put(prefix + ".householder", t.householder);
         for (std::size_t k = 0; k < t.rotation.rotations.size(); ++k) {
             const auto& r = t.rotation.rotations[k];
             meta["rotations"].push_back({{"channels", r.channels}, {"block_size", r.blockSize}, {"tail", r.tail.defined()}});
@@ -137,6 +139,7 @@ QuantizedLayer deserializeLayer(const SerializedLayer& s, const ModelConfig& c, 
             const auto prefix = transformPrefix(site);
             auto& t = l.input(site);
             if (meta.at("divisor").get<bool>()) t.divisor = get(prefix + ".divisor");
+            if (meta.value("householder", false)) t.householder = get(prefix + ".householder");
             int k = 0;
             for (const auto& r : meta.at("rotations")) {
                 BlockRotation br;

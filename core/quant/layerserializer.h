@@ -8,6 +8,7 @@
 //   <module>.scales, <module>.zeros   float32 [Cout, groups]
 //   <module>.lwc_up, <module>.lwc_low learned clipping factors (LWC runs)
 //   input_transforms.<site>.divisor   online smoothing divisor [C]
+//   input_transforms.<site>.householder   global Householder vector ω [C] (RUQuant)
 //   input_transforms.<site>.rotation.<k>.main / .tail   float64 block rotations
 //   input_transforms.<site>.permutation.<k>             int64 [C]
 //   smoothing.<pair>                  smoothing scales (already folded; for reference)

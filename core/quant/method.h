@@ -43,6 +43,8 @@ public:
     virtual void prepare(const LayerContext&, QuantizedLayer&) const {}
     // The calibration forward reached linear input `site`; x is what its consumers see, [N, C].
     virtual DuQuantTransform transformFor(const LayerContext&, Site, const at::Tensor&) const { return {}; }
+    // Then an optional global Householder vector ω, from the activation after that transform (RUQuant).
+    virtual at::Tensor householderFor(const LayerContext&, Site, const at::Tensor&) const { return {}; }
     virtual bool rotatesQueryKey() const { return false; }
     // Checks parameters against the model before any work (UsageError naming the flag).
     virtual void validate(const ModelConfig&, const QuantSettings&) const {}

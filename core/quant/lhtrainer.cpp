@@ -1,0 +1,118 @@
+#include "quant/lhtrainer.h"
+
+#include "errors.h"
+#include "jobs/progress.h"
+#include "quant/layerquantizer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <cmath>
+#include <vector>
+
+namespace ol {
+
+namespace {
+
+// torch.optim.AdamW (betas 0.9/0.999, eps 1e-8, weight decay 0 as the reference's lh group). A copy of
+// lwctrainer.cpp's, which is private to that file.
+class AdamW {
+public:
+    AdamW(std::vector<at::Tensor> params, double lr) : m_params(std::move(params)), m_lr(lr) {
+        for (const auto& p : m_params) {
+            m_m.push_back(at::zeros_like(p));
+            m_v.push_back(at::zeros_like(p));
+        }
+    }
+    void step() {
+        at::NoGradGuard noGrad;
+        ++m_t;
+        const double c1 = 1 - std::pow(0.9, m_t), c2 = 1 - std::pow(0.999, m_t);
+        for (std::size_t i = 0; i < m_params.size(); ++i) {
+            const auto g = m_params[i].grad();
+            if (!g.defined()) continue;
+            m_m[i].mul_(0.9).add_(g, 0.1);
+            m_v[i].mul_(0.999).addcmul_(g, g, 0.001);
+            m_params[i].addcdiv_(m_m[i] / c1, (m_v[i] / c2).sqrt_().add_(1e-8), -m_lr);
+        }
+    }
+    void zeroGrad() {
+        for (auto& p : m_params)
+            if (p.grad().defined()) p.mutable_grad() = at::Tensor();
+    }
+
+private:
+    std::vector<at::Tensor> m_params, m_m, m_v;
+    double m_lr;
+    int m_t = 0;
+};
+
+// The reference's "truncate": 0 < |ω_i| < 0.01 → ±0.01 (exact zeros stay 0), keeping ω̂ away from tiny entries.
+void truncate(at::Tensor& w) {
+    at::NoGradGuard noGrad;
+    const auto a = w.abs();
+    w.copy_(at::where((a > 0) & (a < 0.01), w.sign() * 0.01, w));
+}
+
+} // namespace
+
+double trainLh(LayerQuantizer& q, const LhOptions& o, Progress* progress) {
+    const auto& ctx = q.context();
+    if (!ctx.sampleInputs.defined() || !ctx.sampleTargets.defined())
+        throw UsageError("--lh needs calibration data (per-sample layer inputs and FP targets); none were given");
+    at::AutoGradMode grad(true);
+    std::vector<at::Tensor> params;
+    for (Site s : kLinearInputs) {
+        auto& h = q.layer().input(s).householder;
+        if (!h.defined()) continue; // global_householder off, or a degenerate ω at this site
+        h = h.detach().to(at::kFloat).clone().set_requires_grad(true);
+        params.push_back(h);
+    }
+    AdamW opt(params, o.lr);
+    const auto n = ctx.sampleInputs.size(0);
+    double lastMean = 0;
+    for (int epoch = 0; epoch < o.epochs && !params.empty(); ++epoch) {
+        std::vector<at::Tensor> snapshot;
+        for (const auto& p : params) snapshot.push_back(p.detach().clone());
+        double sum = 0;
+        bool broke = false;
+        for (std::int64_t i = 0; i < n; ++i) {
+            if (progress) {
+                progress->checkCancelled();
+                progress->report((epoch * n + i) / double(o.epochs * n),
+                                 "LH epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs));
+            }
+            for (auto& p : params) truncate(p);
+            // The weights follow ω: W·diag(s)·M·H(ω), fake-quantized with STE.
+            q.refreshTransformedWeights();
+            q.quantizeWeights({}, false);
+            auto out = q.forward(ctx.sampleInputs.narrow(0, i, 1));
+            auto loss = at::mse_loss(out.to(at::kFloat), ctx.sampleTargets.narrow(0, i, 1).to(at::kFloat));
+            const double l = loss.item<double>();
+            if (!std::isfinite(l)) {
+                broke = true;
+                break;
+            }
+            sum += l;
+            opt.zeroGrad();
+            loss.backward();
+            opt.step();
+        }
+        bool bad = false;
+        for (const auto& p : params) bad = bad || !at::isfinite(p).all().item<bool>();
+        if (bad) {
+            at::NoGradGuard noGrad;
+            for (std::size_t k = 0; k < params.size(); ++k) params[k].copy_(snapshot[k]);
+        }
+        lastMean = broke ? NAN : sum / double(n);
+    }
+    at::NoGradGuard noGrad;
+    for (Site s : kLinearInputs) {
+        auto& h = q.layer().input(s).householder;
+        if (h.defined()) h = h.detach();
+    }
+    q.refreshTransformedWeights();
+    q.quantizeWeights({}, true);
+    return lastMean;
+}
+
+} // namespace ol

@@ -1,0 +1,163 @@
+// The RUQuant plugin as the CLI sees it: found, its metadata parsed and
+// enforced, model checks, and --lh training (it lowers the layer error; it
+// refuses to run without calibration samples).
+#include "calib/calibrationdata.h"
+#include "calib/calibrator.h"
+#include "errors.h"
+#include "model/decoderlayer.h"
+#include "model/llamamodel.h"
+#include "model/modelloader.h"
+#include "quant/layerquantizer.h"
+#include "quant/method.h"
+#include "quant/methodinfo.h"
+#include "quant/methodregistry.h"
+#include "quant/pipeline.h"
+#include "resources.h"
+
+#include <ATen/ATen.h>
+#include <QtTest>
+
+using namespace ol;
+
+namespace {
+
+struct Fixture {
+    ModelBundle bundle;
+    std::shared_ptr<LlamaModel> model;
+    CalibrationData data;
+    std::vector<LayerActScales> act;
+};
+
+Fixture& fixture() {
+    static Fixture f = [] {
+        Fixture x;
+        x.bundle = openModel("");
+        x.model = std::make_shared<LlamaModel>(x.bundle.checkpoint, c10::Device(c10::kCPU));
+        CalibrationSettings s;
+        s.textFiles = {bundledCalibText()};
+        s.nsamples = 8;
+        s.seqlen = 64;
+        x.data = buildCalibrationData(*x.bundle.tokenizer, s);
+        x.act = actScalesFromStatistics(runCalibration(*x.model, x.data, {}).sites, x.model->numLayers());
+        return x;
+    }();
+    return f;
+}
+
+template <class F> void expectUsageError(F&& f, const std::string& text) {
+    try {
+        f();
+        QFAIL("expected UsageError");
+    } catch (const UsageError& e) {
+        QVERIFY2(std::string(e.what()).find(text) != std::string::npos, e.what());
+    }
+}
+
+} // namespace
+
+class TestRuQuantPlugin : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { at::manual_seed(0); }
+
+    void foundWithItsMetadata() {
+        const auto names = MethodRegistry::instance().names();
+        QVERIFY(std::find(names.begin(), names.end(), "ruquant") != names.end());
+        const auto& info = MethodRegistry::instance().info("ruquant");
+        QCOMPARE(info.title, std::string("RUQuant"));
+        const auto p = info.resolve(nlohmann::json::object());
+        QCOMPARE(p["block_size"].get<int>(), 128);
+        QCOMPARE(p["max_rotation_step"].get<int>(), 16);
+        QCOMPARE(p["random_permutation_times"].get<int>(), 3);
+        QCOMPARE(p["permutation_times"].get<int>(), 1);
+        QCOMPARE(p["ruquant_seed"].get<int>(), 444);
+        QCOMPARE(p["alpha"].get<double>(), 0.6);
+        QCOMPARE(p["epochs"].get<int>(), 20);
+        QCOMPARE(p["lh_lr"].get<double>(), 1e-2);
+        for (const auto* b : {"smooth", "global_householder", "qk_hadamard"}) QVERIFY2(p[b].get<bool>(), b);
+        for (const auto* b : {"reference_compat", "lh"}) QVERIFY2(!p[b].get<bool>(), b);
+        auto m = MethodRegistry::instance().create("ruquant", {});
+        QCOMPARE(m->name(), std::string("ruquant"));
+        QVERIFY(m->rotatesQueryKey());
+        QVERIFY(!MethodRegistry::instance().create("ruquant", {{"qk_hadamard", false}})->rotatesQueryKey());
+        QuantSettings s;
+        QVERIFY(!m->needsTraining(s));
+        QVERIFY(MethodRegistry::instance().create("ruquant", {{"lh", true}})->needsTraining(s));
+        QVERIFY(!MethodRegistry::instance().create("ruquant", {{"lh", true}, {"epochs", 0}})->needsTraining(s));
+    }
+
+    void badValuesRefused() {
+        const auto& info = MethodRegistry::instance().info("ruquant");
+        expectUsageError([&] { info.resolve({{"block_size", 0}}); }, "--block_size 0 is below its minimum 1");
+        expectUsageError([&] { info.resolve({{"alpha", 1.5}}); }, "--alpha 1.5 is above its maximum 1");
+        expectUsageError([&] { info.resolve({{"random_permutation_times", -1}}); }, "below its minimum 0");
+        expectUsageError([&] { info.resolve({{"lh", 1}}); }, "--lh takes true or false");
+        expectUsageError([&] { info.resolve({{"lwc", true}}); }, "has no parameter --lwc");
+        const auto& config = fixture().model->config();
+        QuantSettings s;
+        expectUsageError([&] { MethodRegistry::instance().create("ruquant", {})->validate(config, s); },
+                         "--block_size 128 is larger than the 64 input channels");
+        expectUsageError([&] { MethodRegistry::instance().create("ruquant", {{"block_size", 4}, {"lh", true}, {"global_householder", false}})->validate(config, s); },
+                         "needs --global_householder");
+        MethodRegistry::instance().create("ruquant", {{"block_size", 64}})->validate(config, s); // fits
+    }
+
+    // One epoch of --lh on layer 0 (W4A4, 8 samples of 64 tokens) must bring the quantized layer closer to
+    // the FP layer on those samples than the initial ω (epochs 0 re-quantizes with the calibrated ω).
+    void lhReducesTheLayerError() {
+        auto& f = fixture();
+        const auto& config = f.model->config();
+        const auto fp = f.model->layer(0);
+        auto tokens = at::from_blob(const_cast<std::int32_t*>(f.data.tokens.data()), {8, 64}, at::kInt).to(at::kLong);
+        const auto inputs = f.model->embed(tokens);
+        const auto targets = decoderLayerForward(fp, config, inputs, 0, nullptr);
+        QuantSettings s;
+        s.wbits = s.abits = 4;
+        at::Tensor omega0;
+        auto error = [&](int epochs, at::Tensor* omega) -> double {
+            auto m = MethodRegistry::instance().create("ruquant", {{"block_size", 4}, {"lh", true}, {"epochs", epochs}});
+            LayerContext ctx;
+            ctx.config = &config;
+            ctx.settings = &s;
+            ctx.actScales = f.act[0];
+            ctx.sampleInputs = inputs;
+            ctx.sampleTargets = targets;
+            LayerQuantizer q(*m, ctx, fp);
+            q.calibrate(inputs.mean(0, true));
+            {
+                at::AutoGradMode grad(true);
+                m->train(ctx, q.layer(), q);
+            }
+            const auto& h = q.layer().input(Site::AttnInput).householder;
+            if (!h.defined() || h.requires_grad()) return -1; // trained ω must be stored, detached
+            if (omega) *omega = h.clone();
+            at::NoGradGuard noGrad;
+            return at::mse_loss(q.forward(inputs), targets).item<double>();
+        };
+        at::Tensor trainedOmega;
+        const double untrained = error(0, &omega0), trained = error(1, &trainedOmega);
+        QVERIFY(untrained > 0 && trained > 0);
+        QVERIFY(!at::equal(omega0, trainedOmega));
+        QVERIFY2(trained < untrained, qPrintable(QString("MSE %1 after 1 epoch of --lh vs %2 before").arg(trained).arg(untrained)));
+        qInfo("layer-0 MSE: initial omega %g, after 1 epoch %g", untrained, trained);
+    }
+
+    void lhWithoutSamplesIsAClearError() {
+        auto& f = fixture();
+        const auto& config = f.model->config();
+        QuantSettings s;
+        s.wbits = s.abits = 4;
+        auto m = MethodRegistry::instance().create("ruquant", {{"block_size", 4}, {"lh", true}, {"epochs", 1}});
+        LayerContext ctx;
+        ctx.config = &config;
+        ctx.settings = &s;
+        ctx.actScales = f.act[0];
+        LayerQuantizer q(*m, ctx, f.model->layer(0));
+        auto tokens = at::from_blob(const_cast<std::int32_t*>(f.data.tokens.data()), {8, 64}, at::kInt).to(at::kLong);
+        q.calibrate(f.model->embed(tokens).mean(0, true));
+        expectUsageError([&] { m->train(ctx, q.layer(), q); }, "--lh needs calibration data");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRuQuantPlugin)
+#include "tst_ruquantplugin.moc"
