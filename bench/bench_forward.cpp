@@ -1,6 +1,7 @@
 // Forward throughput (tokens/s) in fp32 and bf16 for (a) the bundled model on
 // its eval text and (b) one LLaMA-7B-shaped decoder layer with random weights
 // on a 2048-token window. Prints a table; --json writes one object per row.
+#include "benchutil.h"
 #include "device.h"
 #include "model/checkpoint.h"
 #include "model/decoderlayer.h"
@@ -20,17 +21,9 @@
 #include <vector>
 
 using namespace ol;
+using ol::bench::peakRssGb;
 
 namespace {
-
-double peakRssGb() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0 / 1024.0;
-    return 0;
-}
 
 template <typename F> double medianSeconds(int repeats, F&& f) {
     std::vector<double> t;

@@ -5,6 +5,7 @@
 // peak RSS is the process's so far.
 #include "calib/calibrationdata.h"
 #include "calib/calibrator.h"
+#include "benchutil.h"
 #include "device.h"
 #include "eval/perplexity.h"
 #include "model/checkpoint.h"
@@ -24,20 +25,9 @@
 #include <string>
 
 using namespace ol;
+using ol::bench::peakRssGb;
 
 namespace {
-
-double peakRssGb() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0 / 1024.0;
-    return 0;
-}
-
-double since(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 struct Config {
     const char* label;
@@ -75,7 +65,7 @@ int main() {
     const auto data = buildCalibrationData(*bundle.tokenizer, cs);
     auto t0 = std::chrono::steady_clock::now();
     const auto act = actScalesFromStatistics(runCalibration(*model, data, {}).sites, model->numLayers());
-    const double calib = since(t0);
+    const double calib = bench::seconds(t0);
     const auto evalTokens = tokenizeTextFile(*bundle.tokenizer, bundledEvalText());
     PerplexityOptions po;
     po.seqlen = 256;
@@ -95,7 +85,7 @@ int main() {
         o.settings.lac = c.lac;
         t0 = std::chrono::steady_clock::now();
         auto r = runQuantization(*model, data, act, *m, o);
-        const double total = since(t0);
+        const double total = bench::seconds(t0);
         StageSeconds s;
         for (const auto& rep : r.reports)
             s.transform += rep.seconds.transform, s.weights += rep.seconds.weights, s.train += rep.seconds.train,
@@ -104,7 +94,7 @@ int main() {
         t0 = std::chrono::steady_clock::now();
         const double ppl = evaluatePerplexity(q, evalTokens, po).ppl;
         std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.4f |\n", c.label, s.transform, s.weights, s.train, s.forward,
-                    total, since(t0), ppl);
+                    total, bench::seconds(t0), ppl);
         std::fflush(stdout);
     }
 
@@ -137,7 +127,7 @@ int main() {
         t0 = std::chrono::steady_clock::now();
         LayerQuantizer q(*m, ctx, w);
         q.calibrate(h);
-        const double total = since(t0);
+        const double total = bench::seconds(t0);
         const auto& sec = q.report().seconds;
         std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", cfg.label, sec.transform, sec.weights, sec.forward, total, peakRssGb());
         std::fflush(stdout);

@@ -1,6 +1,7 @@
 // DuQuant's transform search (greedy rotation → zigzag → greedy rotation, algorithms.md §1.7) with the
 // literal reference algorithm and with OutlierLab's fast search, on random normal activations with ten
 // ×50 outlier channels (shared/data/README.md "Performance reference"). Prints one markdown table.
+#include "benchutil.h"
 #include "device.h"
 #include "quant/blockrotation.h"
 #include "quant/greedyrotation.h"
@@ -16,24 +17,11 @@
 #include <vector>
 
 using namespace ol;
+using ol::bench::peakRssGb;
+using ol::bench::resetPeakRss;
+using ol::bench::seconds;
 
 namespace {
-
-double peakRssGb() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0 / 1024.0;
-    return 0;
-}
-
-// Linux: writing 5 to clear_refs resets the peak RSS, so each row reports its own peak.
-void resetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
-
-double seconds(std::chrono::steady_clock::time_point since) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
 
 using Greedy = GreedyRotationResult (*)(const at::Tensor&, const GreedyRotationOptions&);
 GreedyRotationResult fastGreedy(const at::Tensor& x, const GreedyRotationOptions& o) { return greedyBlockRotation(x, o); }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <unistd.h>
 
 namespace ol {
@@ -28,6 +29,12 @@ void AtomicFile::commit() {
         throw RuntimeFailure(m_finalPath + ": cannot move the finished file into place: " +
                              std::strerror(errno));
     m_committed = true;
+}
+
+DirectoryGuard::~DirectoryGuard() {
+    if (keep) return;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
 }
 
 } // namespace ol

@@ -24,4 +24,12 @@ private:
     bool m_committed = false;
 };
 
+// Removes a directory being written (under a temporary name) unless keep is set:
+// an exception or a cancel leaves nothing half-written behind.
+struct DirectoryGuard {
+    std::string dir;
+    bool keep = false;
+    ~DirectoryGuard();
+};
+
 } // namespace ol

@@ -1,6 +1,7 @@
 #include "io/quantexport.h"
 
 #include "errors.h"
+#include "io/atomicfile.h"
 #include "io/safetensors.h"
 #include "jobs/progress.h"
 #include "model/checkpoint.h"
@@ -26,16 +27,6 @@ void writeText(const fs::path& p, const std::string& text) {
     if (!out) throw RuntimeFailure(p.string() + ": cannot write (disk full or not writable?)");
 }
 
-struct DirectoryGuard {
-    fs::path dir;
-    bool keep = false;
-    ~DirectoryGuard() {
-        if (!keep) {
-            std::error_code ec;
-            fs::remove_all(dir, ec);
-        }
-    }
-};
 
 std::string readText(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -137,7 +128,7 @@ void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const st
     fs::remove_all(tmp, ec);
     if (!fs::create_directories(tmp, ec) || ec)
         throw RuntimeFailure("--export " + dir + ": cannot create a directory there: " + (ec ? ec.message() : "not writable"));
-    DirectoryGuard guard{tmp};
+    DirectoryGuard guard{tmp.string()};
 
     const auto& config = fp.config();
     auto cfg = nlohmann::json::parse(config.toHfJson());

@@ -1,6 +1,7 @@
 #include "model/hfwriter.h"
 
 #include "errors.h"
+#include "io/atomicfile.h"
 #include "io/safetensors.h"
 #include "jobs/progress.h"
 #include "model/checkpoint.h"
@@ -29,17 +30,6 @@ void writeTextFile(const fs::path& p, const std::string& text) {
         throw RuntimeFailure(p.string() + ": cannot write");
 }
 
-// Removes a partially written directory unless released.
-struct DirectoryGuard {
-    fs::path dir;
-    bool keep = false;
-    ~DirectoryGuard() {
-        if (!keep) {
-            std::error_code ec;
-            fs::remove_all(dir, ec);
-        }
-    }
-};
 
 } // namespace
 
@@ -53,7 +43,7 @@ void writeHfDirectory(const Checkpoint& ck, const std::string& outDir, Progress*
     fs::remove_all(tmp, ec);
     if (!fs::create_directories(tmp, ec) && ec)
         throw RuntimeFailure(tmp.string() + ": cannot create directory: " + ec.message());
-    DirectoryGuard guard{tmp};
+    DirectoryGuard guard{tmp.string()};
 
     ModelConfig config = ck.config();
     const bool permute = config.rotaryInterleaved;

@@ -2,6 +2,7 @@
 
 #include "errors.h"
 #include "jobs/progress.h"
+#include "quant/adamw.h"
 #include "quant/layerquantizer.h"
 
 #include <ATen/ATen.h>
@@ -12,39 +13,6 @@
 namespace ol {
 
 namespace {
-
-// torch.optim.AdamW (betas 0.9/0.999, eps 1e-8, weight decay 0 as the reference's lh group). A copy of
-// lwctrainer.cpp's, which is private to that file.
-class AdamW {
-public:
-    AdamW(std::vector<at::Tensor> params, double lr) : m_params(std::move(params)), m_lr(lr) {
-        for (const auto& p : m_params) {
-            m_m.push_back(at::zeros_like(p));
-            m_v.push_back(at::zeros_like(p));
-        }
-    }
-    void step() {
-        at::NoGradGuard noGrad;
-        ++m_t;
-        const double c1 = 1 - std::pow(0.9, m_t), c2 = 1 - std::pow(0.999, m_t);
-        for (std::size_t i = 0; i < m_params.size(); ++i) {
-            const auto g = m_params[i].grad();
-            if (!g.defined()) continue;
-            m_m[i].mul_(0.9).add_(g, 0.1);
-            m_v[i].mul_(0.999).addcmul_(g, g, 0.001);
-            m_params[i].addcdiv_(m_m[i] / c1, (m_v[i] / c2).sqrt_().add_(1e-8), -m_lr);
-        }
-    }
-    void zeroGrad() {
-        for (auto& p : m_params)
-            if (p.grad().defined()) p.mutable_grad() = at::Tensor();
-    }
-
-private:
-    std::vector<at::Tensor> m_params, m_m, m_v;
-    double m_lr;
-    int m_t = 0;
-};
 
 // The reference's "truncate": 0 < |ω_i| < 0.01 → ±0.01 (exact zeros stay 0), keeping ω̂ away from tiny entries.
 void truncate(at::Tensor& w) {

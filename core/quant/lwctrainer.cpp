@@ -2,6 +2,7 @@
 
 #include "errors.h"
 #include "jobs/progress.h"
+#include "quant/adamw.h"
 #include "quant/layerquantizer.h"
 
 #include <ATen/ATen.h>
@@ -9,44 +10,6 @@
 #include <cmath>
 
 namespace ol {
-
-namespace {
-
-// Decoupled weight decay Adam (torch.optim.AdamW with betas 0.9/0.999, eps 1e-8).
-class AdamW {
-public:
-    AdamW(std::vector<at::Tensor> params, double lr, double wd) : m_params(std::move(params)), m_lr(lr), m_wd(wd) {
-        for (const auto& p : m_params) {
-            m_m.push_back(at::zeros_like(p));
-            m_v.push_back(at::zeros_like(p));
-        }
-    }
-    void step() {
-        at::NoGradGuard noGrad;
-        ++m_t;
-        const double c1 = 1 - std::pow(0.9, m_t), c2 = 1 - std::pow(0.999, m_t);
-        for (std::size_t i = 0; i < m_params.size(); ++i) {
-            auto& p = m_params[i];
-            const auto g = p.grad();
-            if (!g.defined()) continue;
-            p.mul_(1 - m_lr * m_wd);
-            m_m[i].mul_(0.9).add_(g, 0.1);
-            m_v[i].mul_(0.999).addcmul_(g, g, 0.001);
-            p.addcdiv_(m_m[i] / c1, (m_v[i] / c2).sqrt_().add_(1e-8), -m_lr);
-        }
-    }
-    void zeroGrad() {
-        for (auto& p : m_params)
-            if (p.grad().defined()) p.mutable_grad() = at::Tensor();
-    }
-
-private:
-    std::vector<at::Tensor> m_params, m_m, m_v;
-    double m_lr, m_wd;
-    int m_t = 0;
-};
-
-} // namespace
 
 double trainLwc(LayerQuantizer& q, const LwcOptions& o, Progress* progress) {
     const auto& ctx = q.context();

@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "model/modelconfig.h"
 #include "quant/layerquantizer.h"
+#include "quant/methodsupport.h"
 #include "quant/lwctrainer.h"
 #include "quant/quantizedlayer.h"
 
@@ -13,21 +14,12 @@ namespace ol {
 DuQuantMethod::DuQuantMethod(nlohmann::json params) : m_params(std::move(params)) {}
 
 void DuQuantMethod::validate(const ModelConfig& c, const QuantSettings&) const {
-    const auto bs = m_params.at("block_size").get<std::int64_t>();
-    const auto smallest = std::min({c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize});
-    if (bs > smallest)
-        throw UsageError("--block_size " + std::to_string(bs) + " is larger than the " + std::to_string(smallest) +
-                         " input channels of this model's smallest linear; use at most " + std::to_string(smallest));
-    if (rotatesQueryKey() && (c.headDim & (c.headDim - 1)) != 0)
-        throw UsageError("the Q/K Hadamard needs a power-of-two head_dim, this model has " + std::to_string(c.headDim) +
-                         "; pass --no_qk_hadamard");
+    checkRotationFits(c, m_params.at("block_size").get<std::int64_t>(), rotatesQueryKey());
 }
 
 void DuQuantMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
     if (!m_params.at("smooth").get<bool>()) return;
-    auto r = applySmoothing(layer.weights, *ctx.config, ctx.actScales, m_params.at("alpha").get<double>());
-    layer.smoothing = r.scales;
-    layer.input(Site::AttnOutput).divisor = r.onlineOutDivisor;
+    foldSmoothing(ctx, layer, m_params.at("alpha").get<double>());
 }
 
 DuQuantTransform DuQuantMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {

@@ -1,0 +1,29 @@
+#include "quant/methodsupport.h"
+
+#include "errors.h"
+#include "model/modelconfig.h"
+#include "quant/method.h"
+#include "quant/quantizedlayer.h"
+
+#include <algorithm>
+#include <string>
+
+namespace ol {
+
+void foldSmoothing(const LayerContext& ctx, QuantizedLayer& layer, double alpha) {
+    auto r = applySmoothing(layer.weights, *ctx.config, ctx.actScales, alpha);
+    layer.smoothing = r.scales;
+    layer.input(Site::AttnOutput).divisor = r.onlineOutDivisor;
+}
+
+void checkRotationFits(const ModelConfig& c, std::int64_t bs, bool queryKeyHadamard) {
+    const auto smallest = std::min({c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize});
+    if (bs > smallest)
+        throw UsageError("--block_size " + std::to_string(bs) + " is larger than the " + std::to_string(smallest) +
+                         " input channels of this model's smallest linear; use at most " + std::to_string(smallest));
+    if (queryKeyHadamard && (c.headDim & (c.headDim - 1)) != 0)
+        throw UsageError("the Q/K Hadamard needs a power-of-two head_dim, this model has " + std::to_string(c.headDim) +
+                         "; pass --no_qk_hadamard");
+}
+
+} // namespace ol

@@ -1,0 +1,18 @@
+#pragma once
+// Steps shared by the rotation methods (DuQuant, RUQuant): the smoothing fold
+// and the checks of block size and head_dim against the model.
+#include <cstdint>
+
+namespace ol {
+
+struct LayerContext;
+struct ModelConfig;
+struct QuantizedLayer;
+
+// Folds SmoothQuant's scales into the layer and records them (and the GQA o_proj divisor).
+void foldSmoothing(const LayerContext& ctx, QuantizedLayer& layer, double alpha);
+// UsageError when the block size exceeds the smallest linear input, or the Q/K Hadamard meets a
+// head_dim that is not a power of two.
+void checkRotationFits(const ModelConfig& config, std::int64_t blockSize, bool queryKeyHadamard);
+
+} // namespace ol

@@ -1,0 +1,63 @@
+#include "ruquant/ruquantmethod.h"
+
+#include "errors.h"
+#include "jobs/progress.h"
+#include "model/modelconfig.h"
+#include "quant/layerquantizer.h"
+#include "quant/methodsupport.h"
+#include "quant/lhtrainer.h"
+#include "quant/quantizedlayer.h"
+#include "quant/ruquantrotation.h"
+
+#include <algorithm>
+
+namespace ol {
+
+RuQuantMethod::RuQuantMethod(nlohmann::json params) : m_params(std::move(params)) {}
+
+void RuQuantMethod::validate(const ModelConfig& c, const QuantSettings&) const {
+    checkRotationFits(c, m_params.at("block_size").get<std::int64_t>(), rotatesQueryKey());
+    if (m_params.at("lh").get<bool>() && !m_params.at("global_householder").get<bool>())
+        throw UsageError("--lh trains the global Householder vectors; it needs --global_householder");
+}
+
+void RuQuantMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
+    if (!m_params.at("smooth").get<bool>()) return;
+    foldSmoothing(ctx, layer, m_params.at("alpha").get<double>());
+}
+
+std::uint64_t RuQuantMethod::seedFor(const LayerContext& ctx, Site site) const {
+    // The per-site seed keeps draws distinct per layer/site and independent of resume; ruquant_seed shifts them all.
+    return siteSeed(ctx.seed, ctx.layer, site) + (m_params.at("ruquant_seed").get<std::uint64_t>() << 32);
+}
+
+DuQuantTransform RuQuantMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {
+    RuQuantRotationOptions o;
+    o.blockSize = m_params.at("block_size").get<std::int64_t>();
+    o.maxSteps = m_params.at("max_rotation_step").get<int>();
+    o.randomPermutationTimes = m_params.at("random_permutation_times").get<int>();
+    o.referenceCompat = m_params.at("reference_compat").get<bool>();
+    o.seed = seedFor(ctx, site);
+    if (ctx.progress) ctx.progress->checkCancelled();
+    return calibrateRuQuantTransform(x, o, m_params.at("permutation_times").get<int>());
+}
+
+at::Tensor RuQuantMethod::householderFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {
+    if (!m_params.at("global_householder").get<bool>()) return {};
+    // get_R calls used seed + 0 .. 2T + 1; the global draw comes after them.
+    const auto t = std::uint64_t(m_params.at("permutation_times").get<int>());
+    return globalHouseholderVector(x, seedFor(ctx, site) + 2 * (t + 1));
+}
+
+bool RuQuantMethod::needsTraining(const QuantSettings&) const {
+    return m_params.at("lh").get<bool>() && m_params.at("epochs").get<int>() > 0;
+}
+
+void RuQuantMethod::train(const LayerContext& ctx, QuantizedLayer&, LayerQuantizer& q) const {
+    LhOptions o;
+    o.epochs = m_params.at("epochs").get<int>();
+    o.lr = m_params.at("lh_lr").get<double>();
+    q.report().trainLoss = trainLh(q, o, ctx.progress);
+}
+
+} // namespace ol
