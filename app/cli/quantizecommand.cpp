@@ -30,7 +30,7 @@ int runQuantize(const Args& args) {
     f.add("rotation_seed", Flags::Kind::Int, "seed of the random rotations (default: --seed)");
     f.add("session", Flags::Kind::String, "HDF5 calibration session to reuse (checked against model and windows) or to write");
     f.add("save_dir", Flags::Kind::String, "checkpoint directory: run.json and one file per finished layer");
-    f.add("resume", Flags::Kind::Switch, "continue the run in --save_dir after its last finished layer");
+    f.add("resume", Flags::Kind::Switch, "continue the run in --save_dir (or the one kept next to --session) after its last finished layer");
     f.add("eval_ppl", Flags::Kind::Switch, "evaluate FP and quantized perplexity");
     f.add("eval_text", Flags::Kind::String, "text for --eval_ppl (default: the bundled stories-eval.txt)");
     f.add("limit", Flags::Kind::Int, "evaluate at most this many windows (-1: all)", "-1");
@@ -49,8 +49,8 @@ int runQuantize(const Args& args) {
     req.pipeline.seed = static_cast<std::uint64_t>(f.integer(f.given("rotation_seed") ? "rotation_seed" : "seed"));
     req.pipeline.saveDir = f.str("save_dir");
     req.pipeline.resume = f.on("resume");
-    if (req.pipeline.resume && req.pipeline.saveDir.empty())
-        throw UsageError("--resume needs --save_dir (the directory of the run to continue)");
+    if (req.pipeline.resume && req.pipeline.saveDir.empty() && !f.given("session"))
+        throw UsageError("--resume needs --save_dir (the directory of the run to continue) or the --session it was made with");
     req.evalPpl = f.on("eval_ppl");
     req.evalText = f.str("eval_text");
     req.evalLimit = f.integer("limit");
