@@ -1,0 +1,367 @@
+#include "mainwindow.h"
+
+#include "jobs/joblistwidget.h"
+#include "layers/layerpanel.h"
+#include "log/logview.h"
+#include "model/llamamodel.h"
+#include "model/modelconfig.h"
+#include "outliers/outlierview.h"
+#include "preview/previewview.h"
+#include "quant/methodregistry.h"
+#include "resources.h"
+#include "results/resultsview.h"
+#include "tune/parameterform.h"
+#include "workbench.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSaveFile>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTimer>
+#include <QToolBar>
+#include <QUndoStack>
+
+namespace olv {
+
+namespace {
+constexpr int kMaxRecent = 8;
+const char* kRecentModels = "recent/models";
+const char* kRecentSessions = "recent/sessions";
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), m_workbench(new Workbench(this)), m_layers(new LayerPanel), m_outliers(new OutlierView),
+      m_form(new ParameterForm), m_preview(new PreviewView), m_jobList(new JobListWidget(m_workbench->jobs())),
+      m_results(new ResultsView), m_log(new LogView), m_previewTimer(new QTimer(this)) {
+    setWindowTitle(tr("OutlierLab"));
+    setObjectName(QStringLiteral("OutlierLabMainWindow"));
+    setDockNestingEnabled(true);
+    resize(1600, 1000);
+    m_log->captureQtMessages();
+    m_form->setMethods(ol::MethodRegistry::instance().methods(), ol::commonQuantParameters());
+    buildDocks();
+    buildActions();
+
+    m_previewTimer->setSingleShot(true);
+    m_previewTimer->setInterval(60); // coalesce bursts of edits (spin box held down) into one request
+    connect(m_previewTimer, &QTimer::timeout, this, &MainWindow::runPreview);
+    connect(m_form, &ParameterForm::changed, this, &MainWindow::schedulePreview);
+    connect(m_layers, &LayerPanel::siteSelected, this, &MainWindow::onSiteSelected);
+    connect(m_outliers, &OutlierView::layerClicked, this, [this](int layer) { selectSite(layer, m_site); });
+    connect(m_workbench, &Workbench::workspaceChanged, this, &MainWindow::onWorkspaceChanged);
+    connect(m_workbench, &Workbench::previewReady, m_preview, &PreviewView::setPreview);
+    connect(m_workbench, &Workbench::previewFailed, m_preview, &PreviewView::setError);
+    connect(m_workbench, &Workbench::runFinished, this, [this](const RunSummary& run) {
+        m_results->addRun(run);
+        dock(QStringLiteral("ResultsDock"))->raise();
+        statusBar()->showMessage(tr("%1 %2: perplexity %3").arg(run.method, run.settings).arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4));
+    });
+    connect(m_workbench, &Workbench::message, m_log, &LogView::log);
+    connect(m_workbench, &Workbench::sessionSaved, this, [this](const QString& p) { addRecent(kRecentSessions, p); });
+    auto* jobs = m_workbench->jobs();
+    connect(jobs, &JobManager::failed, this, &MainWindow::showError);
+    connect(jobs, &JobManager::jobAdded, this, [this](Job* job) {
+        if (!job->isTransient()) m_log->log(tr("started: %1").arg(job->title()));
+        updateActions();
+    });
+    connect(jobs, &JobManager::jobFinished, this, [this](Job* job) {
+        if (!job->isTransient() || job->state() == Job::State::Failed)
+            m_log->log(QStringLiteral("%1: %2 (%3)").arg(job->title(), job->message()).arg(QVariant::fromValue(job->state()).toString()));
+        updateActions();
+    });
+
+    m_defaultState = saveState();
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    rebuildRecentMenus();
+    updateActions();
+    statusBar()->showMessage(tr("Open a model (File ▸ Open model) or the bundled demo model to start."));
+}
+
+MainWindow::~MainWindow() = default;
+
+QDockWidget* MainWindow::dock(const QString& name) const {
+    for (auto* d : m_docks)
+        if (d->objectName() == name) return d;
+    return nullptr;
+}
+
+void MainWindow::buildDocks() {
+    auto make = [this](QWidget* w, const QString& title, const QString& name, Qt::DockWidgetArea area) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(w);
+        addDockWidget(area, d);
+        m_docks << d;
+        return d;
+    };
+    auto* layers = make(m_layers, tr("Model && layers"), QStringLiteral("LayersDock"), Qt::LeftDockWidgetArea);
+    auto* outliers = make(m_outliers, tr("Outliers"), QStringLiteral("OutliersDock"), Qt::RightDockWidgetArea);
+    auto* tune = make(m_form, tr("Tune"), QStringLiteral("TuneDock"), Qt::RightDockWidgetArea);
+    auto* preview = make(m_preview, tr("Preview"), QStringLiteral("PreviewDock"), Qt::RightDockWidgetArea);
+    auto* jobs = make(m_jobList, tr("Jobs"), QStringLiteral("JobsDock"), Qt::BottomDockWidgetArea);
+    auto* results = make(m_results, tr("Results"), QStringLiteral("ResultsDock"), Qt::BottomDockWidgetArea);
+    auto* log = make(m_log, tr("Log"), QStringLiteral("LogDock"), Qt::BottomDockWidgetArea);
+    // Default layout: layers | outliers over preview | tune; jobs, results and log tabbed at the bottom.
+    splitDockWidget(outliers, tune, Qt::Horizontal);
+    splitDockWidget(outliers, preview, Qt::Vertical);
+    tabifyDockWidget(jobs, results);
+    tabifyDockWidget(results, log);
+    jobs->raise();
+    resizeDocks({layers, outliers, tune}, {420, 880, 300}, Qt::Horizontal);
+    resizeDocks({outliers, preview}, {430, 330}, Qt::Vertical);
+    resizeDocks({jobs}, {150}, Qt::Vertical);
+    setCentralWidget(nullptr);
+}
+
+void MainWindow::buildActions() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    auto* open = file->addAction(tr("&Open model…"), this, [this] {
+        const auto path = QFileDialog::getOpenFileName(this, tr("Open model (llama2.c .bin, or config.json / model.safetensors of a "
+                                                                "Hugging Face directory)"));
+        if (path.isEmpty()) return;
+        const QFileInfo fi(path);
+        openModel(fi.suffix() == QLatin1String("bin") ? path : fi.absolutePath());
+    });
+    open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &bundled demo model"), this, [this] { openModel({}); });
+    m_recentModels = file->addMenu(tr("Recent &models"));
+    file->addSeparator();
+    file->addAction(tr("Open &session…"), this, [this] {
+        const auto path = QFileDialog::getOpenFileName(this, tr("Open session"), {}, tr("Sessions (*.h5);;All files (*)"));
+        if (!path.isEmpty()) openSession(path);
+    });
+    m_recentSessions = file->addMenu(tr("Recent s&essions"));
+    m_saveSession = file->addAction(tr("&Save session"), this, [this] {
+        if (m_workbench->sessionPath().isEmpty()) m_saveSessionAs->trigger();
+        else saveSession(m_workbench->sessionPath());
+    });
+    m_saveSession->setShortcut(QKeySequence::Save);
+    m_saveSessionAs = file->addAction(tr("Save session &as…"), this, [this] {
+        const auto path = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.h5"), tr("Sessions (*.h5)"));
+        if (!path.isEmpty()) saveSession(path);
+    });
+    m_saveSessionAs->setShortcut(QKeySequence::SaveAs);
+    file->addAction(tr("Export run comparison as CSV…"), this, [this] {
+        const auto path = QFileDialog::getSaveFileName(this, tr("Export runs"), QStringLiteral("runs.csv"), tr("CSV (*.csv)"));
+        if (path.isEmpty()) return;
+        QSaveFile f(path);
+        if (!f.open(QIODevice::WriteOnly) || f.write(m_results->runsCsv().toUtf8()) < 0 || !f.commit())
+            showError(tr("Export runs"), tr("could not write %1: %2").arg(path, f.errorString()));
+    });
+    file->addSeparator();
+    auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    auto* edit = menuBar()->addMenu(tr("&Edit"));
+    auto* undo = m_form->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    auto* redo = m_form->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    m_quantize = run->addAction(tr("&Quantize && Export…"), this, [this] {
+        const auto dir = QFileDialog::getSaveFileName(this, tr("Export directory (created)"), suggestExportDir());
+        if (!dir.isEmpty()) quantizeAndExport(dir);
+    });
+    m_quantize->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_quantize->setToolTip(tr("Quantize the whole model with the Tune settings in the background, evaluate FP and quantized "
+                              "perplexity, and write a Hugging Face-style export directory"));
+    run->addAction(tr("Cancel all jobs"), m_workbench->jobs(), &JobManager::cancelAll);
+
+    auto* view = menuBar()->addMenu(tr("&View"));
+    for (auto* d : m_docks) view->addAction(d->toggleViewAction());
+    view->addSeparator();
+    view->addAction(tr("&Reset layout"), this, &MainWindow::resetLayout);
+
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About OutlierLab"), this, [this] {
+        QMessageBox::about(this, tr("About OutlierLab"),
+                           tr("<b>OutlierLab %1</b><br>Activation outliers and low-bit quantization (DuQuant, RUQuant, RTN, "
+                              "SmoothQuant) for LLaMA-family models.")
+                               .arg(QApplication::applicationVersion()));
+    });
+
+    auto* bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("MainToolBar"));
+    bar->addAction(open);
+    bar->addAction(m_saveSession);
+    bar->addSeparator();
+    bar->addAction(undo);
+    bar->addAction(redo);
+    bar->addSeparator();
+    bar->addAction(m_quantize);
+}
+
+void MainWindow::updateActions() {
+    const bool has = m_workbench->hasWorkspace();
+    bool quantizing = false;
+    for (auto* j : m_workbench->jobs()->jobs())
+        if (!j->isDone() && j->title().startsWith(tr("Quantize"))) quantizing = true;
+    m_saveSession->setEnabled(has);
+    m_saveSessionAs->setEnabled(has);
+    m_quantize->setEnabled(has && !quantizing);
+}
+
+void MainWindow::resetLayout() { restoreState(m_defaultState); }
+
+Job* MainWindow::openModel(const QString& path) {
+    m_modelPath = path;
+    const bool bundled = path.isEmpty();
+    auto settings = ol::defaultCalibrationSettings(bundled);
+    if (!bundled) addRecent(kRecentModels, path);
+    statusBar()->showMessage(tr("Opening and calibrating %1…").arg(bundled ? tr("the bundled demo model") : path));
+    return m_workbench->openModel(path, {}, settings);
+}
+
+Job* MainWindow::openSession(const QString& path) {
+    addRecent(kRecentSessions, path);
+    return m_workbench->openSession(path);
+}
+
+Job* MainWindow::saveSession(const QString& path) { return m_workbench->saveSession(path); }
+
+QString MainWindow::suggestExportDir() const {
+    const auto settings = m_form->settings();
+    const QString base = m_modelPath.isEmpty() ? QStringLiteral("stories260K") : QFileInfo(m_modelPath).completeBaseName();
+    return QDir::home().filePath(QStringLiteral("%1-%2-%3").arg(base, m_form->method(), QString::fromStdString(settings.label())));
+}
+
+Job* MainWindow::quantizeAndExport(const QString& exportDir) {
+    if (!m_workbench->hasWorkspace()) {
+        showError(tr("Quantize & Export"), tr("open and calibrate a model first"));
+        return nullptr;
+    }
+    auto* job = m_workbench->quantizeAndExport(m_form->method(), m_form->methodParameters(), m_form->settings(), exportDir, m_evalLimit);
+    dock(QStringLiteral("JobsDock"))->raise();
+    updateActions();
+    return job;
+}
+
+void MainWindow::onWorkspaceChanged() {
+    const auto* ws = m_workbench->workspace();
+    std::vector<SiteSummary> sites;
+    for (std::size_t i = 0; i < ws->sites.size(); ++i) sites.push_back(summarize(ws->sites[i], ws->outliers[i]));
+    m_layers->model()->setSites(std::move(sites));
+    const auto& c = ws->source.model->config();
+    const auto& cal = ws->source.data.settings;
+    m_layers->setHeading(tr("<b>%1</b><br>%2 layers · hidden %3 · %4 heads (%5 KV) · MLP %6<br>calibrated on %7 × %8 tokens, seed %9")
+                             .arg(m_workbench->modelLabel().toHtmlEscaped())
+                             .arg(c.numLayers)
+                             .arg(c.hiddenSize)
+                             .arg(c.numHeads)
+                             .arg(c.numKvHeads)
+                             .arg(c.intermediateSize)
+                             .arg(cal.nsamples)
+                             .arg(cal.seqlen)
+                             .arg(cal.seed));
+    setWindowTitle(tr("OutlierLab — %1").arg(m_workbench->modelLabel()));
+    updateActions();
+    // A block size must fit the smallest linear input; tiny models (the bundled one: 64 channels) get
+    // block 4, the value of the reference runs on it (as the CLI does).
+    const auto smallest = std::min({c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize});
+    if (m_form->value(QStringLiteral("block_size")).is_number() && m_form->value(QStringLiteral("block_size")).get<std::int64_t>() > smallest) {
+        m_form->setDefault(QStringLiteral("block_size"), smallest >= 128 ? 128 : 4);
+        m_log->log(tr("block size set to %1 to fit the model's %2-channel inputs").arg(smallest >= 128 ? 128 : 4).arg(smallest));
+    }
+    // Start where outliers usually are: the down_proj input of the layer with the largest ratio there.
+    int best = 0;
+    double bestRatio = -1;
+    for (std::size_t i = 0; i < ws->sites.size(); ++i)
+        if (ws->sites[i].site == ol::Site::DownInput && ws->outliers[i].ratio > bestRatio)
+            bestRatio = ws->outliers[i].ratio, best = ws->sites[i].layer;
+    selectSite(best, ol::Site::DownInput);
+}
+
+void MainWindow::selectSite(int layer, ol::Site site) {
+    if (!m_layers->selectSite(layer, site)) onSiteSelected(layer, site);
+}
+
+void MainWindow::onSiteSelected(int layer, ol::Site site) {
+    const auto* ws = m_workbench->workspace();
+    if (!ws) return;
+    const auto* stats = ws->statistics(layer, site);
+    const auto* report = ws->outlierReport(layer, site);
+    if (!stats || !report) return;
+    m_layer = layer;
+    m_site = site;
+    std::vector<SiteSummary> depth;
+    for (int l = 0; l < ws->numLayers(); ++l)
+        if (auto* s = ws->statistics(l, site)) depth.push_back(summarize(*s, *ws->outlierReport(l, site)));
+    m_outliers->setSite(*stats, *report, depth, ws->source.data.settings.seqlen);
+    schedulePreview();
+}
+
+void MainWindow::schedulePreview() {
+    if (!m_workbench->hasWorkspace() || m_layer < 0) return;
+    if (!ol::isLinearInput(m_site)) {
+        m_preview->clear();
+        return;
+    }
+    m_preview->setPending(tr("%1 on layer %2 %3").arg(m_form->method()).arg(m_layer).arg(QString::fromLatin1(ol::siteKey(m_site))));
+    m_previewTimer->start();
+}
+
+void MainWindow::runPreview() {
+    m_workbench->requestPreview(m_layer, m_site, m_form->method(), m_form->methodParameters(), m_form->settings());
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+    m_lastError = title + QStringLiteral(": ") + message;
+    m_log->log(tr("error: %1").arg(m_lastError));
+    statusBar()->showMessage(m_lastError);
+    // Window-modal and non-blocking: a job that fails while the user works does not freeze anything.
+    auto* box = new QMessageBox(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setObjectName(QStringLiteral("ErrorDialog"));
+    box->open();
+}
+
+void MainWindow::addRecent(const QString& key, const QString& path) {
+    QSettings settings;
+    auto list = settings.value(key).toStringList();
+    const auto absolute = QFileInfo(path).absoluteFilePath();
+    list.removeAll(absolute);
+    list.prepend(absolute);
+    while (list.size() > kMaxRecent) list.removeLast();
+    settings.setValue(key, list);
+    rebuildRecentMenus();
+}
+
+void MainWindow::rebuildRecentMenus() {
+    QSettings settings;
+    auto fill = [&](QMenu* menu, const char* key, bool models) {
+        menu->clear();
+        const auto list = settings.value(QLatin1String(key)).toStringList();
+        for (const auto& path : list)
+            menu->addAction(path, this, [this, path, models] { models ? (void)openModel(path) : (void)openSession(path); });
+        menu->setEnabled(!list.isEmpty());
+    };
+    fill(m_recentModels, kRecentModels, true);
+    fill(m_recentSessions, kRecentSessions, false);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_workbench->jobs()->anyRunning()) {
+        const auto answer = QMessageBox::question(this, tr("Jobs running"), tr("Jobs are still running. Cancel them and quit?"));
+        if (answer != QMessageBox::Yes) return event->ignore();
+        m_workbench->jobs()->cancelAll();
+    }
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    event->accept();
+}
+
+} // namespace olv

@@ -1,0 +1,162 @@
+#include "workbench.h"
+
+#include "errors.h"
+#include "model/checkpoint.h"
+#include "model/layerweights.h"
+#include "model/llamamodel.h"
+#include "quant/method.h"
+#include "quant/methodregistry.h"
+
+#include <QFileInfo>
+
+namespace olv {
+
+Workbench::Workbench(QObject* parent) : QObject(parent), m_jobs(new JobManager(this)) {}
+
+Workbench::~Workbench() {
+    m_jobs->cancelAll();
+    m_jobs->waitForIdle(60000);
+}
+
+QString Workbench::modelLabel() const {
+    if (!m_workspace) return tr("no model");
+    const auto& ck = *m_workspace->source.bundle.checkpoint;
+    return QString::fromStdString(ck.path().empty() ? std::string("bundled demo model") : ck.path());
+}
+
+void Workbench::adopt(std::shared_ptr<ol::Workspace> workspace) {
+    {
+        std::lock_guard lock(m_cacheMutex);
+        m_layerCache.clear();
+    }
+    m_workspace = std::move(workspace);
+    emit workspaceChanged();
+}
+
+Job* Workbench::openModel(const QString& modelPath, const QString& tokenizerPath, const ol::CalibrationSettings& given) {
+    auto settings = given;
+    if (settings.textFiles.empty()) settings.textFiles = ol::defaultCalibrationSettings(true).textFiles;
+    const auto model = modelPath.toStdString(), tokenizer = tokenizerPath.toStdString();
+    const QString title = tr("Open and calibrate %1").arg(modelPath.isEmpty() ? tr("demo model") : QFileInfo(modelPath).fileName());
+    emit message(title + tr(": %1 windows of %2 tokens, seed %3").arg(settings.nsamples).arg(settings.seqlen).arg(settings.seed));
+    return m_jobs->start(title, [this, model, tokenizer, settings](ol::Progress& p) -> std::function<void()> {
+        auto ws = ol::calibrateWorkspace(model, tokenizer, settings, &p);
+        return [this, ws] {
+            m_sessionPath.clear();
+            adopt(ws);
+            emit message(tr("calibrated %1 layers in %2 s").arg(ws->numLayers()).arg(ws->calibrationSeconds, 0, 'f', 1));
+        };
+    });
+}
+
+Job* Workbench::openSession(const QString& sessionPath) {
+    const auto path = sessionPath.toStdString();
+    return m_jobs->start(tr("Open session %1").arg(QFileInfo(sessionPath).fileName()),
+                         [this, path, sessionPath](ol::Progress& p) -> std::function<void()> {
+                             auto ws = ol::openSessionWorkspace(path, &p);
+                             return [this, ws, sessionPath] {
+                                 m_sessionPath = sessionPath;
+                                 adopt(ws);
+                                 emit message(tr("opened session %1").arg(sessionPath));
+                             };
+                         });
+}
+
+Job* Workbench::saveSession(const QString& sessionPath) {
+    if (!m_workspace) return nullptr;
+    auto ws = m_workspace;
+    const auto path = sessionPath.toStdString();
+    return m_jobs->start(tr("Save session %1").arg(QFileInfo(sessionPath).fileName()),
+                         [this, ws, path, sessionPath](ol::Progress& p) -> std::function<void()> {
+                             p.report(0, "writing " + path);
+                             ol::saveWorkspaceSession(*ws, path);
+                             return [this, sessionPath] {
+                                 m_sessionPath = sessionPath;
+                                 emit sessionSaved(sessionPath);
+                                 emit message(tr("saved session %1").arg(sessionPath));
+                             };
+                         });
+}
+
+std::shared_ptr<const ol::LayerWeights> Workbench::layerWeights(int layer) {
+    std::lock_guard lock(m_cacheMutex);
+    auto it = m_layerCache.find(layer);
+    if (it != m_layerCache.end()) return it->second;
+    if (m_layerCache.size() >= 3) m_layerCache.erase(m_layerCache.begin());
+    auto w = std::make_shared<const ol::LayerWeights>(m_workspace->source.model->layer(layer));
+    m_layerCache[layer] = w;
+    return w;
+}
+
+Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, const nlohmann::json& params,
+                               const ol::QuantSettings& settings) {
+    if (!m_workspace || !ol::isLinearInput(site)) return nullptr;
+    auto ws = m_workspace;
+    const auto name = method.toStdString();
+    const QString title = tr("Preview %1 on layer %2 %3").arg(method).arg(layer).arg(QString::fromLatin1(ol::siteKey(site)));
+    return m_jobs->startPreview(title, [this, ws, layer, site, name, params, settings](ol::Progress& p) -> std::function<void()> {
+        try {
+            const auto* stats = ws->statistics(layer, site);
+            if (!stats) throw ol::UsageError("no statistics for layer " + std::to_string(layer) + " " + ol::siteKey(site));
+            p.report(0.1, "loading layer " + std::to_string(layer));
+            auto weights = layerWeights(layer);
+            auto methodObject = ol::MethodRegistry::instance().create(name, params);
+            ol::PreviewInput in;
+            in.layer = layer;
+            in.site = site;
+            in.sample = stats->tile;
+            in.config = &ws->source.model->config();
+            in.weights = weights.get();
+            in.actScales = ws->source.actScales.at(static_cast<std::size_t>(layer));
+            in.settings = settings;
+            in.seed = ws->source.data.settings.seed;
+            p.report(0.3, "computing the transform");
+            auto preview = ol::computeLayerPreview(*methodObject, in, &p);
+            return [this, preview] { emit previewReady(preview); };
+        } catch (const ol::Cancelled&) {
+            throw;
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            return [this, message] { emit previewFailed(message); };
+        }
+    });
+}
+
+Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& params, const ol::QuantSettings& settings,
+                                  const QString& exportDir, std::int64_t evalLimit) {
+    if (!m_workspace) return nullptr;
+    auto ws = m_workspace;
+    ol::QuantizeRequest request;
+    request.method = method.toStdString();
+    request.methodParams = params;
+    request.pipeline.settings = settings;
+    request.pipeline.seed = ws->source.data.settings.seed;
+    request.evalPpl = true;
+    request.evalLimit = evalLimit;
+    request.exportDir = exportDir.toStdString();
+    const QString title = tr("Quantize & export %1 %2").arg(method, QString::fromStdString(settings.label()));
+    emit message(title + tr(" → %1").arg(exportDir));
+    return m_jobs->start(title, [this, ws, request](ol::Progress& p) -> std::function<void()> {
+        auto outcome = ol::runQuantizeJob(ws->source, request, &p);
+        RunSummary run;
+        run.method = QString::fromStdString(request.method);
+        run.settings = QString::fromStdString(request.pipeline.settings.label());
+        run.parameters = QString::fromStdString(outcome.result.manifest.value("parameters", nlohmann::json::object()).dump());
+        run.fpPpl = outcome.fpPpl;
+        run.quantPpl = outcome.quantPpl;
+        run.evalWindows = outcome.evalWindows;
+        run.quantizeSeconds = outcome.quantizeSeconds;
+        run.evalSeconds = outcome.evalSeconds;
+        run.exportDir = QString::fromStdString(request.exportDir);
+        run.reports = outcome.result.reports;
+        return [this, run] {
+            emit runFinished(run);
+            emit message(tr("%1 %2: perplexity %3 (FP %4)")
+                             .arg(run.method, run.settings)
+                             .arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4)
+                             .arg(run.fpPpl ? *run.fpPpl : 0, 0, 'f', 4));
+        };
+    });
+}
+
+} // namespace olv

@@ -1,0 +1,65 @@
+#pragma once
+// The workbench's state and the jobs that change it, kept out of the main
+// window: the open workspace (model, calibration windows, statistics), the
+// previews, and quantize & export runs. Everything long runs as a job; the
+// window only arranges views and forwards user actions here.
+#include "jobs/jobmanager.h"
+#include "jobs/layerpreview.h"
+#include "jobs/workspace.h"
+#include "results/resultsview.h"
+
+#include <QObject>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace ol {
+struct LayerWeights;
+}
+
+namespace olv {
+
+class Workbench : public QObject {
+    Q_OBJECT
+public:
+    explicit Workbench(QObject* parent = nullptr);
+    ~Workbench() override;
+
+    JobManager* jobs() const { return m_jobs; }
+    const ol::Workspace* workspace() const { return m_workspace.get(); }
+    bool hasWorkspace() const { return m_workspace != nullptr; }
+    QString modelLabel() const;
+
+    // Opens a model (empty: the bundled demo model) and calibrates it; `settings` empty text files = bundled text.
+    Job* openModel(const QString& modelPath, const QString& tokenizerPath, const ol::CalibrationSettings& settings);
+    Job* openSession(const QString& sessionPath);
+    Job* saveSession(const QString& sessionPath);
+    QString sessionPath() const { return m_sessionPath; }
+
+    // Newest wins: a request cancels the running one.
+    Job* requestPreview(int layer, ol::Site site, const QString& method, const nlohmann::json& params,
+                        const ol::QuantSettings& settings);
+    // The whole pipeline, FP and quantized perplexity (at most `evalLimit` windows, -1 all), then the export.
+    Job* quantizeAndExport(const QString& method, const nlohmann::json& params, const ol::QuantSettings& settings,
+                           const QString& exportDir, std::int64_t evalLimit = -1);
+
+signals:
+    void workspaceChanged();
+    void sessionSaved(const QString& path);
+    void previewReady(const ol::LayerPreview& preview);
+    void previewFailed(const QString& message);
+    void runFinished(const olv::RunSummary& run);
+    void message(const QString& text);
+
+private:
+    std::shared_ptr<const ol::LayerWeights> layerWeights(int layer);
+    void adopt(std::shared_ptr<ol::Workspace> workspace);
+
+    JobManager* m_jobs;
+    std::shared_ptr<ol::Workspace> m_workspace;
+    QString m_sessionPath;
+    std::mutex m_cacheMutex;
+    std::map<int, std::shared_ptr<const ol::LayerWeights>> m_layerCache; // the last few layers previewed
+};
+
+} // namespace olv

@@ -1,0 +1,92 @@
+// Preview latency: the workbench's live before/after preview of one method on
+// one 4096-channel linear input of a LLaMA-7B-shaped layer, on a 256-token
+// sample (issue: block 128, 256 rotation steps, target < 250 ms). Each
+// repetition recreates the method from changed parameters, as a form edit
+// does, and computes the preview; median and 90th percentile of 20.
+#include "benchutil.h"
+#include "jobs/layerpreview.h"
+#include "model/layerweights.h"
+#include "model/modelconfig.h"
+#include "quant/method.h"
+#include "quant/methodregistry.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+using namespace ol;
+
+int main(int argc, char** argv) {
+    const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
+    at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    ModelConfig c;
+    c.hiddenSize = 4096, c.intermediateSize = 11008, c.numLayers = 1, c.numHeads = 32, c.numKvHeads = 32, c.headDim = 128;
+    c.vocabSize = 32000, c.maxPositions = 4096;
+    at::manual_seed(0);
+    auto r = [](std::int64_t o, std::int64_t i) { return at::randn({o, i}) / std::sqrt(double(i)); };
+    LayerWeights w{at::ones({4096}), r(4096, 4096), r(4096, 4096), r(4096, 4096), r(4096, 4096),
+                   at::ones({4096}), r(11008, 4096), r(11008, 4096), r(4096, 11008)};
+    // 256 tokens, ten normal-outlier channels x50 and one massive value, as calibration tiles look.
+    auto x = at::randn({256, 4096});
+    const auto outliers = at::arange(0, 4096, 410);
+    x.index_put_({at::indexing::Slice(), outliers}, x.index({at::indexing::Slice(), outliers}) * 50);
+    x.index_put_({3, 1234}, 2000.0);
+    LayerActScales scales{x.abs().amax(0), at::rand({4096}) + 0.5, x.abs().amax(0), at::rand({11008}) + 0.5};
+
+    struct Row {
+        const char* label;
+        const char* method;
+        nlohmann::json params;
+        const char* varied; // the parameter a form edit changes between repetitions
+        Site site;
+        std::int64_t maxRows;
+    };
+    const std::vector<Row> rows = {
+        {"RTN", "rtn", nlohmann::json::object(), nullptr, Site::AttnInput, 512},
+        {"SmoothQuant a=0.6", "smoothquant", {{"alpha", 0.6}}, "alpha", Site::AttnInput, 512},
+        {"DuQuant bs128, 256 steps", "duquant", {{"block_size", 128}, {"max_rotation_step", 256}}, "max_rotation_step", Site::AttnInput, 512},
+        {"DuQuant bs128, 256 steps, all weight rows", "duquant", {{"block_size", 128}, {"max_rotation_step", 256}}, "max_rotation_step", Site::AttnInput, 0},
+        {"DuQuant bs128, 256 steps (gate/up input)", "duquant", {{"block_size", 128}, {"max_rotation_step", 256}}, "max_rotation_step", Site::MlpInput, 512},
+        {"RUQuant bs128", "ruquant", {{"block_size", 128}}, "max_rotation_step", Site::AttnInput, 512},
+    };
+    std::printf("Preview latency, LLaMA-7B-shaped layer, 256 x 4096 sample, W4A4, %d threads, %d repetitions\n",
+                at::get_num_threads(), reps);
+    std::printf("| method | site | weight rows | median (ms) | p90 (ms) | transform |\n|---|---|---|---|---|---|\n");
+    for (const auto& row : rows) {
+        std::vector<double> ms;
+        std::string transform;
+        std::int64_t weightRows = 0;
+        for (int i = 0; i < reps; ++i) {
+            auto params = row.params;
+            if (row.varied) {
+                // Alternate between two values as a user nudging a spin box would.
+                auto v = params.value(row.varied, nlohmann::json(16));
+                if (v.is_number_float()) params[row.varied] = v.get<double>() - 0.05 * (i % 2);
+                else params[row.varied] = v.get<int>() - (i % 2);
+            }
+            const auto t0 = std::chrono::steady_clock::now();
+            auto method = MethodRegistry::instance().create(row.method, params);
+            PreviewInput in;
+            in.site = row.site;
+            in.sample = x;
+            in.config = &c;
+            in.weights = &w;
+            in.actScales = scales;
+            in.maxWeightRows = row.maxRows;
+            const auto p = computeLayerPreview(*method, in);
+            ms.push_back(bench::seconds(t0) * 1000);
+            transform = p.transform;
+            weightRows = p.weightRows;
+        }
+        std::sort(ms.begin(), ms.end());
+        std::printf("| %s | %s | %lld | %.0f | %.0f | %s |\n", row.label, siteKey(row.site), static_cast<long long>(weightRows),
+                    ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 9 / 10)], transform.c_str());
+        std::fflush(stdout);
+    }
+    std::printf("peak RSS %.2f GB\n", bench::peakRssGb());
+    return 0;
+}

@@ -1,0 +1,117 @@
+#include "jobs/workspace.h"
+
+#include "calib/calibrator.h"
+#include "errors.h"
+#include "io/session.h"
+#include "jobs/progress.h"
+#include "model/checkpoint.h"
+#include "model/llamamodel.h"
+#include "model/modelconfig.h"
+#include "resources.h"
+
+#include <ATen/ATen.h>
+#include <chrono>
+#include <filesystem>
+
+namespace ol {
+
+int Workspace::numLayers() const { return source.model ? source.model->numLayers() : 0; }
+
+const SiteStatistics* Workspace::statistics(int layer, Site site) const {
+    for (const auto& s : sites)
+        if (s.layer == layer && s.site == site) return &s;
+    return nullptr;
+}
+
+const OutlierReport* Workspace::outlierReport(int layer, Site site) const {
+    for (std::size_t i = 0; i < sites.size(); ++i)
+        if (sites[i].layer == layer && sites[i].site == site) return &outliers[i];
+    return nullptr;
+}
+
+CalibrationSettings defaultCalibrationSettings(bool bundledModel) {
+    CalibrationSettings s;
+    s.textFiles = {bundledCalibText()};
+    s.nsamples = bundledModel ? 32 : 128;
+    s.seqlen = bundledModel ? 256 : -1;
+    return s;
+}
+
+namespace {
+
+std::shared_ptr<Workspace> openModelOnly(const std::string& modelPath, const std::string& tokenizerPath,
+                                         CalibrationSettings settings) {
+    auto w = std::make_shared<Workspace>();
+    w->modelPath = modelPath;
+    w->tokenizerPath = tokenizerPath;
+    w->source.bundle = openModel(modelPath, tokenizerPath);
+    const auto& config = w->source.bundle.checkpoint->config();
+    if (settings.seqlen < 0) settings.seqlen = std::min<std::int64_t>(2048, config.maxPositions);
+    if (settings.seqlen > config.maxPositions)
+        throw UsageError("calibration seqlen " + std::to_string(settings.seqlen) + " is longer than the model's " +
+                         std::to_string(config.maxPositions) + " positions");
+    w->source.model = std::make_shared<LlamaModel>(w->source.bundle.checkpoint, c10::Device(c10::kCPU), c10::kFloat,
+                                                   LlamaModel::Residency::Streamed);
+    w->source.data = buildCalibrationData(*w->source.bundle.tokenizer, settings);
+    return w;
+}
+
+void classifyAll(Workspace& w) {
+    w.outliers.clear();
+    for (const auto& s : w.sites) w.outliers.push_back(classifyOutliers(s));
+    std::vector<SiteStatistics> linear;
+    for (const auto& s : w.sites)
+        if (isLinearInput(s.site)) linear.push_back(s);
+    w.source.actScales = actScalesFromStatistics(linear, w.numLayers());
+}
+
+} // namespace
+
+std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, const std::string& tokenizerPath,
+                                              const CalibrationSettings& settings, Progress* progress) {
+    NullProgress silent;
+    Progress& p = progress ? *progress : silent;
+    p.report(0, "opening the model");
+    auto w = openModelOnly(modelPath, tokenizerPath, settings);
+    p.checkCancelled();
+    SubProgress sub(p, 0.02, 1.0, "calibrate: ");
+    auto r = runCalibration(*w->source.model, w->source.data, {}, &sub);
+    w->sites = std::move(r.sites);
+    w->calibrationSeconds = r.seconds;
+    classifyAll(*w);
+    p.report(1, "calibrated " + std::to_string(w->numLayers()) + " layers");
+    return w;
+}
+
+std::shared_ptr<Workspace> openSessionWorkspace(const std::string& sessionPath, Progress* progress) {
+    NullProgress silent;
+    Progress& p = progress ? *progress : silent;
+    p.report(0, "reading " + sessionPath);
+    SessionReader reader(sessionPath);
+    const auto& info = reader.info();
+    if (!std::filesystem::exists(info.model.path))
+        throw UsageError("session " + sessionPath + " was made from " + info.model.path +
+                         ", which no longer exists; open the model and calibrate again");
+    auto w = openModelOnly(info.model.path, info.model.tokenizer, info.calibration);
+    if (w->source.bundle.checkpoint->fingerprint() != info.model.fingerprint)
+        throw UsageError("session " + sessionPath + ": the model at " + info.model.path +
+                         " changed since it was calibrated (fingerprint differs); calibrate again");
+    const auto& list = reader.sites();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        p.checkCancelled();
+        p.report(static_cast<double>(i) / list.size(), "reading layer " + std::to_string(list[i].first));
+        w->sites.push_back(reader.statistics(list[i].first, list[i].second));
+    }
+    w->calibrationSeconds = info.calibrationSeconds;
+    w->source.sessionPath = sessionPath;
+    w->source.reusedSession = true;
+    classifyAll(*w);
+    p.report(1, "opened " + sessionPath);
+    return w;
+}
+
+void saveWorkspaceSession(const Workspace& w, const std::string& sessionPath) {
+    writeSession(sessionPath, makeSessionInfo(*w.source.bundle.checkpoint, w.source.data, w.calibrationSeconds), w.sites);
+}
+
+} // namespace ol

@@ -1,0 +1,44 @@
+#pragma once
+// What the workbench holds while a researcher looks at a model: the opened
+// model with its calibration windows (ready to quantize, as the CLI's
+// CalibrationSource) and the statistics and outlier reports of every site.
+// Built by calibrating, or by reading a session file (the model is reopened
+// from the path the session names and the windows rebuilt from its settings).
+#include "calib/outliers.h"
+#include "calib/sitestatistics.h"
+#include "jobs/quantizejob.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ol {
+
+class Progress;
+
+struct Workspace {
+    CalibrationSource source;            // model, windows, act_scales
+    std::vector<SiteStatistics> sites;   // every site of every layer, layer-major
+    std::vector<OutlierReport> outliers; // same order as sites
+    std::string modelPath, tokenizerPath;
+    double calibrationSeconds = 0;
+
+    int numLayers() const;
+    // nullptr when absent.
+    const SiteStatistics* statistics(int layer, Site site) const;
+    const OutlierReport* outlierReport(int layer, Site site) const;
+};
+
+// Bundled model: the bundled stories-calib.txt, 32 windows of 256 tokens; other models 128 x min(2048, limit).
+CalibrationSettings defaultCalibrationSettings(bool bundledModel);
+
+// Opens the model (empty path: the bundled demo model) and calibrates it on `settings`.
+std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, const std::string& tokenizerPath,
+                                              const CalibrationSettings& settings, Progress* progress);
+// Reads a session file and reopens the model it was made from (FormatError/UsageError naming the file
+// when the model moved or changed since).
+std::shared_ptr<Workspace> openSessionWorkspace(const std::string& sessionPath, Progress* progress);
+// Writes the workspace's statistics as a session file (atomically).
+void saveWorkspaceSession(const Workspace& workspace, const std::string& sessionPath);
+
+} // namespace ol

@@ -1,0 +1,219 @@
+// The whole workbench driven headless on the planted-outlier model: open →
+// calibrate → select a down_proj input → change block size and rotation steps
+// → the preview updates → Quantize & Export → Results show FP and quantized
+// perplexity → the export reloads and evaluates to the same number. A
+// watchdog timer measures the longest stall of the GUI thread meanwhile.
+#include "eval/perplexity.h"
+#include "io/quantexport.h"
+#include "jobs/joblistwidget.h"
+#include "layers/layerpanel.h"
+#include "mainwindow.h"
+#include "model/checkpoint.h"
+#include "model/modelloader.h"
+#include "model/tokenizer.h"
+#include "outliers/outlierview.h"
+#include "plantedmodel.h"
+#include "plots/channelplot.h"
+#include "preview/previewview.h"
+#include "quant/quantizedmodel.h"
+#include "resources.h"
+#include "results/resultsview.h"
+#include "tune/parameterform.h"
+#include "workbench.h"
+
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTest>
+#include <QTimer>
+#include <QTreeView>
+
+using namespace olv;
+
+namespace {
+
+// Ticks every 10 ms on the GUI thread; the longest gap between ticks is the longest stall.
+class Watchdog : public QObject {
+public:
+    Watchdog() {
+        m_timer.setInterval(10);
+        connect(&m_timer, &QTimer::timeout, this, [this] {
+            const auto now = m_clock.nsecsElapsed() / 1e6;
+            if (m_last >= 0) m_worst = std::max(m_worst, now - m_last);
+            m_last = now;
+        });
+        m_clock.start();
+        m_timer.start();
+    }
+    double worstMs() const { return m_worst; }
+    // The test's own blocking work (screenshots) is not the application's: skip the gap it causes.
+    void skipGap() { m_last = -1; }
+    void reset() { m_worst = 0, m_last = -1; }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    double m_last = -1, m_worst = 0;
+};
+
+bool waitFor(Job* job, int timeoutMs = 600000) {
+    if (!job) return false;
+    QElapsedTimer t;
+    t.start();
+    while (!job->isDone() && t.elapsed() < timeoutMs) QTest::qWait(20);
+    return job->state() == Job::State::Finished;
+}
+
+QString shot(QWidget* w, const QString& name) {
+    const QString path = QStringLiteral(OL_TEST_OUTPUT_DIR "/screenshots/") + name + QStringLiteral(".png");
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    w->grab().save(path);
+    return path;
+}
+
+} // namespace
+
+class TestWorkbench : public QObject {
+    Q_OBJECT
+    QString m_planted;
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true); // QSettings go to a test location
+        QSettings().clear();
+        QString error;
+        m_planted = plantedModelDir(QStringLiteral(OL_TEST_OUTPUT_DIR), &error);
+        QVERIFY2(!m_planted.isEmpty(), qPrintable(error));
+    }
+
+    void openTuneQuantizeExport() {
+        MainWindow window;
+        window.setEvalLimit(24);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        Watchdog watchdog;
+
+        // Open → calibrate (32 x 256 windows of the bundled text).
+        Job* open = window.openModel(m_planted);
+        QVERIFY2(waitFor(open), qPrintable(open->error()));
+        QVERIFY(window.workbench()->hasWorkspace());
+        QCOMPARE(window.layerPanel()->model()->rowCount(), 5);
+        // It starts on the down_proj input with the largest ratio: layer 2's ×400 channel.
+        QCOMPARE(window.selectedLayer(), 2);
+        QCOMPARE(window.outlierView()->channelPlot()->markedMassiveChannels(), std::vector<std::int64_t>{100});
+
+        // Select layer 0's down_proj input through the tree, as a click would.
+        QVERIFY(window.layerPanel()->selectSite(0, ol::Site::DownInput));
+        QCOMPARE(window.selectedLayer(), 0);
+        QCOMPARE(window.outlierView()->channelPlot()->markedMassiveChannels(), std::vector<std::int64_t>{7});
+        auto* preview = window.previewView();
+        QTRY_VERIFY_WITH_TIMEOUT(preview->hasPreview() && preview->preview().layer == 0, 60000);
+        QCOMPARE(preview->preview().method, std::string("duquant"));
+
+        // Change block size and rotation steps: the preview follows with new numbers.
+        auto* form = window.parameterForm();
+        // The model is too small for block 128: the form starts at block 4, as the CLI.
+        QCOMPARE(form->value(QStringLiteral("block_size")).get<int>(), 4);
+        const auto before = preview->number(QStringLiteral("output SQNR (dB)"), 1);
+        QVERIFY(form->setValue(QStringLiteral("block_size"), 8));
+        QVERIFY(form->setValue(QStringLiteral("max_rotation_step"), 16));
+        QTRY_VERIFY_WITH_TIMEOUT(preview->preview().parameters.value("block_size", 0) == 8 &&
+                                     preview->preview().parameters.value("max_rotation_step", 0) == 16,
+                                 60000);
+        QVERIFY2(preview->number(QStringLiteral("output SQNR (dB)"), 1) != before, qPrintable(before));
+        shot(&window, QStringLiteral("workbench-preview"));
+        shot(window.outlierView(), QStringLiteral("workbench-outliers"));
+        shot(preview, QStringLiteral("workbench-preview-dock"));
+        watchdog.skipGap();
+
+        // Quantize & Export in one call; Results then show FP and quantized perplexity.
+        const QString exportDir = QStringLiteral(OL_TEST_OUTPUT_DIR "/export-duquant");
+        QDir(exportDir).removeRecursively();
+        Job* quantize = window.quantizeAndExport(exportDir);
+        QVERIFY(quantize);
+        QTest::qWait(300);
+        shot(&window, QStringLiteral("workbench-quantizing"));
+        watchdog.skipGap();
+        QVERIFY2(waitFor(quantize), qPrintable(quantize->error()));
+        auto* results = window.resultsView();
+        QCOMPARE(results->runCount(), 1);
+        const auto& run = results->run(0);
+        QVERIFY(run.fpPpl && run.quantPpl);
+        qInfo("FP ppl %.6f, DuQuant W4A4 ppl %.6f over %lld windows", *run.fpPpl, *run.quantPpl, static_cast<long long>(run.evalWindows));
+        QVERIFY(*run.quantPpl > *run.fpPpl);
+        QVERIFY(results->headline().contains(QString::number(*run.quantPpl, 'f', 4)));
+        QCOMPARE(results->layerTable()->rowCount() > 5, true);
+        const double worst = watchdog.worstMs();
+        shot(&window, QStringLiteral("workbench-results"));
+        qInfo("longest GUI-thread stall while jobs ran: %.1f ms", worst);
+
+        // The export reloads and evaluates to the same perplexity on the same windows.
+        auto exported = ol::openQuantizedExport(exportDir.toStdString(), c10::Device(c10::kCPU));
+        QCOMPARE(exported.quantizationConfig.value("method", std::string()), std::string("duquant"));
+        const auto tokenizer = ol::loadTokenizer(exported.checkpoint->tokenizerPath());
+        ol::QuantizedModel model(exported.checkpoint, c10::Device(c10::kCPU), std::move(exported.layers), c10::kFloat);
+        const auto tokens = ol::tokenizeTextFile(*tokenizer, ol::bundledEvalText());
+        ol::PerplexityOptions po;
+        po.seqlen = window.workbench()->workspace()->source.data.settings.seqlen; // the job evaluates at the calibration seqlen
+        po.maxWindows = 24;
+        const double reloaded = ol::evaluatePerplexity(model, tokens, po).ppl;
+        QVERIFY2(std::abs(reloaded / *run.quantPpl - 1) < 1e-5, qPrintable(QString::number(reloaded, 'f', 6)));
+
+        // The GUI thread never stalled for more than 50 ms while the jobs ran.
+        QVERIFY2(worst < 50.0, qPrintable(QString::number(worst)));
+    }
+
+    void errorsShowAsDialogsAndLeaveNothing() {
+        MainWindow window;
+        window.show();
+        Job* open = window.openModel(QStringLiteral(OL_TEST_OUTPUT_DIR "/no-such-model"));
+        QVERIFY(!waitFor(open, 60000));
+        QCOMPARE(open->state(), Job::State::Failed);
+        QVERIFY2(window.lastError().contains(QStringLiteral("no-such-model")), qPrintable(window.lastError()));
+        auto* dialog = window.findChild<QMessageBox*>(QStringLiteral("ErrorDialog"));
+        QVERIFY(dialog && dialog->isVisible());
+        dialog->close();
+        QVERIFY(!window.workbench()->hasWorkspace());
+
+        // A cancelled quantization leaves no export directory behind.
+        QVERIFY(waitFor(window.openModel(QString())));
+        const QString exportDir = QStringLiteral(OL_TEST_OUTPUT_DIR "/export-cancelled");
+        QDir(exportDir).removeRecursively();
+        Job* q = window.quantizeAndExport(exportDir);
+        QTRY_VERIFY_WITH_TIMEOUT(q->fraction() > 0.05, 60000);
+        q->cancel();
+        QVERIFY(!waitFor(q));
+        QCOMPARE(q->state(), Job::State::Cancelled);
+        QVERIFY(!QFileInfo::exists(exportDir));
+    }
+
+    void sessionsAndLayoutPersist() {
+        const QString session = QStringLiteral(OL_TEST_OUTPUT_DIR "/workbench-session.h5");
+        QFile::remove(session);
+        {
+            MainWindow window;
+            window.show();
+            QVERIFY(waitFor(window.openModel(m_planted)));
+            QVERIFY(waitFor(window.saveSession(session)));
+            QVERIFY(QFileInfo(session).size() > 0);
+            window.dock(QStringLiteral("LogDock"))->hide();
+            window.close();
+        }
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(!window.dock(QStringLiteral("LogDock"))->isVisible()); // the layout came back from QSettings
+        window.resetLayout();
+        QVERIFY(!window.dock(QStringLiteral("LogDock"))->isHidden());
+        QVERIFY(waitFor(window.openSession(session)));
+        QCOMPARE(window.layerPanel()->model()->rowCount(), 5);
+        QCOMPARE(window.outlierView()->channelPlot()->markedMassiveChannels(), std::vector<std::int64_t>{100});
+        QCOMPARE(QSettings().value(QStringLiteral("recent/sessions")).toStringList().value(0), QFileInfo(session).absoluteFilePath());
+    }
+};
+
+QTEST_MAIN(TestWorkbench)
+#include "tst_workbench.moc"

@@ -1,0 +1,72 @@
+#include "jobs/jobmanager.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QTimer>
+
+namespace olv {
+
+JobManager::JobManager(QObject* parent) : QObject(parent) {
+    m_pool.setMaxThreadCount(2);
+    m_previewPool.setMaxThreadCount(1);
+}
+
+JobManager::~JobManager() {
+    cancelAll();
+    m_pool.waitForDone();
+    m_previewPool.waitForDone();
+}
+
+Job* JobManager::launch(const QString& title, Work work, QThreadPool* pool, bool transient) {
+    auto* job = new Job(m_nextId++, title, this);
+    job->setTransient(transient);
+    m_jobs.append(job);
+    connect(job, &Job::finished, this, [this, job] {
+        if (job->state() == Job::State::Failed) emit failed(job->title(), job->error());
+        emit jobFinished(job);
+    });
+    emit jobAdded(job);
+    job->start(pool, std::move(work));
+    return job;
+}
+
+Job* JobManager::start(const QString& title, Work work) { return launch(title, std::move(work), &m_pool, false); }
+
+Job* JobManager::startPreview(const QString& title, Work work) {
+    if (m_preview) m_preview->cancel();
+    // Only the newest preview may install its result.
+    auto guarded = [this, work = std::move(work), id = m_nextId](ol::Progress& p) -> std::function<void()> {
+        auto install = work(p);
+        return [this, install, id] {
+            if (m_preview && m_preview->id() == id && install) install();
+        };
+    };
+    m_preview = launch(title, std::move(guarded), &m_previewPool, true);
+    return m_preview;
+}
+
+bool JobManager::anyRunning() const {
+    for (auto* j : m_jobs)
+        if (!j->isDone()) return true;
+    return false;
+}
+
+void JobManager::cancelAll() {
+    for (auto* j : m_jobs) j->cancel();
+}
+
+bool JobManager::waitForIdle(int timeoutMs) {
+    QElapsedTimer t;
+    t.start();
+    while (anyRunning()) {
+        if (t.elapsed() > timeoutMs) return false;
+        QEventLoop loop;
+        QTimer::singleShot(20, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    QCoreApplication::processEvents();
+    return true;
+}
+
+} // namespace olv

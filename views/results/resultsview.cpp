@@ -1,0 +1,131 @@
+#include "results/resultsview.h"
+
+#include "plots/plotdata.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace olv {
+
+namespace {
+QString ppl(const std::optional<double>& v) { return v ? QString::number(*v, 'f', 4) : QStringLiteral("–"); }
+QTableWidgetItem* cell(const QString& text) {
+    auto* item = new QTableWidgetItem(text);
+    item->setFlags(item->flags() & ~Qt::ItemIsEditable);
+    return item;
+}
+} // namespace
+
+ResultsView::ResultsView(QWidget* parent)
+    : QWidget(parent), m_headline(new QLabel(this)), m_layers(new QTableWidget(this)), m_runTable(new QTableWidget(this)) {
+    m_headline->setWordWrap(true);
+    m_headline->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_runTable->setColumnCount(8);
+    m_runTable->setHorizontalHeaderLabels({tr("Method"), tr("Bits"), tr("Parameters"), tr("FP ppl"), tr("Quantized ppl"),
+                                           tr("Δ ppl"), tr("Quantize (s)"), tr("Export")});
+    m_runTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_runTable->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_runTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_runTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_layers->setColumnCount(7);
+    m_layers->setHorizontalHeaderLabels({tr("Layer"), tr("Input / module"), tr("SQNR before (dB)"), tr("SQNR after (dB)"),
+                                         tr("MSE before"), tr("MSE after"), tr("Seconds")});
+    m_layers->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_layers->horizontalHeader()->setStretchLastSection(true);
+    connect(m_runTable, &QTableWidget::currentCellChanged, this, [this](int row) {
+        if (row >= 0) showRun(row);
+    });
+    auto* split = new QSplitter(Qt::Vertical);
+    auto* runs = new QWidget;
+    auto* runsLayout = new QVBoxLayout(runs);
+    runsLayout->setContentsMargins(0, 0, 0, 0);
+    runsLayout->addWidget(new QLabel(tr("<b>Runs</b> (select one to see its layers)")));
+    runsLayout->addWidget(m_runTable);
+    auto* layers = new QWidget;
+    auto* layersLayout = new QVBoxLayout(layers);
+    layersLayout->setContentsMargins(0, 0, 0, 0);
+    layersLayout->addWidget(new QLabel(tr("<b>Per-layer quantization error</b> (activations per input, weights per module; "
+                                          "before = without the method's transform)")));
+    layersLayout->addWidget(m_layers);
+    split->addWidget(runs);
+    split->addWidget(layers);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_headline);
+    layout->addWidget(split, 1);
+    clear();
+}
+
+void ResultsView::clear() {
+    m_runs.clear();
+    m_runTable->setRowCount(0);
+    m_layers->setRowCount(0);
+    m_headline->setText(tr("No quantization run yet. Use <b>Quantize &amp; Export</b>."));
+}
+
+QString ResultsView::headline() const { return m_headline->text(); }
+
+void ResultsView::addRun(const RunSummary& run) {
+    m_runs.push_back(run);
+    const int r = m_runTable->rowCount();
+    m_runTable->insertRow(r);
+    m_runTable->setItem(r, 0, cell(run.method));
+    m_runTable->setItem(r, 1, cell(run.settings));
+    m_runTable->setItem(r, 2, cell(run.parameters));
+    m_runTable->item(r, 2)->setToolTip(run.parameters);
+    m_runTable->setItem(r, 3, cell(ppl(run.fpPpl)));
+    m_runTable->setItem(r, 4, cell(ppl(run.quantPpl)));
+    m_runTable->setItem(r, 5, cell(run.fpPpl && run.quantPpl ? QStringLiteral("%1%2").arg(*run.quantPpl >= *run.fpPpl ? "+" : "").arg(*run.quantPpl - *run.fpPpl, 0, 'f', 4)
+                                                              : QStringLiteral("–")));
+    m_runTable->setItem(r, 6, cell(QString::number(run.quantizeSeconds, 'f', 1)));
+    m_runTable->setItem(r, 7, cell(run.exportDir.isEmpty() ? tr("(none)") : run.exportDir));
+    m_runTable->selectRow(r);
+    showRun(r);
+    QString text = tr("<b>%1 %2</b>: FP perplexity <b>%3</b> → quantized <b>%4</b>")
+                       .arg(run.method, run.settings, ppl(run.fpPpl), ppl(run.quantPpl));
+    if (run.fpPpl && run.quantPpl) text += tr(" (×%1)").arg(*run.quantPpl / *run.fpPpl, 0, 'f', 3);
+    if (run.evalWindows > 0) text += tr(" over %1 windows").arg(run.evalWindows);
+    if (!run.exportDir.isEmpty()) text += tr("<br>exported to %1").arg(run.exportDir.toHtmlEscaped());
+    m_headline->setText(text);
+}
+
+void ResultsView::showRun(int index) {
+    if (index < 0 || index >= runCount()) return;
+    const auto& run = m_runs[static_cast<std::size_t>(index)];
+    m_layers->setRowCount(0);
+    for (const auto& rep : run.reports) {
+        auto add = [&](const QString& what, const ol::QuantError& before, const ol::QuantError& after, double seconds) {
+            const int r = m_layers->rowCount();
+            m_layers->insertRow(r);
+            m_layers->setItem(r, 0, cell(QString::number(rep.layer)));
+            m_layers->setItem(r, 1, cell(what));
+            m_layers->setItem(r, 2, cell(formatValue(before.sqnrDb)));
+            m_layers->setItem(r, 3, cell(formatValue(after.sqnrDb)));
+            m_layers->setItem(r, 4, cell(formatValue(before.mse)));
+            m_layers->setItem(r, 5, cell(formatValue(after.mse)));
+            m_layers->setItem(r, 6, cell(seconds >= 0 ? QString::number(seconds, 'f', 2) : QString()));
+        };
+        bool first = true;
+        for (const auto& s : rep.sites) {
+            add(tr("activation %1").arg(QString::fromLatin1(ol::siteKey(s.site))), s.before, s.after, first ? rep.seconds.total() : -1);
+            first = false;
+        }
+        for (const auto& w : rep.weights) add(tr("weight %1").arg(QString::fromStdString(w.module)), w.before, w.after, -1);
+    }
+}
+
+QString ResultsView::runsCsv() const {
+    QString out = QStringLiteral("method,bits,parameters,fp_ppl,quant_ppl,quantize_seconds,export\n");
+    for (const auto& r : m_runs)
+        out += QStringLiteral("%1,%2,\"%3\",%4,%5,%6,%7\n")
+                   .arg(r.method, r.settings, QString(r.parameters).replace(QLatin1Char('"'), QLatin1String("\"\"")),
+                        r.fpPpl ? QString::number(*r.fpPpl, 'g', 10) : QString(), r.quantPpl ? QString::number(*r.quantPpl, 'g', 10) : QString())
+                   .arg(r.quantizeSeconds)
+                   .arg(r.exportDir);
+    return out;
+}
+
+} // namespace olv

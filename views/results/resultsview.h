@@ -1,0 +1,46 @@
+#pragma once
+// The Results dock: FP and quantized perplexity of the latest run, its
+// per-layer error table (activation and weight SQNR before/after the
+// transform, seconds), and a comparison of every run of the session.
+#include "quant/layerquantizer.h"
+
+#include <QWidget>
+#include <optional>
+
+class QLabel;
+class QTableWidget;
+
+namespace olv {
+
+struct RunSummary {
+    QString method, settings, parameters; // parameters: compact JSON
+    std::optional<double> fpPpl, quantPpl;
+    std::int64_t evalWindows = 0;
+    double quantizeSeconds = 0, evalSeconds = 0;
+    QString exportDir;
+    std::vector<ol::LayerReport> reports;
+};
+
+class ResultsView : public QWidget {
+    Q_OBJECT
+public:
+    explicit ResultsView(QWidget* parent = nullptr);
+    void addRun(const RunSummary& run);
+    void clear();
+    int runCount() const { return static_cast<int>(m_runs.size()); }
+    const RunSummary& run(int i) const { return m_runs[static_cast<std::size_t>(i)]; }
+    QString headline() const;
+    QTableWidget* layerTable() const { return m_layers; }
+    QTableWidget* runTable() const { return m_runTable; }
+    // CSV of the run comparison.
+    QString runsCsv() const;
+
+private:
+    void showRun(int index);
+    QLabel* m_headline;
+    QTableWidget* m_layers;
+    QTableWidget* m_runTable;
+    std::vector<RunSummary> m_runs;
+};
+
+} // namespace olv
