@@ -78,14 +78,16 @@ Job* Workbench::saveSession(const QString& sessionPath) {
                          });
 }
 
-std::shared_ptr<const ol::LayerWeights> Workbench::layerWeights(int layer) {
+std::shared_ptr<const Workbench::CachedLayer> Workbench::cachedLayer(int layer) {
     std::lock_guard lock(m_cacheMutex);
     auto it = m_layerCache.find(layer);
     if (it != m_layerCache.end()) return it->second;
     if (m_layerCache.size() >= 3) m_layerCache.erase(m_layerCache.begin());
-    auto w = std::make_shared<const ol::LayerWeights>(m_workspace->source.model->layer(layer));
-    m_layerCache[layer] = w;
-    return w;
+    auto entry = std::make_shared<CachedLayer>();
+    entry->weights = m_workspace->source.model->layer(layer);
+    entry->probe = ol::previewProbe(entry->weights);
+    m_layerCache[layer] = entry;
+    return entry;
 }
 
 Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, const nlohmann::json& params,
@@ -99,14 +101,15 @@ Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, 
             const auto* stats = ws->statistics(layer, site);
             if (!stats) throw ol::UsageError("no statistics for layer " + std::to_string(layer) + " " + ol::siteKey(site));
             p.report(0.1, "loading layer " + std::to_string(layer));
-            auto weights = layerWeights(layer);
+            auto cached = cachedLayer(layer);
             auto methodObject = ol::MethodRegistry::instance().create(name, params);
             ol::PreviewInput in;
             in.layer = layer;
             in.site = site;
             in.sample = stats->tile;
             in.config = &ws->source.model->config();
-            in.weights = weights.get();
+            in.weights = &cached->weights;
+            in.probe = &cached->probe;
             in.actScales = ws->source.actScales.at(static_cast<std::size_t>(layer));
             in.settings = settings;
             in.seed = ws->source.data.settings.seed;

@@ -13,9 +13,7 @@
 #include <memory>
 #include <mutex>
 
-namespace ol {
-struct LayerWeights;
-}
+#include "model/layerweights.h"
 
 namespace olv {
 
@@ -52,14 +50,17 @@ signals:
     void message(const QString& text);
 
 private:
-    std::shared_ptr<const ol::LayerWeights> layerWeights(int layer);
+    struct CachedLayer {
+        ol::LayerWeights weights, probe; // the FP layer and its preview probe (column absmax per linear)
+    };
+    std::shared_ptr<const CachedLayer> cachedLayer(int layer);
     void adopt(std::shared_ptr<ol::Workspace> workspace);
 
     JobManager* m_jobs;
     std::shared_ptr<ol::Workspace> m_workspace;
     QString m_sessionPath;
     std::mutex m_cacheMutex;
-    std::map<int, std::shared_ptr<const ol::LayerWeights>> m_layerCache; // the last few layers previewed
+    std::map<int, std::shared_ptr<const CachedLayer>> m_layerCache; // the last few layers previewed
 };
 
 } // namespace olv

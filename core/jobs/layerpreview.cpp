@@ -78,10 +78,26 @@ at::Tensor sharedEdges(const at::Tensor& a, const at::Tensor& b) {
     return at::linspace(lo, hi == lo ? lo + 1 : hi, kHistogramBins + 1, at::kDouble);
 }
 
-at::Tensor sampledRows(const at::Tensor& w, std::int64_t maxRows) {
-    if (maxRows <= 0 || w.size(0) <= maxRows) return w;
-    const auto idx = at::linspace(0, static_cast<double>(w.size(0) - 1), maxRows, at::kDouble).round().to(at::kLong);
-    return w.index_select(0, idx);
+// The consumer's sampled rows as the pipeline's prepare() leaves them: columns × the site's smoothing
+// scale, and the producer-side row folds (v rows ÷ the o_proj scale for MHA, up rows ÷ the down_proj
+// scale) that smoothing.cpp applies.
+at::Tensor foldedRows(const QuantizedLayer& layer, const std::string& module, Site site, const at::Tensor& rows,
+                      const at::Tensor& index) {
+    auto w = rows;
+    if (auto it = layer.smoothing.find(smoothingPair(site)); it != layer.smoothing.end())
+        w = w * it->second.to(at::kFloat).unsqueeze(0);
+    auto rowFold = [&](const char* pair) {
+        if (auto it = layer.smoothing.find(pair); it != layer.smoothing.end())
+            w = w / it->second.to(at::kFloat).index_select(0, index).unsqueeze(1);
+    };
+    if (module == "self_attn.v_proj" && !layer.input(Site::AttnOutput).divisor.defined()) rowFold("out");
+    if (module == "mlp.up_proj") rowFold("down");
+    return w;
+}
+
+at::Tensor sampleIndex(std::int64_t rows, std::int64_t maxRows) {
+    if (maxRows <= 0 || rows <= maxRows) return at::arange(rows, at::kLong);
+    return at::linspace(0, static_cast<double>(rows - 1), maxRows, at::kDouble).round().to(at::kLong);
 }
 
 std::string describeTransform(const QuantizedLayer& layer, Site site, const InputTransform& t) {
@@ -104,6 +120,12 @@ std::string describeTransform(const QuantizedLayer& layer, Site site, const Inpu
 
 } // namespace
 
+LayerWeights previewProbe(const LayerWeights& fp) {
+    LayerWeights probe = fp;
+    for (const auto& m : linearModules()) probe.linear(m) = std::get<0>(fp.linear(m).abs().max(0, true));
+    return probe;
+}
+
 LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& in, Progress* progress) {
     const auto t0 = std::chrono::steady_clock::now();
     if (!isLinearInput(in.site))
@@ -123,7 +145,10 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
 
     QuantizedLayer layer;
     layer.index = in.layer;
-    layer.weights = in.weights->clone();
+    // prepare() replaces tensors (folds are out of place): shallow copies never touch the caller's weights.
+    LayerWeights probe;
+    if (in.useProbe && !in.probe) probe = previewProbe(*in.weights);
+    layer.weights = in.useProbe ? (in.probe ? *in.probe : probe) : *in.weights;
     method.prepare(ctx, layer);
     if (progress) progress->checkCancelled();
 
@@ -160,11 +185,14 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
 
     std::vector<at::Tensor> fpRows, transformedRows;
     for (const auto& m : consumersOf(in.site)) {
-        const auto fp = in.weights->linear(m).to(at::kFloat);
+        const auto& fp = in.weights->linear(m);
         p.weightRowsTotal += fp.size(0);
-        fpRows.push_back(sampledRows(fp, in.maxWeightRows));
-        transformedRows.push_back(
-            transform.applyToWeight(sampledRows(layer.weights.linear(m).to(at::kFloat), in.maxWeightRows)));
+        const auto index = sampleIndex(fp.size(0), in.maxWeightRows);
+        const auto rows = fp.index_select(0, index).to(at::kFloat);
+        fpRows.push_back(rows);
+        const auto folded = in.useProbe ? foldedRows(layer, m, in.site, rows, index)
+                                        : layer.weights.linear(m).index_select(0, index).to(at::kFloat);
+        transformedRows.push_back(transform.applyToWeight(folded));
     }
     const auto wBefore = at::cat(fpRows), wAfter = at::cat(transformedRows);
     p.weightRows = wBefore.size(0);
@@ -175,9 +203,11 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
     if (progress) progress->checkCancelled();
     // The outputs: the FP product (the smoothing and the orthogonal transform cancel exactly) against
     // the product of the quantized operands with and without the method.
-    const auto fpOut = at::matmul(x, wBefore.t());
-    p.before.output = quantError(fpOut, at::matmul(fakeQuantize(x, aspec), qwBefore.t()));
-    p.after.output = quantError(fpOut, at::matmul(fakeQuantize(after, aspec), qwAfter.t()));
+    // (The products are the costly part of a preview: a subset of the rows keeps them cheap.)
+    const auto outRows = sampleIndex(wBefore.size(0), in.maxOutputRows);
+    const auto fpOut = at::matmul(x, wBefore.index_select(0, outRows).t());
+    p.before.output = quantError(fpOut, at::matmul(fakeQuantize(x, aspec), qwBefore.index_select(0, outRows).t()));
+    p.after.output = quantError(fpOut, at::matmul(fakeQuantize(after, aspec), qwAfter.index_select(0, outRows).t()));
     p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return p;
 }

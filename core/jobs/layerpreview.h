@@ -58,8 +58,17 @@ struct PreviewInput {
     LayerActScales actScales;               // calibration absmax of the layer's four inputs (for smoothing)
     QuantSettings settings;
     std::uint64_t seed = 2;
-    std::int64_t maxWeightRows = 512;       // weight error on at most this many rows per consumer
+    std::int64_t maxWeightRows = 256;       // weight error on at most this many rows per consumer
+    std::int64_t maxOutputRows = 256;       // output error on at most this many of those rows (pooled)
+    // Optional, from previewProbe(*weights) (callers that preview one layer repeatedly cache it).
+    const LayerWeights* probe = nullptr;
+    // false: run prepare() on the whole layer (slow on large layers; the tests compare both paths).
+    bool useProbe = true;
 };
+
+// Every linear replaced by its column absmax [1, Cin]: the smoothing scales depend only on these and the
+// activation scales, so prepare() on the probe gives them exactly without folding the whole layer.
+LayerWeights previewProbe(const LayerWeights& fp);
 
 // Throws UsageError when the site is not a linear input or the method rejects the settings;
 // Cancelled when `progress` is cancelled (a newer preview was requested).

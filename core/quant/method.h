@@ -39,7 +39,8 @@ public:
     // Resolved parameters (defaults filled in), as stored with the run.
     virtual nlohmann::json parameters() const = 0;
 
-    // Before the calibration forward: fold smoothing into layer.weights, set online divisors.
+    // Before the calibration forward: fold smoothing into layer.weights, set online divisors. Replace
+    // tensors (w = w * s), never edit them in place: the preview hands in shared FP weights.
     virtual void prepare(const LayerContext&, QuantizedLayer&) const {}
     // The calibration forward reached linear input `site`; x is what its consumers see, [N, C].
     virtual DuQuantTransform transformFor(const LayerContext&, Site, const at::Tensor&) const { return {}; }

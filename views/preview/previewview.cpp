@@ -50,7 +50,9 @@ PreviewView::PreviewView(QWidget* parent)
     for (const auto& r : kRows) labels << tr(r.label);
     m_table->setVerticalHeaderLabels(labels);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setWordWrap(false);
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setMinimumHeight(120);
 
@@ -72,7 +74,7 @@ PreviewView::PreviewView(QWidget* parent)
     split->addWidget(plots);
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
-    split->setSizes({380, 620});
+    split->setSizes({470, 530});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(split);

@@ -6,6 +6,7 @@
 #include "jobs/progress.h"
 #include "jobs/workspace.h"
 #include "model/layerweights.h"
+#include "model/modelconfig.h"
 #include "model/llamamodel.h"
 #include "plantedmodel.h"
 #include "quant/method.h"
@@ -89,6 +90,47 @@ private Q_SLOTS:
         const auto b = run("duquant", {{"block_size", 2}, {"max_rotation_step", 8}}, input(Site::DownInput));
         QVERIFY(a.after.activation.mse != b.after.activation.mse);
         QCOMPARE(b.parameters["block_size"].get<int>(), 2);
+    }
+
+    void probeGivesTheSameNumbersAsTheWholeLayer() {
+        // The fast path (prepare on column-absmax probes, consumers folded from the scales) against
+        // prepare() on the whole layer, for every linear input and the smoothing methods. Identical
+        // arithmetic up to float32 rounding of the folds: 1e-5 relative.
+        for (const auto* method : {"smoothquant", "duquant"})
+            for (auto site : {Site::AttnInput, Site::AttnOutput, Site::MlpInput, Site::DownInput}) {
+                auto fast = input(site), slow = input(site);
+                slow.useProbe = false;
+                const nlohmann::json params = {{"block_size", 4}, {"max_rotation_step", 32}};
+                const auto a = run(method, std::string(method) == "duquant" ? params : nlohmann::json::object(), fast);
+                const auto b = run(method, std::string(method) == "duquant" ? params : nlohmann::json::object(), slow);
+                const auto what = QStringLiteral("%1 %2").arg(method).arg(siteKey(site));
+                auto near = [](double x, double y) { return std::abs(x - y) <= 1e-5 * std::max(std::abs(x), std::abs(y)) + 1e-12; };
+                QVERIFY2(near(a.after.weight.mse, b.after.weight.mse), qPrintable(what));
+                QVERIFY2(near(a.after.output.mse, b.after.output.mse), qPrintable(what));
+                QVERIFY2(near(a.after.activation.mse, b.after.activation.mse), qPrintable(what));
+            }
+    }
+
+    void probeIsExactForMultiHeadAttention() {
+        // MHA folds the o_proj scale into v rows (GQA divides online): a layer of the bundled shape with
+        // 8 KV heads and random k/v weights.
+        auto config = m_ws->source.model->config();
+        config.numKvHeads = config.numHeads;
+        at::manual_seed(1);
+        LayerWeights w = *m_layer2;
+        w.wk = at::randn({config.numHeads * config.headDim, config.hiddenSize}) * 0.1;
+        w.wv = at::randn({config.numHeads * config.headDim, config.hiddenSize}) * 0.1;
+        for (auto site : {Site::AttnInput, Site::AttnOutput}) {
+            auto fast = input(site);
+            fast.config = &config;
+            fast.weights = &w;
+            fast.maxWeightRows = 40; // sampled rows: the row fold must pick the scales of the sampled rows
+            auto slow = fast;
+            slow.useProbe = false;
+            const auto a = run("smoothquant", {}, fast), b = run("smoothquant", {}, slow);
+            QVERIFY(std::abs(a.after.weight.mse / b.after.weight.mse - 1) < 1e-5);
+            QVERIFY(std::abs(a.after.output.mse / b.after.output.mse - 1) < 1e-5);
+        }
     }
 
     void weightRowsAreSampledEvenly() {
