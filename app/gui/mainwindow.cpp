@@ -2,6 +2,7 @@
 
 #include "jobs/joblistwidget.h"
 #include "layers/layerpanel.h"
+#include "calibrationdialog.h"
 #include "log/logview.h"
 #include "model/llamamodel.h"
 #include "model/modelconfig.h"
@@ -171,6 +172,13 @@ void MainWindow::buildActions() {
     edit->addAction(redo);
 
     auto* run = menuBar()->addMenu(tr("&Run"));
+    m_calibrate = run->addAction(tr("&Calibrate…"), this, [this] {
+        const auto* ws = m_workbench->workspace();
+        if (!ws) return;
+        CalibrationDialog dialog(ws->source.data.settings, ws->source.model->config().maxPositions, this);
+        if (dialog.exec() == QDialog::Accepted) recalibrate(dialog.settings());
+    });
+    m_calibrate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     m_quantize = run->addAction(tr("&Quantize && Export…"), this, [this] {
         const auto dir = QFileDialog::getSaveFileName(this, tr("Export directory (created)"), suggestExportDir());
         if (!dir.isEmpty()) quantizeAndExport(dir);
@@ -201,6 +209,7 @@ void MainWindow::buildActions() {
     bar->addAction(undo);
     bar->addAction(redo);
     bar->addSeparator();
+    bar->addAction(m_calibrate);
     bar->addAction(m_quantize);
 }
 
@@ -210,6 +219,7 @@ void MainWindow::updateActions() {
     for (auto* j : m_workbench->jobs()->jobs())
         if (!j->isDone() && j->title().startsWith(tr("Quantize"))) quantizing = true;
     m_saveSession->setEnabled(has);
+    m_calibrate->setEnabled(has);
     m_saveSessionAs->setEnabled(has);
     m_quantize->setEnabled(has && !quantizing);
 }
@@ -223,6 +233,12 @@ Job* MainWindow::openModel(const QString& path) {
     if (!bundled) addRecent(kRecentModels, path);
     statusBar()->showMessage(tr("Opening and calibrating %1…").arg(bundled ? tr("the bundled demo model") : path));
     return m_workbench->openModel(path, {}, settings);
+}
+
+Job* MainWindow::recalibrate(const ol::CalibrationSettings& settings) {
+    if (!m_workbench->hasWorkspace()) return nullptr;
+    const auto* ws = m_workbench->workspace();
+    return m_workbench->openModel(QString::fromStdString(ws->modelPath), QString::fromStdString(ws->tokenizerPath), settings);
 }
 
 Job* MainWindow::openSession(const QString& path) {

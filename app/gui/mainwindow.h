@@ -3,6 +3,7 @@
 // Reset layout), menus with standard shortcuts, recent models and sessions,
 // geometry and dock layout kept in QSettings. It only arranges views and
 // forwards actions to the Workbench.
+#include "calib/calibrationdata.h"
 #include "model/activationhook.h"
 
 #include <QMainWindow>
@@ -44,6 +45,8 @@ public:
 
     // Actions a user triggers from menus; tests call them directly (no file dialogs).
     Job* openModel(const QString& path); // empty: the bundled demo model
+    // Calibrates the open model again with other windows or text.
+    Job* recalibrate(const ol::CalibrationSettings& settings);
     Job* openSession(const QString& path);
     Job* saveSession(const QString& path);
     Job* quantizeAndExport(const QString& exportDir);
@@ -86,6 +89,7 @@ private:
     QAction* m_saveSession = nullptr;
     QAction* m_saveSessionAs = nullptr;
     QAction* m_quantize = nullptr;
+    QAction* m_calibrate = nullptr;
     QTimer* m_previewTimer;
     int m_layer = -1;
     ol::Site m_site = ol::Site::DownInput;

@@ -42,7 +42,8 @@ private slots:
             {"name": "duquant-w6a6", "method": "duquant", "wbits": 6, "abits": 6, "reference_compat": true},
             {"name": "duquant-w4a4", "method": "duquant", "lac": 0.9, "swc": 0.8, "reference_compat": true}]})");
         recipe.close();
-        const auto r = runCli({"batch", path("reference.json"), "--json", "--quiet"});
+        // Five quantizations and six evaluations: minutes on 2 busy cores.
+        const auto r = runCli({"batch", path("reference.json"), "--json", "--quiet"}, 1100000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const auto runs = parseJson(r.out)["runs"].toArray();
         QCOMPARE(runs.size(), 5);

@@ -184,6 +184,20 @@ private Q_SLOTS:
         QVERIFY(!plot.saveCsv(QStringLiteral("/nonexistent-dir/x.csv")));
     }
 
+    void plotsFollowThePalette() {
+        ChannelPlot plot;
+        plot.resize(400, 300);
+        QPalette dark;
+        dark.setColor(QPalette::Window, QColor(30, 30, 30));
+        dark.setColor(QPalette::Base, QColor(20, 20, 20));
+        dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+        plot.setPalette(dark);
+        QCOMPARE(plot.xAxis->tickLabelColor(), QColor(230, 230, 230));
+        QCOMPARE(plot.axisRect()->backgroundBrush().color(), QColor(20, 20, 20));
+        const QImage image = plot.toPixmap(400, 300).toImage();
+        QCOMPARE(image.pixelColor(2, 2), QColor(30, 30, 30)); // the margin is the window colour
+    }
+
     void parameterFormFollowsTheMetadataAndUndoes() {
         ParameterForm form;
         form.setMethods(ol::MethodRegistry::instance().methods(), ol::commonQuantParameters());
