@@ -27,6 +27,14 @@ at::Tensor fakeQuantizeStatic(const at::Tensor& x, const StaticQuant& q) {
     return ((grid - zero) * scale).to(x.scalar_type());
 }
 
+QuantParams clusterParams(const at::Tensor& max, const at::Tensor& min, int bits, double clip) {
+    const auto hi = max.to(at::kFloat) * clip, lo = min.to(at::kFloat) * clip;
+    QuantParams p;
+    p.scale = ((hi - lo) / (std::ldexp(1.0, bits) - 1.0)).clamp(1e-5, 1e4);
+    p.zero = (-lo / p.scale).round();
+    return p;
+}
+
 StaticQuant staticQuantFromRanges(const at::Tensor& min, const at::Tensor& max, const std::vector<std::int64_t>& sizes,
                                   int bits, double clip) {
     StaticQuant q;
@@ -34,20 +42,17 @@ StaticQuant staticQuantFromRanges(const at::Tensor& min, const at::Tensor& max, 
     if (bits >= 16) return q;
     const auto C = min.size(-1);
     const auto lo = min.to(at::kFloat).reshape({-1, C}), hi = max.to(at::kFloat).reshape({-1, C});
-    std::vector<at::Tensor> rows;
+    std::vector<at::Tensor> maxes, mins;
     std::int64_t start = 0;
     for (auto s : sizes) {
-        // One row per (leading index, cluster): [max, min] → the quantizer's own parameter formula.
-        rows.push_back(at::stack({hi.narrow(1, start, s).amax(1), lo.narrow(1, start, s).amin(1)}, 1));
+        maxes.push_back(hi.narrow(1, start, s).amax(1)), mins.push_back(lo.narrow(1, start, s).amin(1));
         start += s;
     }
     if (start != C) throw UsageError("cluster sizes sum to " + std::to_string(start) + ", not to the " + std::to_string(C) + " channels");
-    const auto G = static_cast<std::int64_t>(sizes.size());
-    const auto ranges = at::stack(rows, 1).reshape({-1, 2}); // [lead·G, 2]
-    const auto p = computeQuantParams(ranges, QuantSpec{bits, false, clip, 0});
+    const auto p = clusterParams(at::stack(maxes, 1), at::stack(mins, 1), bits, clip); // [lead, G]
     const auto sz = at::tensor(sizes, at::kLong);
-    q.scale = expandGroups(p.scale.reshape({-1, G}), sz).reshape(min.sizes());
-    q.zero = expandGroups(p.zero.reshape({-1, G}), sz).reshape(min.sizes());
+    q.scale = expandGroups(p.scale, sz).reshape(min.sizes());
+    q.zero = expandGroups(p.zero, sz).reshape(min.sizes());
     return q;
 }
 
@@ -61,15 +66,16 @@ QuantParams computeGroupedParams(const at::Tensor& w, const QuantSpec& spec, con
     if (s.sum().item<std::int64_t>() != w.size(1))
         throw UsageError("cluster weight groups sum to " + std::to_string(s.sum().item<std::int64_t>()) + ", the weight has " +
                          std::to_string(w.size(1)) + " input channels");
-    std::vector<at::Tensor> scales, zeros;
+    if (spec.symmetric) throw UsageError("--symmetric cannot be combined with cluster weight groups");
+    std::vector<at::Tensor> maxes, mins;
     std::int64_t start = 0;
+    const auto wf = w.to(at::kFloat);
     for (std::int64_t g = 0; g < s.size(0); ++g) {
         const auto n = s[g].item<std::int64_t>();
-        const auto p = computeQuantParams(w.narrow(1, start, n), spec);
-        scales.push_back(p.scale), zeros.push_back(p.zero);
+        maxes.push_back(wf.narrow(1, start, n).amax(1)), mins.push_back(wf.narrow(1, start, n).amin(1));
         start += n;
     }
-    return {at::cat(scales, 1), at::cat(zeros, 1)};
+    return clusterParams(at::stack(maxes, 1), at::stack(mins, 1), spec.bits, spec.clip);
 }
 
 at::Tensor quantizeGroupedCodes(const at::Tensor& w, const QuantParams& p, const QuantSpec& spec, const at::Tensor& sizes) {

@@ -21,6 +21,12 @@ struct StaticQuant {
 // The same grid as fakeQuantize (asymmetric, 2^b − 1 steps over [xmin, xmax]) with fixed parameters.
 at::Tensor fakeQuantizeStatic(const at::Tensor& x, const StaticQuant& q);
 
+// Parameters of one cluster from its range (any shape, float32 out): scale = clamp((max − min)·clip/(2^b − 1),
+// 1e-5, 1e4), zero = round(−min·clip/scale). Unlike the DuQuant quantizer the zero point is not clamped to
+// ±1e4 (RPTQ's quantizer does not clamp it either): a one-channel cluster has zero range, and only an
+// unclamped zero point puts its value exactly on the grid (code 0).
+QuantParams clusterParams(const at::Tensor& max, const at::Tensor& min, int bits, double clip);
+
 // Per-cluster parameters from per-channel ranges (already in cluster layout, last dim C = sum of sizes;
 // leading dims, e.g. heads, are independent): the cluster's min of mins and max of maxes, clipped by
 // `clip`, expanded back to every channel. Returns a quantizer shaped like min/max.

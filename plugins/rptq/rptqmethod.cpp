@@ -94,6 +94,7 @@ void RptqMethod::validate(const ModelConfig& c, const QuantSettings& s) const {
     if (hk > c.headDim)
         throw UsageError("--head_clusters " + std::to_string(hk) + " is larger than this model's head_dim " + std::to_string(c.headDim) +
                          "; use at most " + std::to_string(c.headDim));
+    if (s.symmetric) throw UsageError("--symmetric cannot be used with rptq: its cluster weight groups are asymmetric");
     if (s.groupSize > 0)
         throw UsageError("--group_size " + std::to_string(s.groupSize) +
                          " cannot be used with rptq: its weights are grouped by the input channel clusters");

@@ -126,6 +126,12 @@ private slots:
             start += n;
         }
         QVERIFY_THROWS_EXCEPTION(UsageError, computeGroupedParams(w, spec, at::tensor({3, 3}, at::kLong)));
+        // One-column groups have zero range: the unclamped zero point keeps each value (within the 1e-5 minimum
+        // scale / 2); the DuQuant quantizer's ±1e4 zero clamp would move e.g. 0.5 to 0.1.
+        const auto ones = at::ones({10}, at::kLong);
+        const auto p1 = computeGroupedParams(w, spec, ones);
+        const auto deq1 = dequantizeGrouped(quantizeGroupedCodes(w, p1, spec, ones), p1, spec, ones);
+        QVERIFY2((deq1 - w).abs().max().item<double>() < 1e-5, qPrintable(QString::number((deq1 - w).abs().max().item<double>())));
     }
 };
 
