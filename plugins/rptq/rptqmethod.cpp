@@ -74,14 +74,56 @@ at::Tensor perKvHead(const at::Tensor& t, std::int64_t kvHeads, bool max) {
     return max ? v.amax(1) : v.amin(1);
 }
 
+bool reorderOn(const nlohmann::json& p, char site) {
+    const auto r = p.at("reorder").get<std::string>();
+    return r != "none" && r.find(site) != std::string::npos;
+}
+
+// Seeds per (layer, site, head), so resume and any layer subset give the same draws.
+KMeansOptions kmeansFor(const nlohmann::json& p, const LayerContext& ctx, int clusters, Site site, std::int64_t head) {
+    KMeansOptions o;
+    o.restarts = p.at("kmeans_restarts").get<int>();
+    o.clusters = clusters;
+    o.seed = siteSeed(ctx.seed, ctx.layer, site) ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(head + 1));
+    return o;
+}
+
+// R1/R4/R5: all channels of a linear input on their (max, min); one cluster when the reorder is off.
+ChannelClusters channelClusters(const nlohmann::json& p, const LayerContext& ctx, char id, Site site, const at::Tensor& max,
+                                const at::Tensor& min) {
+    if (!reorderOn(p, id)) return singleCluster(max.size(0));
+    return clusterChannels(points({max, min}), kmeansFor(p, ctx, p.at("num_clusters").get<int>(), site, -1));
+}
+
+// R2/R3: `head_clusters` clusters inside each kv head on headPoints(g) [headDim, D].
+HeadClusters headClusters(const nlohmann::json& p, const LayerContext& ctx, char id, Site site,
+                          const std::function<at::Tensor(std::int64_t)>& headPoints) {
+    const auto kvHeads = ctx.config->numKvHeads, hd = ctx.config->headDim;
+    HeadClusters out;
+    std::vector<at::Tensor> orders;
+    for (std::int64_t g = 0; g < kvHeads; ++g) {
+        auto cl = reorderOn(p, id) ? clusterChannels(headPoints(g), kmeansFor(p, ctx, p.at("head_clusters").get<int>(), site, g))
+                                   : singleCluster(hd);
+        orders.push_back(cl.order);
+        out.sizes.push_back(cl.sizes);
+    }
+    out.order = at::stack(orders, 0);
+    return out;
+}
+
+// R3 on the o_proj input's (max, min) [heads·headDim], per kv head (the query heads reading that V merged).
+HeadClusters outputClusters(const nlohmann::json& p, const LayerContext& ctx, const at::Tensor& max, const at::Tensor& min) {
+    const auto& c = *ctx.config;
+    const auto mx = perKvHead(max.view({c.numHeads, c.headDim}), c.numKvHeads, true);
+    const auto mn = perKvHead(min.view({c.numHeads, c.headDim}), c.numKvHeads, false);
+    return headClusters(p, ctx, '3', Site::AttnOutput, [&](std::int64_t g) { return points({mx[g], mn[g]}); });
+}
+
 } // namespace
 
 RptqMethod::RptqMethod(nlohmann::json params) : m_params(std::move(params)) {}
 
-bool RptqMethod::reorders(char site) const {
-    const auto r = m_params.at("reorder").get<std::string>();
-    return r != "none" && r.find(site) != std::string::npos;
-}
+bool RptqMethod::reorders(char site) const { return reorderOn(m_params, site); }
 
 void RptqMethod::validate(const ModelConfig& c, const QuantSettings& s) const {
     const auto k = m_params.at("num_clusters").get<std::int64_t>();
@@ -100,9 +142,33 @@ void RptqMethod::validate(const ModelConfig& c, const QuantSettings& s) const {
                          " cannot be used with rptq: its weights are grouped by the input channel clusters");
 }
 
+DuQuantTransform RptqMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {
+    if (ctx.sampleInputs.defined()) return {}; // the pipeline: prepare placed every reorder already
+    // Without the layer's samples (the GUI's live preview of one linear input): that input's reorder from its
+    // own activation sample, as a permutation between two identity rotations (x·P, W·P).
+    if (!isLinearInput(site)) return {};
+    at::NoGradGuard noGrad;
+    const auto flat = x.detach().to(at::kDouble).reshape({-1, x.size(-1)});
+    const auto mx = flat.amax(0), mn = flat.amin(0);
+    at::Tensor order;
+    switch (site) {
+    case Site::AttnInput: order = channelClusters(m_params, ctx, '1', site, mx, mn).order; break;
+    case Site::MlpInput: order = channelClusters(m_params, ctx, '4', site, mx, mn).order; break;
+    case Site::DownInput: order = channelClusters(m_params, ctx, '5', site, mx, mn).order; break;
+    default: order = outputClusters(m_params, ctx, mx, mn).flatIndex(ctx.config->numHeads); break;
+    }
+    const auto C = x.size(-1);
+    if (at::equal(order, at::arange(C, at::kLong))) return {};
+    DuQuantTransform t;
+    t.rotations = {BlockRotation::identity(C, 1), BlockRotation::identity(C, 1)};
+    t.permutations = {order};
+    return t;
+}
+
 void RptqMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
-    if (!ctx.sampleInputs.defined() || ctx.sampleInputs.size(0) == 0)
-        throw UsageError("rptq needs the calibration samples of the layer (per-sample inputs)");
+    // Without per-sample inputs (the live preview) nothing is folded; transformFor shows the site's reorder.
+    // The pipeline always provides them (needsSampleInputs).
+    if (!ctx.sampleInputs.defined() || ctx.sampleInputs.size(0) == 0) return;
     at::NoGradGuard noGrad;
     const auto& c = *ctx.config;
     const auto& s = *ctx.settings;
@@ -117,43 +183,16 @@ void RptqMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
     }
     const auto& R = hook.ranges;
 
-    // 2. Clusters. Seeds per (layer, site, head), so resume and any layer subset give the same draws.
-    KMeansOptions km;
-    km.restarts = m_params.at("kmeans_restarts").get<int>();
-    auto options = [&](int clusters, Site site, std::int64_t head) {
-        auto o = km;
-        o.clusters = clusters;
-        o.seed = siteSeed(ctx.seed, ctx.layer, site) ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(head + 1));
-        return o;
-    };
-    const int k = m_params.at("num_clusters").get<int>(), hk = m_params.at("head_clusters").get<int>();
-    auto channelClusters = [&](char id, Site site) {
-        const auto& r = R.at(site);
-        return reorders(id) ? clusterChannels(points({r.max, r.min}), options(k, site, -1)) : singleCluster(r.max.size(0));
-    };
-    auto headClusters = [&](char id, Site site, const std::function<at::Tensor(std::int64_t)>& headPoints) {
-        HeadClusters out;
-        std::vector<at::Tensor> orders;
-        for (std::int64_t g = 0; g < kvHeads; ++g) {
-            auto cl = reorders(id) ? clusterChannels(headPoints(g), options(hk, site, g)) : singleCluster(hd);
-            orders.push_back(cl.order);
-            out.sizes.push_back(cl.sizes);
-        }
-        out.order = at::stack(orders, 0);
-        return out;
-    };
-    const auto r1 = channelClusters('1', Site::AttnInput);
-    const auto r4 = channelClusters('4', Site::MlpInput);
-    const auto r5 = channelClusters('5', Site::DownInput);
+    // 2. Clusters.
+    const auto r1 = channelClusters(m_params, ctx, '1', Site::AttnInput, R.at(Site::AttnInput).max, R.at(Site::AttnInput).min);
+    const auto r4 = channelClusters(m_params, ctx, '4', Site::MlpInput, R.at(Site::MlpInput).max, R.at(Site::MlpInput).min);
+    const auto r5 = channelClusters(m_params, ctx, '5', Site::DownInput, R.at(Site::DownInput).max, R.at(Site::DownInput).min);
     // R2 on (qmax, kmax, qmin, kmin) per kv head (the query heads of a group merged).
     const auto qMax = perKvHead(R.at(Site::Query).max, kvHeads, true), qMin = perKvHead(R.at(Site::Query).min, kvHeads, false);
-    const auto r2 = headClusters('2', Site::Query, [&](std::int64_t g) {
+    const auto r2 = headClusters(m_params, ctx, '2', Site::Query, [&](std::int64_t g) {
         return points({qMax[g], R.at(Site::Key).max[g], qMin[g], R.at(Site::Key).min[g]});
     });
-    // R3 on the o_proj input (max, min), per kv head (the query heads reading that V merged).
-    const auto& o = R.at(Site::AttnOutput);
-    const auto oMax = perKvHead(o.max.view({heads, hd}), kvHeads, true), oMin = perKvHead(o.min.view({heads, hd}), kvHeads, false);
-    const auto r3 = headClusters('3', Site::AttnOutput, [&](std::int64_t g) { return points({oMax[g], oMin[g]}); });
+    const auto r3 = outputClusters(m_params, ctx, R.at(Site::AttnOutput).max, R.at(Site::AttnOutput).min);
 
     // 3. The reorders. R1/R4: the RMSNorm output in cluster order (online gather, the consumers' columns
     // follow through the input transform); R3: v_proj rows and o_proj columns inside each head; R5:

@@ -16,6 +16,7 @@ public:
     nlohmann::json parameters() const override { return m_params; }
     void validate(const ModelConfig& config, const QuantSettings& settings) const override;
     void prepare(const LayerContext& ctx, QuantizedLayer& layer) const override;
+    DuQuantTransform transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const override;
     bool needsSampleInputs(const QuantSettings&) const override { return true; }
 
 private:

@@ -11,6 +11,7 @@
 #include "model/decoderlayer.h"
 #include "model/llamamodel.h"
 #include "model/modelloader.h"
+#include "quant/inputtransform.h"
 #include "quant/layerquantizer.h"
 #include "quant/method.h"
 #include "quant/methodinfo.h"
@@ -212,6 +213,42 @@ private slots:
         QCOMPARE(c[static_cast<int>(Site::AttnOutput)].bits, 4);
         QCOMPARE(c[static_cast<int>(Site::DownInput)].bits, 4);
         QCOMPARE(c[static_cast<int>(Site::Query)].bits, 4);
+    }
+
+    // The live preview has one site's activation sample and no layer samples: prepare folds nothing and
+    // transformFor returns that site's reorder as a permutation; x·P against W·P keeps x·Wᵀ (float64, 1e-12).
+    void previewShowsTheReorderOfOneSite() {
+        auto& f = fixture();
+        const auto& config = f.model->config();
+        QuantSettings s;
+        auto m = MethodRegistry::instance().create("rptq", {});
+        LayerContext ctx;
+        ctx.layer = 1;
+        ctx.config = &config;
+        ctx.settings = &s;
+        ctx.actScales = f.act[1];
+        QuantizedLayer layer;
+        layer.weights = f.model->layer(1).to(c10::Device(c10::kCPU), at::kDouble);
+        m->prepare(ctx, layer);
+        QVERIFY(at::equal(layer.weights.wv, f.model->layer(1).wv.to(at::kDouble))); // nothing folded
+        struct Capture : ActivationHook {
+            std::map<Site, at::Tensor> x;
+            at::Tensor onActivation(int, Site site, const at::Tensor& t) override {
+                x[site] = t.reshape({-1, t.size(-1)});
+                return t;
+            }
+        } cap;
+        decoderLayerForward(layer.weights, config, layerInputs(1, at::kDouble), 1, &cap);
+        for (Site site : kLinearInputs) {
+            InputTransform t;
+            t.rotation = m->transformFor(ctx, site, cap.x.at(site));
+            QVERIFY2(t.rotation.permutations.size() == 1, siteKey(site));
+            const auto& w = layer.weights.linear(consumersOf(site).front());
+            const auto ref = at::matmul(cap.x.at(site), w.t());
+            const auto got = at::matmul(t.applyToActivation(cap.x.at(site)), t.applyToWeight(w).t());
+            const double rel = (ref - got).abs().max().item<double>() / ref.abs().max().item<double>();
+            QVERIFY2(rel < 1e-12, qPrintable(QString("%1: %2").arg(siteKey(site)).arg(rel)));
+        }
     }
 
     // A run cancelled after layer 2 and resumed equals an uninterrupted one bit for bit; the export of it
