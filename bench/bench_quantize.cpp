@@ -1,8 +1,9 @@
-// Whole-pipeline quantization time per method: (a) the bundled model (32 x 256
-// calibration windows, W4A4, block 4, 256 steps) with its perplexity, and (b)
-// one LLaMA-7B-shaped decoder layer (random weights, a 2048-token input with
-// 10 outlier channels x 50; block 128, 256 steps). Prints one table per part;
-// peak RSS is the process's so far.
+// Quantization time per method (RTN, SmoothQuant, DuQuant, RUQuant, RPTQ):
+// (a) the whole pipeline on the bundled model (32 x 256 calibration windows,
+// W4A4, block 4, 256 steps) with its perplexity, and (b) one LLaMA-7B-shaped
+// decoder layer (random weights, a 2048-token input with 10 outlier channels
+// x 50; block 128). Prints a detail table per part as it goes, then one table
+// with both; peak RSS is per row of (b).
 #include "calib/calibrationdata.h"
 #include "calib/calibrator.h"
 #include "benchutil.h"
@@ -32,8 +33,13 @@ namespace {
 struct Config {
     const char* label;
     const char* method;
-    nlohmann::json params;
+    nlohmann::json params;    // bundled model
+    nlohmann::json bigParams; // 7B-shaped layer; null: not run there
     double swc = 1, lac = 1;
+};
+
+struct Row {
+    double small = -1, ppl = -1, big = -1, rss = -1;
 };
 
 // Records each linear input's max |x| per channel (the act_scales of a one-layer "calibration").
@@ -54,6 +60,17 @@ int main() {
     at::NoGradGuard noGrad;
     const c10::Device cpu(c10::kCPU);
     std::printf("quantization time on %s\n\n", describeDevice(cpu).c_str());
+    const auto none = nlohmann::json();
+    const std::vector<Config> configs = {
+        {"RTN", "rtn", nlohmann::json::object(), nlohmann::json::object()},
+        {"SmoothQuant a=0.6", "smoothquant", {{"alpha", 0.6}}, {{"alpha", 0.6}}},
+        {"DuQuant 256 steps (run.sh: bs4, lac 0.9, swc 0.8 / 7B: bs128)", "duquant", {{"block_size", 4}, {"reference_compat", true}},
+         {{"block_size", 128}}, 0.8, 0.9},
+        {"DuQuant + LWC 2 epochs", "duquant", {{"block_size", 4}, {"lwc", true}, {"epochs", 2}}, none},
+        {"RUQuant (bs4 / 7B: bs128)", "ruquant", {{"block_size", 4}}, {{"block_size", 128}}},
+        {"RPTQ (32 clusters, 4 per head)", "rptq", nlohmann::json::object(), nlohmann::json::object()},
+    };
+    std::vector<Row> rows(configs.size());
 
     // (a) bundled model, the whole pipeline.
     auto bundle = openModel({});
@@ -70,31 +87,26 @@ int main() {
     PerplexityOptions po;
     po.seqlen = 256;
     std::printf("stories260K, W4A4, calibration 32 x 256 (%.2f s, shared by all rows), perplexity on stories-eval (138 x 256)\n", calib);
-    std::printf("| method | transforms (s) | weights (s) | training (s) | forward (s) | quantize total (s) | quantized eval (s) | ppl |\n");
-    std::printf("|---|---|---|---|---|---|---|---|\n");
-    const std::vector<Config> small = {
-        {"RTN", "rtn", nlohmann::json::object()},
-        {"SmoothQuant a=0.6", "smoothquant", {{"alpha", 0.6}}},
-        {"DuQuant bs4 256 steps (run.sh)", "duquant", {{"block_size", 4}, {"reference_compat", true}}, 0.8, 0.9},
-        {"DuQuant + LWC 2 epochs", "duquant", {{"block_size", 4}, {"lwc", true}, {"epochs", 2}}},
-    };
-    for (const auto& c : small) {
+    std::printf("| method | prepare (s) | transforms (s) | weights (s) | training (s) | forward (s) | quantize total (s) | quantized eval (s) | ppl |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+        const auto& c = configs[i];
         auto m = MethodRegistry::instance().create(c.method, c.params);
         PipelineOptions o;
         o.settings.swc = c.swc;
         o.settings.lac = c.lac;
         t0 = std::chrono::steady_clock::now();
         auto r = runQuantization(*model, data, act, *m, o);
-        const double total = bench::seconds(t0);
+        rows[i].small = bench::seconds(t0);
         StageSeconds s;
         for (const auto& rep : r.reports)
-            s.transform += rep.seconds.transform, s.weights += rep.seconds.weights, s.train += rep.seconds.train,
-                s.forward += rep.seconds.forward;
+            s.prepare += rep.seconds.prepare, s.transform += rep.seconds.transform, s.weights += rep.seconds.weights,
+                s.train += rep.seconds.train, s.forward += rep.seconds.forward;
         QuantizedModel q(bundle.checkpoint, cpu, r.layers);
         t0 = std::chrono::steady_clock::now();
-        const double ppl = evaluatePerplexity(q, evalTokens, po).ppl;
-        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.4f |\n", c.label, s.transform, s.weights, s.train, s.forward,
-                    total, bench::seconds(t0), ppl);
+        rows[i].ppl = evaluatePerplexity(q, evalTokens, po).ppl;
+        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.4f |\n", c.label, s.prepare, s.transform, s.weights, s.train,
+                    s.forward, rows[i].small, bench::seconds(t0), rows[i].ppl);
         std::fflush(stdout);
     }
 
@@ -111,26 +123,34 @@ int main() {
     ScaleHook hook;
     decoderLayerForward(w, c, h, 0, &hook);
     std::printf("\nLLaMA-7B-shaped layer (4096/11008, 32 heads), 2048 tokens, W4A4, one layer\n");
-    std::printf("| method | transforms (s) | weights (s) | forward (s) | total (s) | peak RSS (GB) |\n|---|---|---|---|---|---|\n");
-    const std::vector<Config> big = {
-        {"RTN", "rtn", nlohmann::json::object()},
-        {"SmoothQuant a=0.6", "smoothquant", {{"alpha", 0.6}}},
-        {"DuQuant bs128 256 steps", "duquant", {{"block_size", 128}}},
-    };
-    for (const auto& cfg : big) {
-        auto m = MethodRegistry::instance().create(cfg.method, cfg.params);
+    std::printf("| method | prepare (s) | transforms (s) | weights (s) | forward (s) | total (s) | peak RSS (GB) |\n|---|---|---|---|---|---|---|\n");
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+        const auto& cfg = configs[i];
+        if (cfg.bigParams.is_null()) continue;
+        auto m = MethodRegistry::instance().create(cfg.method, cfg.bigParams);
         QuantSettings s;
         LayerContext ctx;
         ctx.config = &c;
         ctx.settings = &s;
         ctx.actScales = hook.a;
+        if (m->needsSampleInputs(s)) ctx.sampleInputs = h; // RPTQ's statistics: the one 2048-token sample
+        bench::resetPeakRss();
         t0 = std::chrono::steady_clock::now();
         LayerQuantizer q(*m, ctx, w);
         q.calibrate(h);
-        const double total = bench::seconds(t0);
+        rows[i].big = bench::seconds(t0);
+        rows[i].rss = peakRssGb();
         const auto& sec = q.report().seconds;
-        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", cfg.label, sec.transform, sec.weights, sec.forward, total, peakRssGb());
+        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", cfg.label, sec.prepare, sec.transform, sec.weights, sec.forward,
+                    rows[i].big, rows[i].rss);
         std::fflush(stdout);
+    }
+
+    std::printf("\nQuantization time per method, W4A4 (bundled: whole pipeline, 5 layers; 7B: one layer)\n");
+    std::printf("| method | bundled model (s) | bundled W4A4 ppl | LLaMA-7B-shaped layer (s) | 7B peak RSS (GB) |\n|---|---|---|---|---|\n");
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+        if (rows[i].big < 0) std::printf("| %s | %.2f | %.4f | — | — |\n", configs[i].label, rows[i].small, rows[i].ppl);
+        else std::printf("| %s | %.2f | %.4f | %.2f | %.2f |\n", configs[i].label, rows[i].small, rows[i].ppl, rows[i].big, rows[i].rss);
     }
     return 0;
 }

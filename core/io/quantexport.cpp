@@ -63,6 +63,8 @@ nlohmann::json describeQuantization(const Checkpoint& fp, const std::vector<Quan
             nlohmann::json d = {{"online_divisor", it.divisor.defined()},
                                 {"rotations", it.rotation.rotations.size()},
                                 {"permutations", it.rotation.permutations.size()}};
+            d["reorder"] = it.reorder.defined();
+            if (it.clusterSizes.defined()) d["clusters"] = it.clusterSizes.size(0);
             if (!it.rotation.rotations.empty()) {
                 d["block_size"] = it.rotation.rotations[0].blockSize;
                 d["channels"] = it.rotation.rotations[0].channels;
@@ -70,8 +72,22 @@ nlohmann::json describeQuantization(const Checkpoint& fp, const std::vector<Quan
             t["inputs"][siteKey(site)] = d;
         }
         t["query_key_hadamard"] = l.queryKeyHadamard;
+        t["query_key_reorder"] = l.queryKeyOrder.defined();
+        bool anyStatic = false;
+        for (const auto& sq : l.staticQuant) anyStatic = anyStatic || sq.set();
+        if (anyStatic) {
+            // RPTQ: calibrated per-cluster quantizers (static_quant.<site>.scale/.zero per channel, equal within a cluster).
+            nlohmann::json bits;
+            for (int k = 0; k < kSiteCount; ++k)
+                if (l.staticQuant[k].set()) bits[siteKey(static_cast<Site>(k))] = l.staticQuant[k].bits;
+            q["activation_granularity"] = "per_cluster_static_asymmetric";
+            q["query_key_value_granularity"] = "per_head_cluster_static_asymmetric";
+            q["static_activation_bits"] = bits;
+            q["weight_granularity"] = "per_output_channel_per_input_cluster";
+        }
     }
-    t["apply"] = "x -> ((x / divisor) blocks @ rotation.0)[perm.0] blocks @ rotation.1 ..., then per-token quantization; "
+    t["apply"] = "x -> (((x / divisor)[reorder]) blocks @ rotation.0)[perm.0] blocks @ rotation.1 ..., then per-token quantization "
+                 "(or the static per-cluster quantizer static_quant.<site> where present); "
                  "weights are stored already multiplied by the same transform";
     q["transforms"] = t;
     q["rotary_convention"] = fp.config().rotaryInterleaved ? "interleaved" : "rotate_half";

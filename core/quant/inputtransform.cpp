@@ -12,12 +12,14 @@ at::Tensor InputTransform::reflect(const at::Tensor& x, const at::Tensor& omega)
 
 at::Tensor InputTransform::applyToActivation(const at::Tensor& x) const {
     auto y = divisor.defined() ? x / divisor.to(x.device(), x.scalar_type()) : x;
+    if (reorder.defined()) y = y.index_select(-1, reorder.to(y.device()));
     if (!rotation.isIdentity()) y = rotation.apply(y);
     return householder.defined() ? reflect(y, householder) : y;
 }
 
 at::Tensor InputTransform::applyToWeight(const at::Tensor& w) const {
-    auto y = rotation.isIdentity() ? w : rotation.apply(w);
+    auto y = reorder.defined() ? w.index_select(-1, reorder.to(w.device())) : w;
+    if (!rotation.isIdentity()) y = rotation.apply(y);
     return householder.defined() ? reflect(y, householder) : y;
 }
 

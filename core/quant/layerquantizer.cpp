@@ -119,7 +119,8 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
         if (it != m_layer.smoothing.end() && !transform.divisor.defined()) fp = x2d * it->second.to(x2d.scalar_type());
         const auto& spec = m_layer.activation;
         const auto after = transform.applyToActivation(x2d);
-        m_report.sites.push_back({site, quantError(fp, fakeQuantize(fp, spec)), quantError(after, fakeQuantize(after, spec))});
+        m_report.sites.push_back({site, quantError(fp, fakeQuantize(fp, spec)),
+                                  quantError(after, QuantizedActivationHook::quantizeInput(m_layer, site, after))});
         m_report.seconds.weights += seconds(t0);
     }
     return QuantizedActivationHook::process(m_layer, site, x);
@@ -135,19 +136,33 @@ void LayerQuantizer::quantizeModule(const std::string& m, const LwcFactors& lwc,
     } else {
         if (!keepIntegerForm || spec.bits > 8) {
             // Differentiable (LWC training); above 8 bits the float result itself is kept (no uint8 codes).
-            target = fakeQuantize(w, spec, lwc);
+            const auto& clusters = m_layer.input(inputSiteOf(m)).clusterSizes;
+            if (clusters.defined()) {
+                const auto p = computeGroupedParams(w.detach(), spec, clusters.cpu());
+                target = fakeQuantizeStatic(w, {spec.bits, expandGroups(p.scale, clusters), expandGroups(p.zero, clusters)});
+            } else {
+                target = fakeQuantize(w, spec, lwc);
+            }
             if (keepIntegerForm) m_layer.quantized.erase(m);
         } else {
             QuantizedWeight q;
             q.spec = spec;
             auto wd = w.detach();
-            LwcFactors fixed;
-            if (lwc.defined()) fixed = {lwc.up.detach(), lwc.low.detach()};
-            q.params = computeQuantParams(wd, spec, fixed);
-            q.codes = quantizeCodes(wd, q.params, spec);
-            q.lwcUp = fixed.up, q.lwcLow = fixed.low;
+            const auto& clusters = m_layer.input(inputSiteOf(m)).clusterSizes;
+            if (clusters.defined()) {
+                // RPTQ: one scale/zero per (row, input cluster); no LWC with variable groups.
+                q.groupSizes = clusters.cpu();
+                q.params = computeGroupedParams(wd, spec, q.groupSizes);
+                q.codes = quantizeGroupedCodes(wd, q.params, spec, q.groupSizes);
+            } else {
+                LwcFactors fixed;
+                if (lwc.defined()) fixed = {lwc.up.detach(), lwc.low.detach()};
+                q.params = computeQuantParams(wd, spec, fixed);
+                q.codes = quantizeCodes(wd, q.params, spec);
+                q.lwcUp = fixed.up, q.lwcLow = fixed.low;
+            }
             // The forward uses exactly what a reload of the integer form gives (bit-identical resume/export).
-            target = dequantize(q.codes, q.params, spec).to(w.scalar_type());
+            target = q.dequantized().to(w.scalar_type());
             m_layer.quantized[m] = std::move(q);
         }
     }

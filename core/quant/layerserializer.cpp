@@ -59,6 +59,8 @@ SerializedLayer serializeLayer(const QuantizedLayer& l) {
         put(m + ".scales", q.params.scale);
         put(m + ".zeros", q.params.zero);
         if (q.lwcUp.defined()) put(m + ".lwc_up", q.lwcUp), put(m + ".lwc_low", q.lwcLow);
+        meta["variable_groups"] = q.groupSizes.defined();
+        if (q.groupSizes.defined()) put(m + ".group_sizes", q.groupSizes);
         s.meta["weights"][m] = meta;
     }
     for (Site site : kLinearInputs) {
@@ -69,6 +71,10 @@ SerializedLayer serializeLayer(const QuantizedLayer& l) {
         if (t.divisor.defined()) put(prefix + ".divisor", t.divisor);
         meta["householder"] = t.householder.defined();
         if (t.householder.defined()) put(prefix + ".householder", t.householder);
+        meta["reorder"] = t.reorder.defined();
+        if (t.reorder.defined()) put(prefix + ".reorder", t.reorder);
+        meta["clusters"] = t.clusterSizes.defined();
+        if (t.clusterSizes.defined()) put(prefix + ".cluster_sizes", t.clusterSizes);
         for (std::size_t k = 0; k < t.rotation.rotations.size(); ++k) {
             const auto& r = t.rotation.rotations[k];
             meta["rotations"].push_back({{"channels", r.channels}, {"block_size", r.blockSize}, {"tail", r.tail.defined()}});
@@ -79,6 +85,15 @@ SerializedLayer serializeLayer(const QuantizedLayer& l) {
             put(prefix + ".permutation." + std::to_string(k), t.rotation.permutations[k]);
         s.meta["inputs"][siteKey(site)] = meta;
     }
+    for (int k = 0; k < kSiteCount; ++k) {
+        const auto& q = l.staticQuant[k];
+        if (!q.set()) continue;
+        const std::string key = siteKey(static_cast<Site>(k));
+        s.meta["static_quant"][key] = {{"bits", q.bits}, {"params", q.scale.defined()}};
+        if (q.scale.defined()) put("static_quant." + key + ".scale", q.scale), put("static_quant." + key + ".zero", q.zero);
+    }
+    s.meta["query_key_order"] = l.queryKeyOrder.defined();
+    if (l.queryKeyOrder.defined()) put("query_key_order", l.queryKeyOrder);
     for (const auto& [pair, scale] : l.smoothing) {
         put("smoothing." + pair, scale);
         s.meta["smoothing"].push_back(pair);
@@ -131,7 +146,14 @@ QuantizedLayer deserializeLayer(const SerializedLayer& s, const ModelConfig& c, 
             q.codes = q.codes.to(device);
             q.params = {get(m + ".scales").to(at::kFloat), get(m + ".zeros").to(at::kFloat)};
             if (s.tensors.count(m + ".lwc_up")) q.lwcUp = get(m + ".lwc_up"), q.lwcLow = get(m + ".lwc_low");
-            l.weights.linear(m) = dequantize(q.codes, q.params, q.spec);
+            if (meta.value("variable_groups", false)) {
+                q.groupSizes = get(m + ".group_sizes").cpu().to(at::kLong);
+                if (q.groupSizes.dim() != 1 || q.groupSizes.sum().item<std::int64_t>() != cols ||
+                    q.params.scale.size(-1) != q.groupSizes.size(0))
+                    throw FormatError(origin + ": tensor '" + m + ".group_sizes' does not match " + std::to_string(cols) +
+                                      " input channels and the scales");
+            }
+            l.weights.linear(m) = q.dequantized();
             l.quantized[m] = std::move(q);
         }
         for (Site site : kLinearInputs) {
@@ -140,6 +162,8 @@ QuantizedLayer deserializeLayer(const SerializedLayer& s, const ModelConfig& c, 
             auto& t = l.input(site);
             if (meta.at("divisor").get<bool>()) t.divisor = get(prefix + ".divisor");
             if (meta.value("householder", false)) t.householder = get(prefix + ".householder");
+            if (meta.value("reorder", false)) t.reorder = get(prefix + ".reorder").to(at::kLong);
+            if (meta.value("clusters", false)) t.clusterSizes = get(prefix + ".cluster_sizes").cpu().to(at::kLong);
             int k = 0;
             for (const auto& r : meta.at("rotations")) {
                 BlockRotation br;
@@ -153,6 +177,14 @@ QuantizedLayer deserializeLayer(const SerializedLayer& s, const ModelConfig& c, 
             for (int p = 0; p < meta.at("permutations").get<int>(); ++p)
                 t.rotation.permutations.push_back(get(prefix + ".permutation." + std::to_string(p)).to(at::kLong));
         }
+        if (s.meta.contains("static_quant"))
+            for (const auto& [key, q] : s.meta.at("static_quant").items()) {
+                auto& sq = l.staticQuant[static_cast<int>(siteFromKey(key))];
+                sq.bits = q.at("bits").get<int>();
+                if (q.at("params").get<bool>())
+                    sq.scale = get("static_quant." + key + ".scale").to(at::kFloat), sq.zero = get("static_quant." + key + ".zero").to(at::kFloat);
+            }
+        if (s.meta.value("query_key_order", false)) l.queryKeyOrder = get("query_key_order").to(at::kLong);
         if (s.meta.contains("smoothing"))
             for (const auto& pair : s.meta.at("smoothing")) l.smoothing[pair] = get("smoothing." + pair.get<std::string>());
         return l;

@@ -11,6 +11,11 @@
 //   input_transforms.<site>.householder   global Householder vector ω [C] (RUQuant)
 //   input_transforms.<site>.rotation.<k>.main / .tail   float64 block rotations
 //   input_transforms.<site>.permutation.<k>             int64 [C]
+//   input_transforms.<site>.reorder   RPTQ channel order, int64 [C], order[new] = old
+//   input_transforms.<site>.cluster_sizes   RPTQ channel clusters, int64 [G]
+//   <module>.group_sizes              variable weight groups along Cin (RPTQ clusters), int64 [G]
+//   static_quant.<site>.scale / .zero static activation quantizer (RPTQ; bits in the JSON)
+//   query_key_order                   RPTQ Q/K order inside each kv head, int64 [kvHeads, headDim]
 //   smoothing.<pair>                  smoothing scales (already folded; for reference)
 #include "quant/quantizedlayer.h"
 

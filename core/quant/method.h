@@ -27,8 +27,8 @@ struct LayerContext {
     LayerActScales actScales;          // FP calibration statistics of this layer's linear inputs
     std::uint64_t seed = 2;            // base seed of the run; methods derive per-site seeds from it
     Progress* progress = nullptr;
-    // Only when the method needs training: the calibration samples as the quantized model so far
-    // produces them [n, T, H], and the FP model's outputs of this layer for them (the targets).
+    // Only when the method needs them (needsSampleInputs): the calibration samples as the quantized model so
+    // far produces them [n, T, H]; when it trains, also the FP model's outputs of this layer for them (the targets).
     at::Tensor sampleInputs, sampleTargets;
 };
 
@@ -53,6 +53,8 @@ public:
     virtual bool needsTraining(const QuantSettings&) const { return false; }
     // After the calibration forward, with every weight transformed: train and re-quantize through `q`.
     virtual void train(const LayerContext&, QuantizedLayer&, LayerQuantizer&) const {}
+    // Per-sample inputs without training (RPTQ's statistics and static activation scales); implied by training.
+    virtual bool needsSampleInputs(const QuantSettings& s) const { return needsTraining(s); }
 };
 
 // A per-site seed that does not depend on which layers ran before (resume gives the same draws).

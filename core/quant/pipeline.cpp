@@ -107,8 +107,9 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
     // DuQuant calibrates every transform on one "average sequence" (algorithms.md §1.5).
     auto carry = inputs.mean(0, true);
     const bool train = method.needsTraining(o.settings);
-    at::Tensor quantInputs = train ? inputs : at::Tensor(), fpInputs = train ? inputs : at::Tensor();
-    if (!train) inputs = at::Tensor();
+    const bool samples = train || method.needsSampleInputs(o.settings);
+    at::Tensor quantInputs = samples ? inputs : at::Tensor(), fpInputs = train ? inputs : at::Tensor();
+    inputs = at::Tensor();
 
     const int resumed = store ? store->completedLayers() : 0;
     result.resumedLayers = resumed;
@@ -120,11 +121,13 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
         const auto device = deviceOfLayer(o, i, L);
         result.layers.push_back(store->loadLayer(i, config, device));
         result.reports.push_back(store->loadReport(i));
-        if (train) {
+        if (samples) {
             // Replays the finished layers: the same functions as the original run, so bit-identical inputs.
-            const auto fp = model.layer(i).to(device, model.dtype());
-            fpInputs = batched(fpInputs.to(device), o.batchSize,
-                               [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
+            if (train) {
+                const auto fp = model.layer(i).to(device, model.dtype());
+                fpInputs = batched(fpInputs.to(device), o.batchSize,
+                                   [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
+            }
             QuantizedActivationHook hook;
             hook.setLayer(i, &result.layers.back());
             quantInputs = batched(quantInputs.to(device), o.batchSize, [&](const at::Tensor& x) {
@@ -153,12 +156,14 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
         ctx.seed = o.seed;
         ctx.progress = progress ? &layerProgress : nullptr;
         at::Tensor fpOutputs;
+        if (samples) {
+            quantInputs = quantInputs.to(device);
+            ctx.sampleInputs = quantInputs;
+        }
         if (train) {
             fpInputs = fpInputs.to(device);
-            quantInputs = quantInputs.to(device);
             fpOutputs = batched(fpInputs, o.batchSize,
                                 [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
-            ctx.sampleInputs = quantInputs;
             ctx.sampleTargets = fpOutputs;
         }
         LayerQuantizer q(method, ctx, fp);
@@ -170,8 +175,10 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
                 method.train(ctx, q.layer(), q);
             }
             q.report().seconds.train += since(tt);
-            quantInputs = batched(quantInputs, o.batchSize, [&](const at::Tensor& x) { return q.forward(x); });
             fpInputs = fpOutputs;
+        }
+        if (samples) {
+            quantInputs = batched(quantInputs, o.batchSize, [&](const at::Tensor& x) { return q.forward(x); });
         }
         if (store) {
             const auto ts = std::chrono::steady_clock::now();

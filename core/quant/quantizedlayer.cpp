@@ -48,19 +48,39 @@ at::Tensor QuantizedActivationHook::onActivation(int layer, Site site, const at:
     return process(*m_layers[layer], site, x);
 }
 
+at::Tensor QuantizedWeight::dequantized() const {
+    return groupSizes.defined() ? dequantizeGrouped(codes, params, spec, groupSizes) : dequantize(codes, params, spec);
+}
+
+namespace {
+// Reorders the last dim of Q [B, heads, T, d] or K [B, kvHeads, T, d] by the per-kv-head order [kvHeads, d].
+at::Tensor reorderHeads(const at::Tensor& x, const at::Tensor& order) {
+    auto idx = order.to(x.device());
+    const auto heads = x.size(1), kvHeads = idx.size(0);
+    if (heads != kvHeads) idx = idx.repeat_interleave(heads / kvHeads, 0);
+    return x.gather(-1, idx.view({1, heads, 1, -1}).expand(x.sizes()));
+}
+} // namespace
+
+at::Tensor QuantizedActivationHook::quantizeInput(const QuantizedLayer& l, Site site, const at::Tensor& y) {
+    const auto& sq = l.staticQuant[static_cast<int>(site)];
+    return sq.set() ? fakeQuantizeStatic(y, sq) : fakeQuantize(y, l.activation);
+}
+
 at::Tensor QuantizedActivationHook::process(const QuantizedLayer& l, Site site, const at::Tensor& x) {
+    const auto& sq = l.staticQuant[static_cast<int>(site)];
     switch (site) {
     case Site::Query:
     case Site::Key: {
-        auto y = x;
+        auto y = l.queryKeyOrder.defined() ? reorderHeads(x, l.queryKeyOrder) : x;
         if (l.queryKeyHadamard) {
             // Over head_dim only: the rotation cancels in Q·Kᵀ and never mixes tokens.
             y = at::matmul(y, normalizedHadamard(x.size(-1)).to(x.device(), x.scalar_type()));
         }
-        return fakeQuantize(y, l.queryKey);
+        return sq.set() ? fakeQuantizeStatic(y, sq) : fakeQuantize(y, l.queryKey);
     }
-    case Site::Value: return fakeQuantize(x, l.value);
-    default: return fakeQuantize(l.input(site).applyToActivation(x), l.activation);
+    case Site::Value: return sq.set() ? fakeQuantizeStatic(x, sq) : fakeQuantize(x, l.value);
+    default: return quantizeInput(l, site, l.input(site).applyToActivation(x));
     }
 }
 

@@ -4,6 +4,7 @@
 // export, and the online work on activations (transforms, bit widths).
 #include "model/activationhook.h"
 #include "model/layerweights.h"
+#include "quant/clusterquant.h"
 #include "quant/inputtransform.h"
 #include "quant/quantizer.h"
 
@@ -28,6 +29,8 @@ struct QuantizedWeight {
     at::Tensor codes;     // uint8 [Cout, Cin] when quantized
     QuantParams params;   // scale/zero [Cout, groups]
     at::Tensor lwcUp, lwcLow; // learned clipping factors when LWC ran
+    at::Tensor groupSizes;    // int64 [G]: variable groups along Cin (RPTQ clusters), params [Cout, G]; undefined = spec's groups
+    at::Tensor dequantized() const; // the float weight the forward multiplies
 };
 
 struct QuantizedLayer {
@@ -38,6 +41,11 @@ struct QuantizedLayer {
     std::map<std::string, at::Tensor> smoothing; // pair → scale (report/export)
     QuantSpec activation, queryKey, value;       // online activation quantizers
     bool queryKeyHadamard = false;               // Q and K rotated by a head_dim Hadamard before quantization
+    // Static quantizers by Site (RPTQ); a site whose quantizer is not set uses the dynamic spec above.
+    std::array<StaticQuant, kSiteCount> staticQuant;
+    // int64 [kvHeads, headDim]: Q and K channels reordered inside each head after rotary (RPTQ R2; query head h
+    // uses the order of its kv head); the same order on both sides keeps Q·Kᵀ exact. Undefined = none.
+    at::Tensor queryKeyOrder;
 
     InputTransform& input(Site s) { return inputs[linearInputIndex(s)]; }
     const InputTransform& input(Site s) const { return inputs[linearInputIndex(s)]; }
@@ -51,6 +59,8 @@ public:
     at::Tensor onActivation(int layer, Site site, const at::Tensor& x) override;
     // The work of one site of one layer (shared with the calibration forward).
     static at::Tensor process(const QuantizedLayer& layer, Site site, const at::Tensor& x);
+    // The quantizer of a linear input applied to its already transformed activation.
+    static at::Tensor quantizeInput(const QuantizedLayer& layer, Site site, const at::Tensor& transformed);
 
 private:
     std::vector<const QuantizedLayer*> m_layers;

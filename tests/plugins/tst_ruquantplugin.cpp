@@ -12,48 +12,14 @@
 #include "quant/methodinfo.h"
 #include "quant/methodregistry.h"
 #include "quant/pipeline.h"
+#include "quanttestutil.h"
 #include "resources.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
 
 using namespace ol;
-
-namespace {
-
-struct Fixture {
-    ModelBundle bundle;
-    std::shared_ptr<LlamaModel> model;
-    CalibrationData data;
-    std::vector<LayerActScales> act;
-};
-
-Fixture& fixture() {
-    static Fixture f = [] {
-        Fixture x;
-        x.bundle = openModel("");
-        x.model = std::make_shared<LlamaModel>(x.bundle.checkpoint, c10::Device(c10::kCPU));
-        CalibrationSettings s;
-        s.textFiles = {bundledCalibText()};
-        s.nsamples = 8;
-        s.seqlen = 64;
-        x.data = buildCalibrationData(*x.bundle.tokenizer, s);
-        x.act = actScalesFromStatistics(runCalibration(*x.model, x.data, {}).sites, x.model->numLayers());
-        return x;
-    }();
-    return f;
-}
-
-template <class F> void expectUsageError(F&& f, const std::string& text) {
-    try {
-        f();
-        QFAIL("expected UsageError");
-    } catch (const UsageError& e) {
-        QVERIFY2(std::string(e.what()).find(text) != std::string::npos, e.what());
-    }
-}
-
-} // namespace
+using namespace ol::testutil;
 
 class TestRuQuantPlugin : public QObject {
     Q_OBJECT

@@ -16,6 +16,7 @@
 #include "quant/pipeline.h"
 #include "quant/quantizedmodel.h"
 #include "quant/runstore.h"
+#include "quanttestutil.h"
 #include "resources.h"
 
 #include <ATen/ATen.h>
@@ -23,60 +24,10 @@
 #include <filesystem>
 
 using namespace ol;
+using namespace ol::testutil;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Fixture {
-    ModelBundle bundle;
-    std::shared_ptr<LlamaModel> model;
-    CalibrationData data;
-    std::vector<LayerActScales> act;
-};
-
-// 8 windows of 64 tokens: small enough for fast tests, real activations.
-Fixture& fixture() {
-    static Fixture f = [] {
-        Fixture x;
-        x.bundle = openModel("");
-        x.model = std::make_shared<LlamaModel>(x.bundle.checkpoint, c10::Device(c10::kCPU));
-        CalibrationSettings s;
-        s.textFiles = {bundledCalibText()};
-        s.nsamples = 8;
-        s.seqlen = 64;
-        x.data = buildCalibrationData(*x.bundle.tokenizer, s);
-        x.act = actScalesFromStatistics(runCalibration(*x.model, x.data, {}).sites, x.model->numLayers());
-        return x;
-    }();
-    return f;
-}
-
-PipelineOptions options(int bits) {
-    PipelineOptions o;
-    o.settings.wbits = o.settings.abits = bits;
-    return o;
-}
-
-std::string outDir(const std::string& name) {
-    const auto p = fs::path(OL_TEST_OUTPUT_DIR) / name;
-    fs::remove_all(p);
-    fs::create_directories(p.parent_path());
-    return p.string();
-}
-
-at::Tensor sampleTokens() { return at::randint(3, 500, {2, 48}, at::TensorOptions().dtype(at::kLong)); }
-
-// Cancels the run when the pipeline announces a given layer.
-class CancelAtLayer : public Progress {
-public:
-    explicit CancelAtLayer(int layer) : m_tag("layer " + std::to_string(layer + 1) + "/") {}
-    void report(double, const std::string& m) override {
-        if (m.find(m_tag) != std::string::npos) cancel();
-    }
-
-private:
-    std::string m_tag;
-};
 
 void expectEqualLayers(const QuantizedLayer& a, const QuantizedLayer& b) {
     for (const auto& m : linearModules()) QVERIFY2(at::equal(a.weights.linear(m), b.weights.linear(m)), m.c_str());
@@ -178,20 +129,9 @@ private slots:
         QFETCH(QString, params);
         auto& f = fixture();
         auto m = MethodRegistry::instance().create("duquant", nlohmann::json::parse(params.toStdString()));
-        auto full = options(4);
-        full.saveDir = outDir("resume-full");
-        const auto a = runQuantization(*f.model, f.data, f.act, *m, full);
-
-        auto killed = options(4);
-        killed.saveDir = outDir("resume-killed");
-        CancelAtLayer cancel(2);
-        QVERIFY_THROWS_EXCEPTION(Cancelled, runQuantization(*f.model, f.data, f.act, *m, killed, &cancel));
-        QCOMPARE(RunStore(killed.saveDir, runManifest(*f.model, f.data, *m, killed), true).completedLayers(), 2);
-
-        killed.resume = true;
-        const auto b = runQuantization(*f.model, f.data, f.act, *m, killed);
-        QCOMPARE(b.resumedLayers, 2);
-        QCOMPARE(b.layers.size(), a.layers.size());
+        QuantizationResult a, b;
+        runAndResume(*m, "resume", a, b);
+        if (QTest::currentTestFailed()) return;
         for (std::size_t i = 0; i < a.layers.size(); ++i) expectEqualLayers(a.layers[i], b.layers[i]);
         QuantizedModel qa(f.bundle.checkpoint, c10::Device(c10::kCPU), a.layers);
         QuantizedModel qb(f.bundle.checkpoint, c10::Device(c10::kCPU), b.layers);

@@ -1,0 +1,105 @@
+#pragma once
+// Shared by the quantization tests on the bundled model (pipeline, RUQuant,
+// RPTQ): the model with 8 calibration windows of 64 tokens and their
+// act_scales, pipeline options, output folders, sample tokens, a progress
+// that cancels at a layer, and a check for UsageError texts.
+#include "calib/calibrationdata.h"
+#include "calib/calibrator.h"
+#include "errors.h"
+#include "jobs/progress.h"
+#include "model/llamamodel.h"
+#include "model/modelloader.h"
+#include "quant/method.h"
+#include "quant/pipeline.h"
+#include "quant/runstore.h"
+#include "resources.h"
+
+#include <ATen/ATen.h>
+#include <QtTest>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ol::testutil {
+
+struct Fixture {
+    ModelBundle bundle;
+    std::shared_ptr<LlamaModel> model;
+    CalibrationData data;
+    std::vector<LayerActScales> act;
+};
+
+// 8 windows of 64 tokens: small enough for fast tests, real activations.
+inline Fixture& fixture() {
+    static Fixture f = [] {
+        Fixture x;
+        x.bundle = openModel("");
+        x.model = std::make_shared<LlamaModel>(x.bundle.checkpoint, c10::Device(c10::kCPU));
+        CalibrationSettings s;
+        s.textFiles = {bundledCalibText()};
+        s.nsamples = 8;
+        s.seqlen = 64;
+        x.data = buildCalibrationData(*x.bundle.tokenizer, s);
+        x.act = actScalesFromStatistics(runCalibration(*x.model, x.data, {}).sites, x.model->numLayers());
+        return x;
+    }();
+    return f;
+}
+
+inline PipelineOptions options(int bits) {
+    PipelineOptions o;
+    o.settings.wbits = o.settings.abits = bits;
+    return o;
+}
+
+// An empty folder under the test output directory.
+inline std::string outDir(const std::string& name) {
+    const auto p = std::filesystem::path(OL_TEST_OUTPUT_DIR) / name;
+    std::filesystem::remove_all(p);
+    std::filesystem::create_directories(p.parent_path());
+    return p.string();
+}
+
+inline at::Tensor sampleTokens() { return at::randint(3, 500, {2, 48}, at::TensorOptions().dtype(at::kLong)); }
+
+// Cancels the run when the pipeline announces a given layer.
+class CancelAtLayer : public Progress {
+public:
+    explicit CancelAtLayer(int layer) : m_tag("layer " + std::to_string(layer + 1) + "/") {}
+    void report(double, const std::string& m) override {
+        if (m.find(m_tag) != std::string::npos) cancel();
+    }
+
+private:
+    std::string m_tag;
+};
+
+// An uninterrupted W4A4 run of `m` into <name>-full, and one into <name>-killed cancelled when layer 3 starts
+// (two layers stored), then resumed. The callers compare the two.
+inline void runAndResume(const QuantMethod& m, const std::string& name, QuantizationResult& full, QuantizationResult& resumed) {
+    auto& f = fixture();
+    auto a = options(4);
+    a.saveDir = outDir(name + "-full");
+    full = runQuantization(*f.model, f.data, f.act, m, a);
+    auto killed = options(4);
+    killed.saveDir = outDir(name + "-killed");
+    CancelAtLayer cancel(2);
+    QVERIFY_THROWS_EXCEPTION(Cancelled, runQuantization(*f.model, f.data, f.act, m, killed, &cancel));
+    QCOMPARE(RunStore(killed.saveDir, runManifest(*f.model, f.data, m, killed), true).completedLayers(), 2);
+    killed.resume = true;
+    resumed = runQuantization(*f.model, f.data, f.act, m, killed);
+    QCOMPARE(resumed.resumedLayers, 2);
+    QCOMPARE(resumed.layers.size(), full.layers.size());
+}
+
+template <class F> void expectUsageError(F&& f, const std::string& text) {
+    try {
+        f();
+        QFAIL("expected UsageError");
+    } catch (const UsageError& e) {
+        QVERIFY2(std::string(e.what()).find(text) != std::string::npos, e.what());
+    }
+}
+
+} // namespace ol::testutil
