@@ -5,6 +5,7 @@
 #include "model/layerweights.h"
 #include "model/modelconfig.h"
 #include "quant/inputtransform.h"
+#include "quant/layerquantizer.h"
 #include "quant/method.h"
 #include "quant/quantizedlayer.h"
 
@@ -18,15 +19,6 @@ namespace ol {
 namespace {
 
 constexpr int kHistogramBins = 64;
-
-const char* smoothingPair(Site s) {
-    switch (s) {
-    case Site::AttnInput: return "qkv";
-    case Site::AttnOutput: return "out";
-    case Site::MlpInput: return "fc1";
-    default: return "down";
-    }
-}
 
 std::vector<float> toVector(const at::Tensor& t) {
     auto c = t.to(at::kFloat).contiguous();

@@ -10,12 +10,6 @@
 
 namespace ol {
 
-namespace {
-
-double seconds(std::chrono::steady_clock::time_point since) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
 const char* smoothingPair(Site s) {
     switch (s) {
     case Site::AttnInput: return "qkv";
@@ -23,6 +17,12 @@ const char* smoothingPair(Site s) {
     case Site::MlpInput: return "fc1";
     default: return "down";
     }
+}
+
+namespace {
+
+double seconds(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
 void checkFinite(const at::Tensor& x, int layer, const std::string& what) {

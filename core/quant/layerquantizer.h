@@ -35,6 +35,9 @@ struct LayerReport {
     static LayerReport fromJson(const nlohmann::json& j);
 };
 
+// The smoothing pair ("qkv", "out", "fc1", "down") whose scale divides a linear input.
+const char* smoothingPair(Site site);
+
 class LayerQuantizer {
 public:
     LayerQuantizer(const QuantMethod& method, const LayerContext& context, const LayerWeights& fp);

@@ -13,6 +13,7 @@
 #include "model/tokenizer.h"
 #include "outliers/outlierview.h"
 #include "plantedmodel.h"
+#include "screenshot.h"
 #include "plots/channelplot.h"
 #include "preview/previewview.h"
 #include "quant/quantizedmodel.h"
@@ -67,12 +68,6 @@ bool waitFor(Job* job, int timeoutMs = 600000) {
     return job->state() == Job::State::Finished;
 }
 
-QString shot(QWidget* w, const QString& name) {
-    const QString path = QStringLiteral(OL_TEST_OUTPUT_DIR "/screenshots/") + name + QStringLiteral(".png");
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    w->grab().save(path);
-    return path;
-}
 
 } // namespace
 
@@ -124,9 +119,9 @@ private Q_SLOTS:
                                      preview->preview().parameters.value("max_rotation_step", 0) == 16,
                                  60000);
         QVERIFY2(preview->number(QStringLiteral("output SQNR (dB)"), 1) != before, qPrintable(before));
-        shot(&window, QStringLiteral("workbench-preview"));
-        shot(window.outlierView(), QStringLiteral("workbench-outliers"));
-        shot(preview, QStringLiteral("workbench-preview-dock"));
+        saveScreenshot(&window, QStringLiteral("workbench-preview"));
+        saveScreenshot(window.outlierView(), QStringLiteral("workbench-outliers"));
+        saveScreenshot(preview, QStringLiteral("workbench-preview-dock"));
         watchdog.skipGap();
 
         // Quantize & Export in one call; Results then show FP and quantized perplexity.
@@ -135,7 +130,7 @@ private Q_SLOTS:
         Job* quantize = window.quantizeAndExport(exportDir);
         QVERIFY(quantize);
         QTest::qWait(300);
-        shot(&window, QStringLiteral("workbench-quantizing"));
+        saveScreenshot(&window, QStringLiteral("workbench-quantizing"));
         watchdog.skipGap();
         QVERIFY2(waitFor(quantize), qPrintable(quantize->error()));
         auto* results = window.resultsView();
@@ -147,7 +142,7 @@ private Q_SLOTS:
         QVERIFY(results->headline().contains(QString::number(*run.quantPpl, 'f', 4)));
         QCOMPARE(results->layerTable()->rowCount() > 5, true);
         const double worst = watchdog.worstMs();
-        shot(&window, QStringLiteral("workbench-results"));
+        saveScreenshot(&window, QStringLiteral("workbench-results"));
         qInfo("longest GUI-thread stall while jobs ran: %.1f ms", worst);
 
         // The export reloads and evaluates to the same perplexity on the same windows.

@@ -14,6 +14,7 @@
 #include "model/llamamodel.h"
 #include "outliers/outlierview.h"
 #include "plantedmodel.h"
+#include "screenshot.h"
 #include "plots/channelplot.h"
 #include "plots/depthplot.h"
 #include "plots/heatmapplot.h"
@@ -35,15 +36,6 @@
 #include <thread>
 
 using namespace olv;
-
-namespace {
-QString shot(QWidget* w, const QString& name) {
-    const QString path = QStringLiteral(OL_TEST_OUTPUT_DIR "/screenshots/") + name + QStringLiteral(".png");
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    w->grab().save(path);
-    return path;
-}
-} // namespace
 
 class TestViews : public QObject {
     Q_OBJECT
@@ -109,7 +101,7 @@ private Q_SLOTS:
         QCOMPARE(spy.at(0).at(0).toInt(), 2);
         QCOMPARE(spy.at(0).at(1).value<ol::Site>(), ol::Site::DownInput);
         panel.filterEdit()->clear();
-        shot(&panel, QStringLiteral("layer-panel"));
+        saveScreenshot(&panel, QStringLiteral("layer-panel"));
     }
 
     void outlierPlotsMarkExactlyThePlantedChannels() {
@@ -156,7 +148,7 @@ private Q_SLOTS:
         QCOMPARE(clicked.count(), 1);
         QCOMPARE(clicked.at(0).at(0).toInt(), 4);
         QVERIFY(view.summaryText().contains(QStringLiteral("channel 100")));
-        shot(&view, QStringLiteral("outliers-layer2-down"));
+        saveScreenshot(&view, QStringLiteral("outliers-layer2-down"));
     }
 
     void plotsExportPictureAndData() {
@@ -230,7 +222,7 @@ private Q_SLOTS:
         QCOMPARE(form.method(), QStringLiteral("duquant"));
         QCOMPARE(qobject_cast<QSpinBox*>(form.editor(QStringLiteral("block_size")))->value(), 8);
         form.resize(360, 700);
-        shot(&form, QStringLiteral("tune-form"));
+        saveScreenshot(&form, QStringLiteral("tune-form"));
     }
 
     void changingAParameterChangesThePreviewNumbers() {
@@ -246,7 +238,7 @@ private Q_SLOTS:
         QCOMPARE(view.channelPlot()->seriesCount(), 2);
         QCOMPARE(view.tokenPlot()->seriesCount(), 4);
         QCOMPARE(view.histogramPlot()->seriesCount(), 2);
-        shot(&view, QStringLiteral("preview-duquant-bs4"));
+        saveScreenshot(&view, QStringLiteral("preview-duquant-bs4"));
         QVERIFY(form.setValue(QStringLiteral("block_size"), 2));
         QVERIFY(form.setValue(QStringLiteral("max_rotation_step"), 4));
         view.setPreview(preview(form));
@@ -297,7 +289,7 @@ private Q_SLOTS:
         QCOMPARE(cancelled->state(), Job::State::Cancelled);
         QVERIFY(!installed.contains(QStringLiteral("long")));
         list.resize(700, 160);
-        shot(&list, QStringLiteral("jobs"));
+        saveScreenshot(&list, QStringLiteral("jobs"));
     }
 
     void resultsCompareRuns() {
@@ -323,7 +315,7 @@ private Q_SLOTS:
         QCOMPARE(view.runTable()->item(0, 4)->text(), QStringLiteral("65.8400"));
         QCOMPARE(view.runsCsv().split(QLatin1Char('\n'), Qt::SkipEmptyParts).size(), 3);
         view.resize(900, 400);
-        shot(&view, QStringLiteral("results"));
+        saveScreenshot(&view, QStringLiteral("results"));
     }
 };
 
