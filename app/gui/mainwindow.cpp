@@ -215,9 +215,7 @@ void MainWindow::buildActions() {
 
 void MainWindow::updateActions() {
     const bool has = m_workbench->hasWorkspace();
-    bool quantizing = false;
-    for (auto* j : m_workbench->jobs()->jobs())
-        if (!j->isDone() && j->title().startsWith(tr("Quantize"))) quantizing = true;
+    const bool quantizing = m_workbench->isQuantizing();
     m_saveSession->setEnabled(has);
     m_calibrate->setEnabled(has);
     m_saveSessionAs->setEnabled(has);

@@ -139,7 +139,7 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
     request.exportDir = exportDir.toStdString();
     const QString title = tr("Quantize & export %1 %2").arg(method, QString::fromStdString(settings.label()));
     emit message(title + tr(" → %1").arg(exportDir));
-    return m_jobs->start(title, [this, ws, request](ol::Progress& p) -> std::function<void()> {
+    m_quantizeJob = m_jobs->start(title, [this, ws, request](ol::Progress& p) -> std::function<void()> {
         auto outcome = ol::runQuantizeJob(ws->source, request, &p);
         RunSummary run;
         run.method = QString::fromStdString(request.method);
@@ -160,6 +160,7 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
                              .arg(run.fpPpl ? *run.fpPpl : 0, 0, 'f', 4));
         };
     });
+    return m_quantizeJob;
 }
 
 } // namespace olv

@@ -33,6 +33,7 @@ public:
     Job* openSession(const QString& sessionPath);
     Job* saveSession(const QString& sessionPath);
     QString sessionPath() const { return m_sessionPath; }
+    bool isQuantizing() const { return m_quantizeJob && !m_quantizeJob->isDone(); }
 
     // Newest wins: a request cancels the running one.
     Job* requestPreview(int layer, ol::Site site, const QString& method, const nlohmann::json& params,
@@ -59,6 +60,7 @@ private:
     JobManager* m_jobs;
     std::shared_ptr<ol::Workspace> m_workspace;
     QString m_sessionPath;
+    QPointer<Job> m_quantizeJob;
     std::mutex m_cacheMutex;
     std::map<int, std::shared_ptr<const CachedLayer>> m_layerCache; // the last few layers previewed
 };
