@@ -1,6 +1,7 @@
 #include "calib/calibrator.h"
 
 #include "calib/statisticshook.h"
+#include "faultpoint.h"
 #include "jobs/progress.h"
 #include "model/decoderlayer.h"
 #include "model/llamamodel.h"
@@ -36,6 +37,7 @@ CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData&
             const std::int64_t m = std::min(batch, n - b);
             hook.setFirstWindow(b);
             next.narrow(0, b, m).copy_(decoderLayerForward(w, model.config(), hidden.narrow(0, b, m), i, &hook));
+            faultPoint("calibration");
         }
         hidden = next;
         auto stats = hook.takeLayer(i);

@@ -1,4 +1,5 @@
 #include "io/quantexport.h"
+#include "faultpoint.h"
 
 #include "errors.h"
 #include "io/atomicfile.h"
@@ -12,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <cerrno>
+#include <csignal>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -132,6 +135,24 @@ private:
 
 } // namespace
 
+namespace {
+
+// Export directories a killed process left half written (<name>.tmp-<pid> of a pid no longer running).
+void removeStaleTemporaries(const fs::path& parent, const std::string& name) {
+    std::error_code ec;
+    const std::string prefix = name + ".tmp-";
+    for (const auto& e : fs::directory_iterator(parent, ec)) {
+        const auto n = e.path().filename().string();
+        if (n.rfind(prefix, 0) != 0) continue;
+        const auto pidText = n.substr(prefix.size());
+        if (pidText.empty() || pidText.find_first_not_of("0123456789") != std::string::npos) continue;
+        const auto pid = static_cast<pid_t>(std::stol(pidText));
+        if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+    }
+}
+
+} // namespace
+
 void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const std::vector<QuantizedLayer>& layers,
                           const ExportInfo& info, Progress* progress) {
     const fs::path out(dir);
@@ -140,6 +161,7 @@ void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const st
         throw UsageError("--export " + dir + ": already exists and is not an empty directory");
     const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
     if (!fs::is_directory(parent, ec)) throw RuntimeFailure("--export " + dir + ": the parent directory does not exist");
+    removeStaleTemporaries(parent, out.filename().string());
     const fs::path tmp = parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
     fs::remove_all(tmp, ec);
     if (!fs::create_directories(tmp, ec) || ec)
@@ -174,6 +196,7 @@ void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const st
             progress->report(double(done++) / order.size(), "writing " + name);
         }
         writer.write(name, t);
+        if (done == order.size() / 2) faultPoint("export-write");
     }
     writer.commit();
 

@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "jobs/progress.h"
 #include "quant/rotationprototypes.h"
+#include "quant/rotationstream.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>
@@ -87,11 +88,15 @@ at::Tensor searchInput(const at::Tensor& x, const GreedyRotationOptions& o, Layo
     return x32;
 }
 
-// Rot = helmert(w)·diag(1, Q(w−1)), drawn once per call (§1.7.3).
-at::Tensor prototype(std::int64_t w, std::uint64_t seed) {
+// Rot = helmert(w)·diag(1, Q(w−1)), drawn once per call (§1.7.3): from the run's stream when there is
+// one (as get_rot's torch.randn), else from a generator of its own seeded `seed` (QR in float64).
+at::Tensor prototype(std::int64_t w, std::uint64_t seed, RotationStream* stream) {
     auto rot = helmertPrototype(w);
-    if (w > 1)
-        rot.narrow(1, 1, w - 1).copy_(rot.narrow(1, 1, w - 1).mm(randomOrthogonal(w - 1, seed)));
+    if (w > 1) {
+        // The stream reproduces get_rot: its float32 QR too (the reference's Q, rounding included).
+        const auto q = stream ? std::get<0>(at::linalg_qr(stream->randn(w - 1))).to(at::kDouble) : randomOrthogonal(w - 1, seed);
+        rot.narrow(1, 1, w - 1).copy_(rot.narrow(1, 1, w - 1).mm(q));
+    }
     return rot;
 }
 
@@ -114,10 +119,10 @@ struct Search {
     std::vector<double> peaks;
 
     Search(const Layout& layout, const GreedyRotationOptions& o) : l(layout), compat(o.referenceCompat) {
-        rot64[0] = prototype(l.bs, o.seed);
+        rot64[0] = prototype(l.bs, o.seed, o.stream);
         rot32[0] = rot64[0].to(at::kFloat);
         if (l.r) {
-            rot64[1] = prototype(l.r, o.seed + 1);
+            rot64[1] = prototype(l.r, o.seed + 1, o.stream);
             rot32[1] = rot64[1].to(at::kFloat);
         }
     }

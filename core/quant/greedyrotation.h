@@ -11,6 +11,7 @@
 namespace ol {
 
 class Progress;
+class RotationStream;
 
 struct GreedyRotationOptions {
     std::int64_t blockSize = 128;
@@ -18,6 +19,7 @@ struct GreedyRotationOptions {
     bool referenceCompat = false; // swap index = (row of the extreme in the [N·C/bs, bs] view) mod bs, as the reference code;
                                   // default: its column within the block (paper). In a ragged tail the row is the token.
     std::uint64_t seed = 2;       // seed of Q in Rot = helmert(bs)·diag(1, Q); the tail's prototype uses seed + 1
+    RotationStream* stream = nullptr; // set: Q (then the tail's) drawn from this run-wide stream instead of `seed`
 };
 
 struct GreedyRotationResult {

@@ -200,6 +200,7 @@ nlohmann::json LayerReport::toJson() const {
     j["seconds"] = {{"prepare", seconds.prepare}, {"transform", seconds.transform}, {"weights", seconds.weights},
                     {"train", seconds.train},     {"forward", seconds.forward},     {"save", seconds.save}};
     if (trainLoss >= 0) j["train_loss"] = trainLoss;
+    if (!rotationDraws.empty()) j["rotation_draws"] = rotationDraws;
     return j;
 }
 
@@ -216,6 +217,7 @@ LayerReport LayerReport::fromJson(const nlohmann::json& j) {
     r.seconds = {s.at("prepare").get<double>(), s.at("transform").get<double>(), s.at("weights").get<double>(),
                  s.at("train").get<double>(),   s.at("forward").get<double>(),   s.at("save").get<double>()};
     r.trainLoss = j.value("train_loss", -1.0);
+    if (j.contains("rotation_draws")) r.rotationDraws = j.at("rotation_draws").get<std::vector<std::int64_t>>();
     return r;
 }
 

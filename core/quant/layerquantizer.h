@@ -31,6 +31,7 @@ struct LayerReport {
     std::vector<WeightReport> weights;
     StageSeconds seconds;
     double trainLoss = -1; // final LWC loss when trained
+    std::vector<std::int64_t> rotationDraws; // sizes drawn from the run's RotationStream (replayed on resume)
     nlohmann::json toJson() const;
     static LayerReport fromJson(const nlohmann::json& j);
 };

@@ -19,6 +19,7 @@ class Progress;
 struct ModelConfig;
 struct QuantizedLayer;
 class LayerQuantizer;
+class RotationStream;
 
 struct LayerContext {
     int layer = 0;
@@ -26,6 +27,8 @@ struct LayerContext {
     const QuantSettings* settings = nullptr;
     LayerActScales actScales;          // FP calibration statistics of this layer's linear inputs
     std::uint64_t seed = 2;            // base seed of the run; methods derive per-site seeds from it
+    // The run-wide random stream, only for a method that drawsFromRunStream() inside the pipeline (not the preview).
+    RotationStream* rotationStream = nullptr;
     Progress* progress = nullptr;
     // Only when the method needs them (needsSampleInputs): the calibration samples as the quantized model so
     // far produces them [n, T, H]; when it trains, also the FP model's outputs of this layer for them (the targets).
@@ -47,6 +50,9 @@ public:
     // Then an optional global Householder vector ω, from the activation after that transform (RUQuant).
     virtual at::Tensor householderFor(const LayerContext&, Site, const at::Tensor&) const { return {}; }
     virtual bool rotatesQueryKey() const { return false; }
+    // Draws its random factors from one run-wide stream in calibration order, as the reference code's global
+    // generator (DuQuant --reference_compat), instead of per-site seeds; a resume then replays the draws.
+    virtual bool drawsFromRunStream() const { return false; }
     // Checks parameters against the model before any work (UsageError naming the flag).
     virtual void validate(const ModelConfig&, const QuantSettings&) const {}
     // Learnable weight clipping (or other training) needs per-sample inputs and FP targets.

@@ -3,11 +3,13 @@
 #include "calib/calibrationdata.h"
 #include "calib/sitestatistics.h"
 #include "errors.h"
+#include "faultpoint.h"
 #include "io/hash.h"
 #include "jobs/progress.h"
 #include "model/checkpoint.h"
 #include "model/decoderlayer.h"
 #include "model/llamamodel.h"
+#include "quant/rotationstream.h"
 #include "quant/runstore.h"
 
 #include <ATen/ATen.h>
@@ -51,9 +53,12 @@ nlohmann::json runManifest(const LlamaModel& model, const CalibrationData& data,
     m["seed"] = o.seed;
     m["num_layers"] = model.numLayers();
     m["dtype"] = std::string(c10::toString(model.dtype()));
+    // Runs of earlier versions drew per-site seeds even under --reference_compat: the marker keeps them apart.
+    if (method.drawsFromRunStream()) m["random_draws"] = "run-stream";
     Fnv64 h;
     for (const auto* key : {"model_fingerprint", "calibration_fingerprint", "method", "parameters", "settings", "seed", "dtype"})
         h.add(m[key].dump());
+    if (m.contains("random_draws")) h.add(m["random_draws"].dump());
     m["fingerprint"] = h.hex();
     return m;
 }
@@ -111,6 +116,7 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
     at::Tensor quantInputs = samples ? inputs : at::Tensor(), fpInputs = train ? inputs : at::Tensor();
     inputs = at::Tensor();
 
+    RotationStream stream(o.seed);
     const int resumed = store ? store->completedLayers() : 0;
     result.resumedLayers = resumed;
     for (int i = 0; i < resumed && i < L; ++i) {
@@ -121,6 +127,7 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
         const auto device = deviceOfLayer(o, i, L);
         result.layers.push_back(store->loadLayer(i, config, device));
         result.reports.push_back(store->loadReport(i));
+        stream.replay(result.reports.back().rotationDraws);
         if (samples) {
             // Replays the finished layers: the same functions as the original run, so bit-identical inputs.
             if (train) {
@@ -154,6 +161,7 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
         ctx.settings = &o.settings;
         ctx.actScales = actScales[i];
         ctx.seed = o.seed;
+        if (method.drawsFromRunStream()) ctx.rotationStream = &stream;
         ctx.progress = progress ? &layerProgress : nullptr;
         at::Tensor fpOutputs;
         if (samples) {
@@ -168,6 +176,8 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
         }
         LayerQuantizer q(method, ctx, fp);
         carry = q.calibrate(carry.to(device));
+        q.report().rotationDraws = stream.takeLog();
+        faultPoint("layer");
         if (train) {
             const auto tt = std::chrono::steady_clock::now();
             {

@@ -1,7 +1,9 @@
 #include "quant/runstore.h"
 
 #include "errors.h"
+#include "faultpoint.h"
 #include "io/atomicfile.h"
+#include "io/directorylock.h"
 #include "io/h5file.h"
 #include "quant/layerserializer.h"
 
@@ -51,6 +53,7 @@ RunStore::RunStore(std::string dir, nlohmann::json manifest, bool resume) : m_di
     std::error_code ec;
     fs::create_directories(fs::path(m_dir) / "layers", ec);
     if (ec) throw RuntimeFailure("--save_dir " + m_dir + ": cannot create the directory: " + ec.message());
+    m_lock = std::make_shared<DirectoryLock>(m_dir, "--save_dir");
     const auto manifestPath = (fs::path(m_dir) / "run.json").string();
     if (fs::exists(manifestPath)) {
         const auto stored = readJson(manifestPath);
@@ -94,6 +97,7 @@ void RunStore::save(const QuantizedLayer& layer, const LayerReport& report, cons
     for (const auto& [name, t] : s.tensors) f.writeTensor("/tensors/" + name, t);
     f.writeString("/meta", s.meta.dump());
     f.writeString("/report", report.toJson().dump());
+    faultPoint("layer-write");
     if (carry.defined()) f.writeTensor("/carry", carry);
     f.commit();
     m_completed = std::max(m_completed, layer.index + 1);

@@ -9,16 +9,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 
 namespace ol {
 
 struct ModelConfig;
+class DirectoryLock;
 
 class RunStore {
 public:
     // `manifest` must hold a "fingerprint" string. A fresh run refuses a directory that already holds a
-    // run; a resumed one refuses a run with another fingerprint (UsageError saying what differs).
+    // run; a resumed one refuses a run with another fingerprint (UsageError saying what differs). The
+    // directory stays locked against other writers while the store lives.
     RunStore(std::string dir, nlohmann::json manifest, bool resume);
 
     const std::string& dir() const { return m_dir; }
@@ -41,6 +44,7 @@ private:
     std::string m_dir;
     nlohmann::json m_manifest;
     int m_completed = 0;
+    std::shared_ptr<DirectoryLock> m_lock; // writers only
 };
 
 } // namespace ol

@@ -28,9 +28,12 @@ DuQuantTransform DuQuantMethod::transformFor(const LayerContext& ctx, Site site,
     o.rotation.maxSteps = m_params.at("max_rotation_step").get<int>();
     o.rotation.referenceCompat = m_params.at("reference_compat").get<bool>();
     o.rotation.seed = siteSeed(ctx.seed, ctx.layer, site);
+    if (drawsFromRunStream()) o.rotation.stream = ctx.rotationStream; // null in the preview: per-site seeds
     o.permutationTimes = m_params.at("permutation_times").get<int>();
     return calibrateDuQuantTransform(x, o, ctx.progress);
 }
+
+bool DuQuantMethod::drawsFromRunStream() const { return m_params.at("reference_compat").get<bool>(); }
 
 bool DuQuantMethod::needsTraining(const QuantSettings& s) const {
     // As the reference: static clipping (--swc) takes precedence and the LWC factors would be ignored.

@@ -27,11 +27,16 @@ private:
     QString path(const QString& name) const { return m_dir.filePath(name); }
 
 private slots:
-    // Reference numbers of DuQuant's own code on this model (shared/data/README.md), all in one batch
-    // (one calibration, one FP evaluation): RTN W4A4 8.747, SmoothQuant W4A4 8.962, RTN W6A6 3.2249,
-    // DuQuant W6A6 3.1964 (no clipping). W6A6 must agree within 1%, the deterministic W4A4 runs within 0.5%.
-    // DuQuant W4A4 with run.sh's settings: the reference gives 9.49–9.55 over three rotation seeds; ours
-    // spreads 9.58–10.10 over five. Pinned: seed 2 gives 9.9216 (a change in the algorithm shows here).
+    // Reference numbers of DuQuant's own code on this model (shared/data/README.md), all in one batch (one
+    // calibration, one FP evaluation). Tolerances are set from bench/kernel_spread.sh, which runs this recipe
+    // under OpenBLAS's default (SkylakeX), Haswell, SandyBridge and Nehalem kernels (2026-12-02):
+    //   RTN W4A4 8.7483–8.7529 (reference 8.747, within 0.07%), SmoothQuant W4A4 8.9704–8.9731 (8.962, 0.12%),
+    //   RTN W6A6 3.2235–3.2263 (3.2249, 0.05%), DuQuant W6A6 3.1922–3.2187 (3.1964, 0.7%): tolerances 0.5%, 0.5%,
+    //   0.5%, 1% (W6A6 as the README's "about 1%");
+    //   DuQuant W4A4 --reference_compat (the reference's own random stream) for rotation seeds 2, 0, 1: means
+    //   9.443–9.492 (reference mean 9.514: at most 0.75% below) — tolerance 1.5%; single seeds move by up to 3.3%
+    //   with the kernels (this 64-channel model's W4A4 is chaotic in the rotation's float32 rounding), so each
+    //   seed only within 5% of its reference value.
     void referenceNumbers() {
         QFile recipe(path("reference.json"));
         QVERIFY(recipe.open(QIODevice::WriteOnly));
@@ -40,17 +45,23 @@ private slots:
             {"name": "sq-w4a4", "method": "smoothquant", "alpha": 0.6},
             {"name": "rtn-w6a6", "method": "rtn", "wbits": 6, "abits": 6},
             {"name": "duquant-w6a6", "method": "duquant", "wbits": 6, "abits": 6, "reference_compat": true},
-            {"name": "duquant-w4a4", "method": "duquant", "lac": 0.9, "swc": 0.8, "reference_compat": true}]})");
+            {"name": "duquant-w4a4-seed2", "method": "duquant", "lac": 0.9, "swc": 0.8, "reference_compat": true, "rotation_seed": 2},
+            {"name": "duquant-w4a4-seed0", "method": "duquant", "lac": 0.9, "swc": 0.8, "reference_compat": true, "rotation_seed": 0},
+            {"name": "duquant-w4a4-seed1", "method": "duquant", "lac": 0.9, "swc": 0.8, "reference_compat": true, "rotation_seed": 1}]})");
         recipe.close();
-        // Five quantizations and six evaluations: minutes on 2 busy cores.
+        // Seven quantizations and eight evaluations: minutes on 2 busy cores.
         const auto r = runCli({"batch", path("reference.json"), "--json", "--quiet"}, 1100000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const auto runs = parseJson(r.out)["runs"].toArray();
-        QCOMPARE(runs.size(), 5);
+        QCOMPARE(runs.size(), 7);
         const QMap<QString, QPair<double, double>> expected = {{"rtn-w4a4", {8.747, 0.005}},
                                                                {"sq-w4a4", {8.962, 0.005}},
-                                                               {"rtn-w6a6", {3.2249, 0.01}},
-                                                               {"duquant-w6a6", {3.1964, 0.01}}};
+                                                               {"rtn-w6a6", {3.2249, 0.005}},
+                                                               {"duquant-w6a6", {3.1964, 0.01}},
+                                                               {"duquant-w4a4-seed2", {9.493, 0.05}},
+                                                               {"duquant-w4a4-seed0", {9.501, 0.05}},
+                                                               {"duquant-w4a4-seed1", {9.548, 0.05}}};
+        double w4a4Sum = 0;
         for (const auto& v : runs) {
             const auto j = v.toObject();
             const auto name = j["name"].toString();
@@ -58,13 +69,15 @@ private slots:
             QCOMPARE(j["layers"].toArray().size(), 5);
             QVERIFY(j["layers"].toArray()[0].toObject()["activations"].toObject().contains("down_in"));
             const double q = j["quant_ppl"].toDouble();
-            if (name == "duquant-w4a4") {
-                QVERIFY2(std::abs(q - 9.9216) < 2e-3, qPrintable(QString::number(q, 'f', 6)));
-                continue;
-            }
+            qInfo("%s: %.6f", qPrintable(name), q);
+            QVERIFY2(expected.contains(name), qPrintable(name));
             const auto [ref, tol] = expected.value(name);
             QVERIFY2(std::abs(q / ref - 1) < tol, qPrintable(QString("%1: quantized ppl %2, reference %3").arg(name).arg(q).arg(ref)));
+            if (name.startsWith("duquant-w4a4")) w4a4Sum += q;
         }
+        const double mean = w4a4Sum / 3, referenceMean = (9.493 + 9.501 + 9.548) / 3;
+        QVERIFY2(std::abs(mean / referenceMean - 1) < 0.015,
+                 qPrintable(QString("DuQuant W4A4 mean over seeds 2, 0, 1: %1, reference %2").arg(mean).arg(referenceMean)));
     }
 
     // --export writes a directory that evaluates to the run's perplexity; `export` rebuilds the same
@@ -111,6 +124,8 @@ private slots:
         const auto rtn = quantize({"--method", "rtn"});
         const double fp = rtn["fp_ppl"].toDouble();
         QVERIFY(std::abs(fp - 3.123063) < 1e-4); // the planted model computes the same function
+        // bench/kernel_spread.sh over four OpenBLAS kernels: RTN 65.806–65.875, SmoothQuant 10.606–10.618 (≤ 0.1% from
+        // the reference values): 1% tolerances.
         QVERIFY2(std::abs(rtn["quant_ppl"].toDouble() / 65.84 - 1) < 0.01, qPrintable(QString::number(rtn["quant_ppl"].toDouble())));
         const auto sq = quantize({"--method", "smoothquant"});
         QVERIFY2(std::abs(sq["quant_ppl"].toDouble() / 10.62 - 1) < 0.01, qPrintable(QString::number(sq["quant_ppl"].toDouble())));

@@ -61,8 +61,10 @@ private slots:
     }
 
     // Planted outliers (shared/data/README.md): the values below were measured with this recipe (32 x 256
-    // calibration windows, seed 2, the first 20 eval windows); a change of the algorithm shows here (0.5%).
-    // Measured: FP 3.1403, RTN W4A4 71.78, RPTQ W4A4 5.791, RPTQ --only_quant_kv 3.665, RTN W4A16 3.626.
+    // calibration windows, seed 2, the first 20 eval windows) by bench/kernel_spread.sh under OpenBLAS's default
+    // (SkylakeX), Haswell, SandyBridge and Nehalem kernels: RTN W4A4 71.548–71.799, RPTQ W4A4 5.7429–5.7911,
+    // RPTQ --only_quant_kv 3.66479–3.66502, RTN W4A16 3.62595 (all four). Pinned at the middle of each range
+    // with a tolerance of about twice its half-width (at least 0.5%), so that a change of the algorithm shows.
     void plantedOutliers() {
         auto p = runCli({"plant-outliers", "--out", path("planted"), "--massive", "0:7:150", "--massive", "2:100:400", "--normal",
                          "1:attn_in:5:20", "--normal", "3:mlp_in:30:25", "--quiet"});
@@ -86,10 +88,11 @@ private slots:
         }
         qInfo("planted, 20 windows: FP %.4f, RTN W4A4 %.4f, RPTQ W4A4 %.4f, RPTQ --only_quant_kv %.4f, RTN W4A16 %.4f", fp, ppl["rtn"],
               ppl["rptq"], ppl["rptq-kv"], ppl["rtn-w4a16"]);
-        const QMap<QString, double> pinned = {{"rtn", 71.7845}, {"rptq", 5.79107}, {"rptq-kv", 3.66479}};
+        const QMap<QString, QPair<double, double>> pinned = {
+            {"rtn", {71.674, 0.005}}, {"rptq", {5.767, 0.01}}, {"rptq-kv", {3.6649, 0.005}}, {"rtn-w4a16", {3.62595, 0.005}}};
         for (auto it = pinned.begin(); it != pinned.end(); ++it)
-            QVERIFY2(std::abs(ppl[it.key()] / it.value() - 1) < 0.005,
-                     qPrintable(QString("%1: %2, pinned %3").arg(it.key()).arg(ppl[it.key()]).arg(it.value())));
+            QVERIFY2(std::abs(ppl[it.key()] / it.value().first - 1) < it.value().second,
+                     qPrintable(QString("%1: %2, pinned %3").arg(it.key()).arg(ppl[it.key()]).arg(it.value().first)));
         QVERIFY(ppl["rptq"] < ppl["rtn"] / 2);
         // --only_quant_kv: within 20% of FP (measured 17%; 4-bit weights alone, RTN W4A16, are 15% above FP here).
         QVERIFY2(ppl["rptq-kv"] < 1.2 * fp, qPrintable(QString("%1 vs FP %2").arg(ppl["rptq-kv"]).arg(fp)));

@@ -52,15 +52,19 @@ private slots:
     void sixteenBitsEqualsFp_data() {
         QTest::addColumn<QString>("method");
         QTest::addColumn<QString>("params");
-        QTest::newRow("rtn") << "rtn" << "{}";
-        QTest::newRow("smoothquant") << "smoothquant" << R"({"alpha": 0.6})";
-        QTest::newRow("duquant bs4") << "duquant" << R"({"block_size": 4, "max_rotation_step": 32})";
-        QTest::newRow("duquant ragged bs48") << "duquant" << R"({"block_size": 48, "max_rotation_step": 32, "permutation_times": 2})";
-        QTest::newRow("duquant compat") << "duquant" << R"({"block_size": 8, "reference_compat": true})";
+        QTest::addColumn<double>("tolerance");
+        QTest::newRow("rtn") << "rtn" << "{}" << 2e-5;
+        QTest::newRow("smoothquant") << "smoothquant" << R"({"alpha": 0.6})" << 2e-5;
+        QTest::newRow("duquant bs4") << "duquant" << R"({"block_size": 4, "max_rotation_step": 32})" << 2e-5;
+        QTest::newRow("duquant ragged bs48") << "duquant" << R"({"block_size": 48, "max_rotation_step": 32, "permutation_times": 2})"
+                                             << 2e-5;
+        // The reference's factor comes from a float32 QR: orthogonal to float32 rounding only (measured 2.1e-5).
+        QTest::newRow("duquant compat") << "duquant" << R"({"block_size": 8, "reference_compat": true})" << 5e-5;
     }
     void sixteenBitsEqualsFp() {
         QFETCH(QString, method);
         QFETCH(QString, params);
+        QFETCH(double, tolerance);
         auto& f = fixture();
         auto m = MethodRegistry::instance().create(method.toStdString(), nlohmann::json::parse(params.toStdString()));
         auto r = runQuantization(*f.model, f.data, f.act, *m, options(16));
@@ -68,7 +72,7 @@ private slots:
         const auto tokens = sampleTokens();
         const auto ref = f.model->logits(tokens), got = q.logits(tokens);
         const double rel = (ref - got).abs().max().item<double>() / ref.abs().max().item<double>();
-        QVERIFY2(rel < 2e-5, qPrintable(QString("max relative logit difference %1").arg(rel)));
+        QVERIFY2(rel < tolerance, qPrintable(QString("max relative logit difference %1").arg(rel)));
         if (method == "duquant") QVERIFY(!r.layers[0].input(Site::DownInput).rotation.isIdentity());
     }
 
@@ -124,6 +128,8 @@ private slots:
         QTest::addColumn<QString>("params");
         QTest::newRow("duquant") << R"({"block_size": 4, "max_rotation_step": 32})";
         QTest::newRow("duquant+lwc") << R"({"block_size": 4, "max_rotation_step": 8, "lwc": true, "epochs": 1})";
+        // One random stream for the whole run: the resume replays the finished layers' draws.
+        QTest::newRow("duquant reference_compat") << R"({"block_size": 4, "max_rotation_step": 32, "reference_compat": true})";
     }
     void resumeIsBitIdentical() {
         QFETCH(QString, params);

@@ -1,0 +1,84 @@
+// Determinism on one machine, separately from the cross-machine tolerances of
+// the pinned numbers: the same calibration and quantization twice, and with 1 vs
+// 2 threads, gives bit-identical exported weights and the same perplexity to the last bit
+// (the real binary, the real plugins, real files).
+#include "clirunner.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct Outcome {
+    QString ppl;            // as printed in the JSON: every digit
+    QByteArray weightsHash; // SHA-256 over the exported files, in name order
+};
+
+class TestDeterminism : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    int m_runs = 0;
+
+    Outcome quantize(const QStringList& flags, int threads) {
+        const auto out = m_dir.filePath(QString("export%1").arg(m_runs++));
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("OUTLIERLAB_THREADS", QString::number(threads));
+        env.insert("OPENBLAS_NUM_THREADS", QString::number(threads));
+        env.insert("OMP_NUM_THREADS", QString::number(threads));
+        p.setProcessEnvironment(env);
+        p.start(qEnvironmentVariable("OUTLIERLAB_CLI"),
+                QStringList{"quantize", "--session", out + ".h5", "--eval_ppl", "--limit", "20", "--export", out,
+                            "--json", "--quiet"} +
+                    flags);
+        if (!p.waitForFinished(600000) || p.exitCode() != 0) {
+            qWarning() << p.readAllStandardError();
+            return {};
+        }
+        const auto text = p.readAllStandardOutput();
+        // The perplexity exactly as written (nlohmann prints the shortest round-trip form of the double).
+        const auto key = QByteArray("\"quant_ppl\":");
+        const auto at = text.indexOf(key);
+        Outcome o;
+        if (at >= 0) o.ppl = QString::fromUtf8(text.mid(at + key.size()).split(',').first().split('}').first());
+        QCryptographicHash h(QCryptographicHash::Sha256);
+        for (const auto& f : QDir(out).entryInfoList(QDir::Files, QDir::Name)) {
+            if (!f.fileName().endsWith(".safetensors")) continue;
+            QFile file(f.filePath());
+            if (!file.open(QIODevice::ReadOnly)) return {};
+            h.addData(f.fileName().toUtf8());
+            h.addData(file.readAll());
+        }
+        o.weightsHash = h.result().toHex();
+        return o;
+    }
+
+private slots:
+    void sameResultTwiceAndWithOneOrTwoThreads_data() {
+        QTest::addColumn<QStringList>("flags");
+        QTest::newRow("duquant W4A4 reference_compat")
+            << QStringList{"--method", "duquant", "--lac", "0.9", "--swc", "0.8", "--reference_compat"};
+        QTest::newRow("rptq W4A4") << QStringList{"--method", "rptq"};
+        QTest::newRow("ruquant W4A4") << QStringList{"--method", "ruquant", "--max_rotation_step", "32"};
+    }
+    void sameResultTwiceAndWithOneOrTwoThreads() {
+        QFETCH(QStringList, flags);
+        const auto first = quantize(flags, 2), second = quantize(flags, 2), oneThread = quantize(flags, 1);
+        QVERIFY2(!first.ppl.isEmpty() && !first.weightsHash.isEmpty(), "the quantization failed");
+        QVERIFY(first.ppl.toDouble() > 3.1 && first.ppl.toDouble() < 100);
+        QCOMPARE(second.ppl, first.ppl);
+        QCOMPARE(second.weightsHash, first.weightsHash);
+        QCOMPARE(oneThread.ppl, first.ppl);
+        QCOMPARE(oneThread.weightsHash, first.weightsHash);
+    }
+};
+
+} // namespace
+
+QTEST_GUILESS_MAIN(TestDeterminism)
+#include "tst_determinism.moc"
