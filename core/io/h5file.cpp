@@ -36,9 +36,24 @@ std::recursive_mutex& h5Mutex() {
 // Held around every HDF5 call: Debian's libhdf5 is not thread-safe, and the
 // wrapper is used from worker threads. Recursive because handles close (and
 // lock) while a public method already holds it.
+// HDF5 1.10 (Debian 12) has a bug when H5Fclose fails, e.g. on a full disk
+// (HDFFV-11052, fixed in 1.14.1): the file struct is freed but its ID stays
+// in the ID table, and the library's atexit handler (H5_term_library) closes
+// that ID a second time and crashes the process after our error message.
+// The wrapper closes every file itself (RAII, commit()), so the handler has
+// nothing left to do for us; H5dont_atexit() must come before any other
+// HDF5 call to take effect.
+void skipLibraryTerminationAtExit() {
+    static const bool done = [] {
+        H5dont_atexit();
+        return true;
+    }();
+    (void)done;
+}
+
 class H5Lock {
 public:
-    H5Lock() : m_guard(h5Mutex()) {
+    H5Lock() : m_guard((skipLibraryTerminationAtExit(), h5Mutex())) {
         // HDF5 prints its error stack to stderr by default; failures become
         // exceptions instead. Per thread because thread-safe builds keep the
         // setting per thread (for the serial build once would do).
@@ -56,6 +71,8 @@ private:
 // The most specific description on HDF5's error stack ("file signature not
 // found", ...). Must run right after the failing call: the next API call
 // clears the stack.
+// A failed write's description holds the time, the buffer address and the
+// system error; only the system error ("No space left on device") is kept.
 std::string h5Detail() {
     std::string detail;
     H5Ewalk2(
@@ -66,6 +83,14 @@ std::string h5Detail() {
             return 0;
         },
         &detail);
+    const std::string marker = "error message = '";
+    if (const auto at = detail.find(marker); at != std::string::npos) {
+        const auto begin = at + marker.size();
+        const auto end = detail.find('\'', begin);
+        if (end != std::string::npos)
+            detail = detail.substr(begin, end - begin);
+    }
+    std::replace(detail.begin(), detail.end(), '\n', ' ');
     return detail;
 }
 
@@ -464,6 +489,8 @@ void requireHdf5File(const std::string& path) {
         throw FormatError(path + ": no such file");
     if (fs::is_directory(status))
         throw FormatError(path + ": is a folder, not an HDF5 file");
+    if (!fs::is_regular_file(status)) // a FIFO would block in H5Fis_hdf5
+        throw FormatError(path + ": is not a regular file, not an HDF5 file");
     const htri_t isHdf5 = H5Fis_hdf5(path.c_str());
     if (isHdf5 < 0)
         fail(Side::Read, path + ": cannot read the file");
