@@ -1,6 +1,7 @@
 #include "io/mappedfile.h"
 
 #include "errors.h"
+#include "io/filecheck.h"
 
 #include <cerrno>
 #include <cstring>
@@ -12,10 +13,17 @@
 namespace ol {
 
 MappedFile::MappedFile(std::string path) : m_path(std::move(path)) {
-    const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Checked before opening: open() on a FIFO blocks until a writer appears,
+    // and a device (/dev/zero) is no checkpoint either. O_NONBLOCK covers a
+    // file swapped for a FIFO in between; fstat then refuses it.
+    struct stat st {};
+    if (::stat(m_path.c_str(), &st) != 0)
+        throw FormatError(m_path + ": cannot open: " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        throw FormatError(m_path + ": is " + fileKind(st.st_mode) + ", not a regular file");
+    const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         throw FormatError(m_path + ": cannot open: " + std::strerror(errno));
-    struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
         throw FormatError(m_path + ": not a regular file");

@@ -1,6 +1,7 @@
 #include "model/hfcheckpoint.h"
 
 #include "errors.h"
+#include "io/filecheck.h"
 #include "io/safetensors.h"
 
 #include <ATen/ATen.h>
@@ -17,6 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string readText(const fs::path& file) {
+    requireRegularFile(file.string(), "JSON file");
     std::ifstream in(file, std::ios::binary);
     if (!in)
         throw FormatError(file.string() + ": cannot read");
@@ -30,6 +32,22 @@ std::string shapeText(const std::vector<std::int64_t>& shape) {
     for (std::size_t i = 0; i < shape.size(); ++i)
         s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
+}
+
+// A shard named by the index must lie inside the model directory: no absolute
+// path and no "..", so an index cannot make OutlierLab map /etc/passwd or
+// /dev/zero. Checked on the name only: Hugging Face's cache links shards to
+// files outside the snapshot directory, which is fine.
+void checkShardName(const fs::path& index, const std::string& tensor, const std::string& file) {
+    const fs::path p(file);
+    auto fail = [&](const std::string& why) {
+        throw FormatError(index.string() + ": weight_map entry '" + tensor + "' names shard '" + file + "', " + why);
+    };
+    if (file.empty()) fail("an empty file name");
+    if (p.is_absolute() || p.has_root_name() || p.has_root_directory())
+        fail("an absolute path (shards must lie inside the model directory)");
+    for (const auto& part : p)
+        if (part == "..") fail("a path outside the model directory ('..')");
 }
 
 } // namespace
@@ -58,6 +76,7 @@ HfCheckpoint::HfCheckpoint(const std::string& directory, const std::string& toke
             if (!file.is_string())
                 throw FormatError(index.string() + ": weight_map entry '" + name + "' is not a file name");
             const std::string f = file.get<std::string>();
+            checkShardName(index, name, f);
             if (!fileIndex.count(f)) {
                 fileIndex[f] = shardFiles.size();
                 shardFiles.push_back(f);
@@ -73,6 +92,21 @@ HfCheckpoint::HfCheckpoint(const std::string& directory, const std::string& toke
         m_shards.push_back(std::make_unique<SafetensorsReader>((dir / f).string()));
         for (const auto& e : m_shards.back()->entries())
             m_location[e.name] = m_shards.size() - 1;
+    }
+
+    // Layers beyond num_hidden_layers would be dropped without a word: a
+    // config.json that disagrees with its weights is refused instead.
+    const std::string layersPrefix = "model.layers.";
+    for (const auto& [name, shard] : m_location) {
+        if (name.rfind(layersPrefix, 0) != 0)
+            continue;
+        const auto dot = name.find('.', layersPrefix.size());
+        const std::string number = name.substr(layersPrefix.size(), dot - layersPrefix.size());
+        if (number.empty() || number.size() > 9 || number.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        if (std::stoll(number) >= m_config.numLayers)
+            throw FormatError(configFile.string() + ": num_hidden_layers is " + std::to_string(m_config.numLayers) +
+                              " but " + m_shards[shard]->path() + " holds tensor '" + name + "' of layer " + number);
     }
 
     static const std::set<std::string> kFloatTypes = {"F32", "F16", "BF16"};

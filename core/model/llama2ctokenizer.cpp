@@ -45,20 +45,28 @@ void Llama2cTokenizer::load() {
     if (m_maxTokenLength <= 0)
         throw FormatError(m_path + ": invalid max_token_length " + std::to_string(m_maxTokenLength));
 
-    // The vocabulary size is not stored: records run to the end of the file.
+    // The vocabulary size is not stored: records run to the end of the file,
+    // so a tail that is not a whole record is either trailing bytes or a
+    // cut-off file; the message says both.
     while (pos < data.size()) {
         const std::string index = std::to_string(m_pieces.size());
+        const size_t recordStart = pos;
+        auto incomplete = [&](const std::string& what) {
+            return FormatError(m_path + ": " + std::to_string(data.size() - recordStart) + " trailing bytes after " +
+                               index + " tokens are not a complete token record (" + what +
+                               "): bytes after the last token, or a truncated file");
+        };
         if (data.size() - pos < 8)
-            throw FormatError(m_path + ": truncated record for token " + index);
+            throw incomplete("no room for a score and a length");
         float score;
         std::memcpy(&score, data.data() + pos, 4);
         pos += 4;
         int32_t length;
         readInt(length);
         if (length < 0)
-            throw FormatError(m_path + ": negative length for token " + index);
+            throw incomplete("negative length " + std::to_string(length) + " for token " + index);
         if (data.size() - pos < static_cast<size_t>(length))
-            throw FormatError(m_path + ": truncated bytes for token " + index);
+            throw incomplete("token " + index + " would be " + std::to_string(length) + " bytes long");
         m_pieces.emplace_back(data, pos, static_cast<size_t>(length));
         m_scores.push_back(score);
         pos += static_cast<size_t>(length);

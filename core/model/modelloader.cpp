@@ -1,6 +1,7 @@
 #include "model/modelloader.h"
 
 #include "errors.h"
+#include "io/filecheck.h"
 #include "model/checkpoint.h"
 #include "model/tokenizer.h"
 #include "resources.h"
@@ -28,6 +29,7 @@ ModelBundle openModel(const std::string& modelPath, const std::string& tokenizer
 }
 
 std::vector<std::int32_t> tokenizeTextFile(const Tokenizer& tokenizer, const std::string& path) {
+    requireRegularFile(path, "text file");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw FormatError(path + ": cannot read the text file");
