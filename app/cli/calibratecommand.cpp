@@ -25,13 +25,17 @@ int runCalibrate(const Args& args) {
                          "histogram, top values, a token x channel tile) in an HDF5 session file.");
     addModelFlags(f);
     f.add("calib_dataset", Flags::Kind::String, "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
-    f.add("nsamples", Flags::Kind::Int, "number of calibration windows (default 128; 32 for the bundled model)");
-    f.add("seqlen", Flags::Kind::Int, "tokens per window (default min(2048, max_position_embeddings); 256 for the bundled model)");
-    f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random.seed/randint as the reference)", "2");
+    f.add("nsamples", Flags::Kind::Int, "number of calibration windows (default 128; 32 for the bundled model)")
+        .range(1, kMaxCalibrationWindows);
+    f.add("seqlen", Flags::Kind::Int, "tokens per window (default min(2048, max_position_embeddings); 256 for the bundled model)")
+        .range(2, kMaxWindowTokens);
+    f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random.seed/randint as the reference)", "2")
+        .range(0, INT64_MAX);
     f.add("consecutive", Flags::Kind::Switch, "take consecutive windows from the start instead of random starts");
-    f.add("batch_size", Flags::Kind::Int, "windows per forward", "4");
-    f.add("tile_tokens", Flags::Kind::Int, "tokens of the first window kept as actual values (heatmap)", "256");
-    f.add("top_k", Flags::Kind::Int, "largest |values| kept per site with their positions", "256");
+    f.add("batch_size", Flags::Kind::Int, "windows per forward", "4").range(1, 65536);
+    f.add("tile_tokens", Flags::Kind::Int, "tokens of the first window kept as actual values (heatmap)", "256")
+        .range(1, kMaxWindowTokens);
+    f.add("top_k", Flags::Kind::Int, "largest |values| kept per site with their positions", "256").range(1, 1 << 20);
     f.add("out", Flags::Kind::String, "session file to write (.h5)");
     f.add("json", Flags::Kind::Switch, "print a JSON summary on stdout");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
@@ -62,6 +66,7 @@ int runCalibrate(const Args& args) {
         throw UsageError("--batch_size, --tile_tokens and --top_k must be at least 1");
 
     const auto device = parseDevice(f.str("device"));
+    const auto dtype = parseDtype(f.str("dtype"));
     auto bundle = openModel(f.str("model"), f.str("tokenizer"));
     const auto& config = bundle.checkpoint->config();
     if (s.seqlen < 0)
@@ -74,7 +79,7 @@ int runCalibrate(const Args& args) {
     progress.report(0, std::to_string(s.nsamples) + " windows of " + std::to_string(s.seqlen) + " tokens from a " +
                            std::to_string(data.textTokens) + "-token text; " + config.summary() + " on " +
                            describeDevice(device));
-    LlamaModel model(bundle.checkpoint, device, parseDtype(f.str("dtype")), LlamaModel::Residency::Streamed);
+    LlamaModel model(bundle.checkpoint, device, dtype, LlamaModel::Residency::Streamed);
     const auto result = runCalibration(model, data, o, &progress);
     writeSession(f.str("out"), makeSessionInfo(*bundle.checkpoint, data, result.seconds), result.sites);
     progress.finish("wrote " + f.str("out"));

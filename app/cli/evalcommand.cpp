@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "common.h"
 
+#include "calib/calibrationdata.h"
 #include "device.h"
 #include "errors.h"
 #include "eval/perplexity.h"
@@ -23,9 +24,10 @@ int runEval(const Args& args) {
                     "tokens, tail dropped,\nexp of the mean of per-window mean NLL.");
     addModelFlags(f);
     f.add("text", Flags::Kind::String, "text file to evaluate (default: the bundled stories-eval.txt)");
-    f.add("seqlen", Flags::Kind::Int, "window length (default: min(2048, the model's max_position_embeddings))");
-    f.add("nsamples", Flags::Kind::Int, "evaluate at most this many windows (default: all)", "-1");
-    f.add("batch_size", Flags::Kind::Int, "windows per forward", "4");
+    f.add("seqlen", Flags::Kind::Int, "window length (default: min(2048, the model's max_position_embeddings))")
+        .range(2, kMaxWindowTokens);
+    f.add("nsamples", Flags::Kind::Int, "evaluate at most this many windows (default: all)", "-1").range(-1, INT32_MAX);
+    f.add("batch_size", Flags::Kind::Int, "windows per forward", "4").range(1, 65536);
     f.add("json", Flags::Kind::Switch, "print one JSON object on stdout");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
     if (!f.parse(args))
@@ -49,7 +51,7 @@ int runEval(const Args& args) {
     const std::string textPath = f.given("text") ? f.str("text") : bundledEvalText();
     PerplexityOptions o;
     o.seqlen = f.given("seqlen") ? f.integer("seqlen") : std::min<std::int64_t>(2048, config.maxPositions);
-    o.maxWindows = f.integer("nsamples");
+    o.maxWindows = windowLimit(f, "nsamples");
     o.batchSize = f.integer("batch_size");
     if (o.seqlen < 2)
         throw UsageError("--seqlen must be at least 2");

@@ -2,6 +2,9 @@
 
 #include "errors.h"
 
+#include <cctype>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -14,6 +17,15 @@ Flags::Flags(std::string command, std::string summary) : m_command(std::move(com
 Flags& Flags::add(const std::string& name, Kind kind, const std::string& help, const std::string& fallback) {
     m_order.push_back(name);
     m_specs[name] = Spec{kind, help, fallback};
+    return *this;
+}
+
+Flags& Flags::range(std::int64_t min, std::int64_t max) {
+    Spec& s = m_specs.at(m_order.back());
+    if (s.kind != Kind::Int)
+        throw UsageError("internal: --" + m_order.back() + " is not an integer flag");
+    s.min = min;
+    s.max = max;
     return *this;
 }
 
@@ -83,13 +95,19 @@ std::string Flags::str(const std::string& name) const {
 }
 
 std::int64_t Flags::integer(const std::string& name) const {
+    const Spec& s = spec(name);
     const std::string v = str(name);
     if (v.empty())
         throw UsageError("--" + name + " needs an integer value");
     char* end = nullptr;
+    errno = 0;
     const long long n = std::strtoll(v.c_str(), &end, 10);
-    if (*end != '\0')
+    if (*end != '\0' || std::isspace(static_cast<unsigned char>(v[0])))
         throw UsageError("--" + name + ": '" + v + "' is not an integer");
+    // strtoll saturates silently; a seed of -1 must not become 2^64 - 1 either.
+    if (errno == ERANGE || n < s.min || n > s.max)
+        throw UsageError("--" + name + " " + v + " is out of range (" + std::to_string(s.min) + " to " +
+                         std::to_string(s.max) + ")");
     return n;
 }
 
@@ -99,8 +117,10 @@ double Flags::real(const std::string& name) const {
         throw UsageError("--" + name + " needs a number");
     char* end = nullptr;
     const double d = std::strtod(v.c_str(), &end);
-    if (*end != '\0')
+    if (*end != '\0' || std::isspace(static_cast<unsigned char>(v[0])))
         throw UsageError("--" + name + ": '" + v + "' is not a number");
+    if (!std::isfinite(d))
+        throw UsageError("--" + name + " " + v + " is not a finite number");
     return d;
 }
 

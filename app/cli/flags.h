@@ -15,6 +15,10 @@ public:
 
     Flags(std::string command, std::string summary);
     Flags& add(const std::string& name, Kind kind, const std::string& help, const std::string& fallback = {});
+    // Bounds of the Int flag added last. Without them an Int flag takes what
+    // fits an int (the type most values end up in); anything else, and a
+    // number that does not fit 64 bits, is a UsageError naming the flag.
+    Flags& range(std::int64_t min, std::int64_t max);
     // Returns false when --help was given (help() has been printed to stdout).
     bool parse(const std::vector<std::string>& args);
 
@@ -37,6 +41,7 @@ private:
     struct Spec {
         Kind kind;
         std::string help, fallback;
+        std::int64_t min = INT32_MIN, max = INT32_MAX;
     };
     const Spec& spec(const std::string& name) const;
 

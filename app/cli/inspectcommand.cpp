@@ -60,7 +60,7 @@ int runInspect(const Args& args) {
     f.add("massive_abs", Flags::Kind::Double, "massive: |x| above this", "100");
     f.add("massive_ratio", Flags::Kind::Double, "massive: and above this multiple of the median |x|", "1000");
     f.add("normal_ratio", Flags::Kind::Double, "normal: channel absmax and mean |x| above this multiple of their channel medians", "10");
-    f.add("top", Flags::Kind::Int, "top values listed per site", "5");
+    f.add("top", Flags::Kind::Int, "top values listed per site", "5").range(0, 1 << 20);
     f.add("qkv", Flags::Kind::Switch, "also list the Q, K (after rotary) and V sites in the table");
     f.add("json", Flags::Kind::Switch, "print one JSON object on stdout");
     if (!f.parse(args))

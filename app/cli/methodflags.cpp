@@ -75,6 +75,7 @@ nlohmann::json methodParamsFromFlags(const Flags& f, const std::string& method) 
         const bool on = f.given(name), off = hasNo && f.given("no_" + name) && f.on("no_" + name);
         if (!on && !off) continue;
         const auto* p = info.find(name);
+        if (!p && e.first->type == "bool" && info.confirmed(name, !off && f.on(name))) continue;
         if (!p) throw UsageError("--" + name + " is not a parameter of method '" + method + "' (it belongs to " + e.second + ")");
         if (p->type == "int") given[name] = f.integer(name);
         else if (p->type == "double") given[name] = f.real(name);
@@ -93,10 +94,13 @@ nlohmann::json methodParamsFromJson(const nlohmann::json& values, const std::str
         std::string name = key;
         while (!name.empty() && name[0] == '-') name.erase(0, 1);
         if (common.count(name)) continue;
-        if (name.rfind("no_", 0) == 0 && info.find(name.substr(3))) {
+        if (name.rfind("no_", 0) == 0 && (info.find(name.substr(3)) || info.confirms.contains(name.substr(3)))) {
+            if (!value.is_boolean()) throw UsageError("--" + name + " takes true or false, not " + value.dump());
+            if (info.confirmed(name.substr(3), !value.get<bool>())) continue;
             given[name.substr(3)] = !value.get<bool>();
             continue;
         }
+        if (info.confirmed(name, value)) continue;
         given[name] = value;
     }
     return info.resolve(given);

@@ -27,13 +27,13 @@ int runQuantize(const Args& args) {
     f.add("method", Flags::Kind::String, "quantization method (plugin name)", "duquant");
     addCalibrationFlags(f);
     addQuantFlags(f);
-    f.add("rotation_seed", Flags::Kind::Int, "seed of the random rotations (default: --seed)");
+    f.add("rotation_seed", Flags::Kind::Int, "seed of the random rotations (default: --seed)").range(0, INT64_MAX);
     f.add("session", Flags::Kind::String, "HDF5 calibration session to reuse (checked against model and windows) or to write");
     f.add("save_dir", Flags::Kind::String, "checkpoint directory: run.json and one file per finished layer");
     f.add("resume", Flags::Kind::Switch, "continue the run in --save_dir (or the one kept next to --session) after its last finished layer");
     f.add("eval_ppl", Flags::Kind::Switch, "evaluate FP and quantized perplexity");
     f.add("eval_text", Flags::Kind::String, "text for --eval_ppl (default: the bundled stories-eval.txt)");
-    f.add("limit", Flags::Kind::Int, "evaluate at most this many windows (-1: all)", "-1");
+    f.add("limit", Flags::Kind::Int, "evaluate at most this many windows (-1: all)", "-1").range(-1, INT32_MAX);
     f.add("export", Flags::Kind::String, "write the quantized model as a Hugging Face-style directory");
     f.add("multigpu", Flags::Kind::Switch, "spread the decoder layers over every visible CUDA device");
     f.add("json", Flags::Kind::Switch, "print one JSON object with settings, perplexities, per-layer errors and times");
@@ -53,7 +53,7 @@ int runQuantize(const Args& args) {
         throw UsageError("--resume needs --save_dir (the directory of the run to continue) or the --session it was made with");
     req.evalPpl = f.on("eval_ppl");
     req.evalText = f.str("eval_text");
-    req.evalLimit = f.integer("limit");
+    req.evalLimit = windowLimit(f, "limit");
     req.exportDir = f.str("export");
 
     const auto device = parseDevice(f.str("device"));

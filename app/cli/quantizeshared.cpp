@@ -16,9 +16,11 @@ namespace ol::cli {
 
 void addCalibrationFlags(Flags& f) {
     f.add("calib_dataset", Flags::Kind::String, "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
-    f.add("nsamples", Flags::Kind::Int, "calibration windows (default 128; 32 for the bundled model)");
-    f.add("seqlen", Flags::Kind::Int, "tokens per window, also the perplexity window (default min(2048, model limit); 256 for the bundled model)");
-    f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random as the reference) and of the rotations", "2");
+    f.add("nsamples", Flags::Kind::Int, "calibration windows (default 128; 32 for the bundled model)").range(1, kMaxCalibrationWindows);
+    f.add("seqlen", Flags::Kind::Int, "tokens per window, also the perplexity window (default min(2048, model limit); 256 for the bundled model)")
+        .range(2, kMaxWindowTokens);
+    f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random as the reference) and of the rotations", "2")
+        .range(0, INT64_MAX);
     f.add("consecutive", Flags::Kind::Switch, "consecutive windows from the start instead of random starts");
 }
 

@@ -2,6 +2,7 @@
 
 #include "calib/pythonrandom.h"
 #include "errors.h"
+#include "io/filecheck.h"
 #include "io/hash.h"
 #include "model/tokenizer.h"
 
@@ -17,8 +18,17 @@ CalibrationData buildCalibrationData(const Tokenizer& tokenizer, const Calibrati
         throw UsageError("--nsamples must be at least 1 (got " + std::to_string(s.nsamples) + ")");
     if (s.seqlen < 2)
         throw UsageError("--seqlen must be at least 2 (got " + std::to_string(s.seqlen) + ")");
+    if (s.nsamples > kMaxCalibrationWindows)
+        throw UsageError("--nsamples " + std::to_string(s.nsamples) + " is out of range (at most " +
+                         std::to_string(kMaxCalibrationWindows) + " windows)");
+    if (s.seqlen > kMaxWindowTokens)
+        throw UsageError("--seqlen " + std::to_string(s.seqlen) + " is out of range (at most " +
+                         std::to_string(kMaxWindowTokens) + " tokens)");
+    if (s.seed > static_cast<std::uint64_t>(INT64_MAX))
+        throw UsageError("--seed " + std::to_string(s.seed) + " is out of range (0 to " + std::to_string(INT64_MAX) + ")");
     std::string text;
     for (const auto& file : s.textFiles) {
+        requireRegularFile(file, "calibration text");
         std::ifstream in(file, std::ios::binary);
         if (!in)
             throw FormatError(file + ": cannot read the calibration text");

@@ -11,6 +11,11 @@ namespace ol {
 
 class Tokenizer;
 
+// Bounds far above any real calibration (the references use 128 x 2048): a
+// value beyond them is a typo that would exhaust memory, not a request.
+constexpr std::int64_t kMaxCalibrationWindows = 100000;
+constexpr std::int64_t kMaxWindowTokens = 1 << 20;
+
 struct CalibrationSettings {
     std::vector<std::string> textFiles;
     std::int64_t nsamples = 128;

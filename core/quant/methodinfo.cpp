@@ -3,6 +3,7 @@
 #include "errors.h"
 
 #include <cmath>
+#include <cstdint>
 
 namespace ol {
 
@@ -30,6 +31,11 @@ nlohmann::json coerce(const MethodParameter& p, const nlohmann::json& v) {
     if (p.type == "int") {
         if (!v.is_number_integer() && !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()))
             throw UsageError(flag + " takes an integer, not " + v.dump());
+        // Methods keep their integers as int: a larger value would wrap, not mean what it says.
+        const double d = v.get<double>();
+        if ((v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT32_MAX)) || d < INT32_MIN || d > INT32_MAX)
+            throw UsageError(flag + " " + v.dump() + " is out of range (" + std::to_string(INT32_MIN) + " to " +
+                             std::to_string(INT32_MAX) + ")");
         auto i = v.get<std::int64_t>();
         checkRange(p, static_cast<double>(i));
         return i;
@@ -73,6 +79,10 @@ MethodInfo MethodInfo::fromJson(const nlohmann::json& j, const std::string& orig
             p.defaultValue = coerce(p, p.defaultValue);
             m.parameters.push_back(std::move(p));
         }
+        m.confirms = j.value("confirms", nlohmann::json::object());
+        if (!m.confirms.is_object()) throw FormatError("\"confirms\" is not an object");
+        for (const auto& [key, c] : m.confirms.items())
+            if (!c.is_object() || !c.contains("value")) throw FormatError("confirms." + key + " has no \"value\"");
         return m;
     } catch (const nlohmann::json::exception& e) {
         throw FormatError(origin + ": malformed method metadata: " + e.what());
@@ -85,6 +95,15 @@ const MethodParameter* MethodInfo::find(const std::string& n) const {
     for (const auto& p : parameters)
         if (p.name == n) return &p;
     return nullptr;
+}
+
+bool MethodInfo::confirmed(const std::string& n, const nlohmann::json& value) const {
+    auto it = confirms.find(n);
+    if (it == confirms.end()) return false;
+    if (value != it->at("value"))
+        throw UsageError("--" + n + " " + value.dump() + " contradicts method '" + name + "', which always has " + n + " " +
+                         it->at("value").dump() + ": " + it->value("otherwise", "choose another method"));
+    return true;
 }
 
 nlohmann::json MethodInfo::resolve(const nlohmann::json& given) const {

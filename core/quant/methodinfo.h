@@ -21,10 +21,18 @@ struct MethodParameter {
 struct MethodInfo {
     std::string name, title, description, reference;
     std::vector<MethodParameter> parameters;
+    // Parameters of other methods that this one accepts with one value only, as a confirmation of
+    // what it always does (SmoothQuant: "confirms": {"smooth": {"value": true, "otherwise": "..."}},
+    // as its references write --smooth --alpha); not stored with the run. Another value is a
+    // UsageError with the "otherwise" advice.
+    nlohmann::json confirms = nlohmann::json::object();
 
     // Throws FormatError naming `origin` for malformed metadata.
     static MethodInfo fromJson(const nlohmann::json& j, const std::string& origin);
     const MethodParameter* find(const std::string& name) const;
+    // True when `name` is a confirmation and `value` its value; UsageError naming --name for another
+    // value; false when `name` is no confirmation of this method.
+    bool confirmed(const std::string& name, const nlohmann::json& value) const;
     // Fills defaults, checks names, types and ranges; UsageError names "--name".
     nlohmann::json resolve(const nlohmann::json& given) const;
     nlohmann::json defaults() const { return resolve(nlohmann::json::object()); }
