@@ -1,5 +1,7 @@
 #include "faultpoint.h"
 
+#include "errors.h"
+
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
@@ -31,9 +33,11 @@ bool reached(Target& t, const char* point) { return t.remaining > 0 && t.point =
 } // namespace
 
 void faultPoint(const char* point) {
-    static Target kill = parseTarget("OUTLIERLAB_KILL_AT"), stop = parseTarget("OUTLIERLAB_STOP_AT");
+    static Target kill = parseTarget("OUTLIERLAB_KILL_AT"), stop = parseTarget("OUTLIERLAB_STOP_AT"),
+                  fail = parseTarget("OUTLIERLAB_FAIL_AT");
     if (reached(kill, point)) std::raise(SIGKILL);
     if (reached(stop, point)) std::raise(SIGSTOP);
+    if (reached(fail, point)) throw RuntimeFailure(std::string("fault injected at ") + point + " (OUTLIERLAB_FAIL_AT)");
 }
 
 } // namespace ol

@@ -6,6 +6,8 @@
 // "layer-write" (a layer's checkpoint half written), "export-write" (the export's
 // weights half written). OUTLIERLAB_STOP_AT=<point>[:<n>] stops it there with
 // SIGSTOP instead (a process frozen mid-run, holding what it holds, until SIGCONT).
+// OUTLIERLAB_FAIL_AT=<point>[:<n>] throws a RuntimeFailure there (an ordinary
+// error, for the tests of what a failed run leaves behind).
 // Without the variables a point costs one comparison.
 namespace ol {
 

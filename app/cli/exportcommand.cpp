@@ -6,7 +6,9 @@
 #include "errors.h"
 #include "io/quantexport.h"
 #include "jobs/progress.h"
+#include "io/session.h"
 #include "model/checkpoint.h"
+#include "model/modelloader.h"
 #include "quant/runstore.h"
 
 #include <algorithm>
@@ -19,26 +21,67 @@ namespace ol::cli {
 
 namespace {
 
-// A run directory, or the single finished run next to a session file.
-std::string findRun(const std::string& arg, const std::string& pick) {
-    if (fs::is_directory(arg) && fs::exists(fs::path(arg) / "run.json")) return arg;
-    const auto runs = RunStore::sessionRunsDir(arg);
-    if (!fs::is_directory(runs)) throw UsageError(arg + ": neither a run directory (run.json) nor a session with runs in " + runs);
+// The runs next to a session that were made from it (same model and calibration windows).
+std::vector<std::string> runsOfSession(const SessionReader& session, const std::string& runs) {
     std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(runs))
-        if (fs::exists(e.path() / "run.json")) found.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(runs)) {
+        if (!fs::exists(e.path() / "run.json")) continue;
+        const auto m = RunStore::open(e.path().string()).manifest();
+        if (m.value("model_fingerprint", "") == session.info().model.fingerprint &&
+            m.value("calibration_fingerprint", "") == session.info().calibrationFingerprint)
+            found.push_back(e.path().filename().string());
+    }
     std::sort(found.begin(), found.end());
+    return found;
+}
+
+// A run directory, or the single finished run next to a session file (read and checked first: an
+// empty or corrupt file is no session, whatever sits beside it).
+std::string findRun(const std::string& arg, const std::string& pick) {
+    if (fs::is_directory(arg)) {
+        if (fs::exists(fs::path(arg) / "run.json")) return arg;
+        throw UsageError(arg + ": not a quantization run (no run.json) and not a session file");
+    }
+    const SessionReader session(arg);
+    const auto runs = RunStore::sessionRunsDir(arg);
+    if (!fs::is_directory(runs))
+        throw UsageError(arg + ": the session has no runs (no " + runs + "); quantize with --session " + arg + " first");
+    const auto found = runsOfSession(session, runs);
     if (!pick.empty()) {
-        if (std::find(found.begin(), found.end(), pick) == found.end()) throw UsageError("--run " + pick + ": no such run in " + runs);
+        if (std::find(found.begin(), found.end(), pick) == found.end())
+            throw UsageError("--run " + pick + ": no run of session " + arg + " in " + runs);
         return (fs::path(runs) / pick).string();
     }
     if (found.size() == 1) return (fs::path(runs) / found[0]).string();
+    if (found.empty()) throw UsageError(arg + ": none of the runs in " + runs + " was made from this session");
     std::string list;
     for (const auto& r : found) {
         const auto m = RunStore::open((fs::path(runs) / r).string()).manifest();
         list += "\n  " + r + "  " + m.value("method", "?") + " " + m.value("settings", nlohmann::json()).dump();
     }
     throw UsageError(arg + " has " + std::to_string(found.size()) + " runs; choose one with --run:" + list);
+}
+
+bool inside(const fs::path& file, const fs::path& dir) {
+    auto d = fs::absolute(dir).lexically_normal();
+    if (d.filename().empty()) d = d.parent_path(); // "dir/"
+    const auto rel = fs::absolute(file).lexically_normal().lexically_relative(d);
+    return !rel.empty() && rel != "." && *rel.begin() != "..";
+}
+
+// The tokenizer run.json names is copied into the export, so only one that belongs to the run is
+// taken: inside the run directory or the directory of the model it names (checked on the path as
+// written, so a Hugging Face cache whose files link elsewhere still works). Others need --tokenizer.
+std::string recordedTokenizer(const nlohmann::json& m, const std::string& runDir, const std::string& model) {
+    const auto tok = m.value("tokenizer_path", nlohmann::json(""));
+    if (!tok.is_string()) throw FormatError(runDir + "/run.json: 'tokenizer_path' is not a string");
+    const std::string path = tok.get<std::string>();
+    if (path.empty()) return path;
+    const fs::path modelDir = fs::is_directory(model) ? fs::path(model) : fs::path(model).parent_path();
+    if (!inside(path, runDir) && !inside(path, modelDir.empty() ? fs::path(".") : modelDir))
+        throw UsageError(runDir + "/run.json: tokenizer_path " + path + " is outside the run directory and the model directory " +
+                         modelDir.string() + "; pass --tokenizer to export with it");
+    return path;
 }
 
 } // namespace
@@ -64,13 +107,19 @@ int runExport(const Args& args) {
         throw UsageError(store.dir() + ": the run finished " + std::to_string(store.completedLayers()) + " of " + std::to_string(L) +
                          " layers; continue it with quantize --resume --save_dir " + store.dir());
     const auto model = f.given("model") ? f.str("model") : m.value("model_path", "");
-    const auto ck = openCheckpoint(model, f.given("tokenizer") ? f.str("tokenizer") : m.value("tokenizer_path", ""));
+    if (model.empty()) throw FormatError(store.dir() + "/run.json: no model_path; pass --model");
+    const auto bundle = openModel(model, f.given("tokenizer") ? f.str("tokenizer") : recordedTokenizer(m, store.dir(), model));
+    const auto& ck = bundle.checkpoint;
     if (ck->fingerprint() != m.at("model_fingerprint").get<std::string>())
         throw UsageError(model + " is not the model this run was made from (fingerprint differs); pass --model");
+    if (ck->config().numLayers != L)
+        throw FormatError(store.dir() + "/run.json: num_layers is " + std::to_string(L) + " but the model has " +
+                          std::to_string(ck->config().numLayers));
     StderrProgress progress("export ", !f.on("quiet"));
     std::vector<QuantizedLayer> layers;
     ExportInfo info;
     info.manifest = m;
+    info.flag = "--out";
     for (int i = 0; i < L; ++i) {
         progress.report(0.5 * i / L, "loading layer " + std::to_string(i + 1));
         layers.push_back(store.loadLayer(i, ck->config(), c10::Device(c10::kCPU)));

@@ -158,14 +158,14 @@ void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const st
     const fs::path out(dir);
     std::error_code ec;
     if (fs::exists(out, ec) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec)))
-        throw UsageError("--export " + dir + ": already exists and is not an empty directory");
+        throw UsageError(info.flag + " " + dir + ": already exists and is not an empty directory");
     const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-    if (!fs::is_directory(parent, ec)) throw RuntimeFailure("--export " + dir + ": the parent directory does not exist");
+    if (!fs::is_directory(parent, ec)) throw RuntimeFailure(info.flag + " " + dir + ": the parent directory does not exist");
     removeStaleTemporaries(parent, out.filename().string());
     const fs::path tmp = parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
     fs::remove_all(tmp, ec);
     if (!fs::create_directories(tmp, ec) || ec)
-        throw RuntimeFailure("--export " + dir + ": cannot create a directory there: " + (ec ? ec.message() : "not writable"));
+        throw RuntimeFailure(info.flag + " " + dir + ": cannot create a directory there: " + (ec ? ec.message() : "not writable"));
     DirectoryGuard guard{tmp.string()};
 
     const auto& config = fp.config();
@@ -211,7 +211,7 @@ void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const st
     }
     if (fs::exists(out, ec)) fs::remove(out, ec);
     fs::rename(tmp, out, ec);
-    if (ec) throw RuntimeFailure("--export " + dir + ": cannot move the finished directory into place: " + ec.message());
+    if (ec) throw RuntimeFailure(info.flag + " " + dir + ": cannot move the finished directory into place: " + ec.message());
     guard.keep = true;
 }
 

@@ -6,6 +6,10 @@
 #include "model/checkpoint.h"
 
 #include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <ctime>
 #include <sstream>
@@ -77,6 +81,53 @@ void writeSite(H5File& f, const SiteStatistics& s) {
     f.writeTensor(p + "/histogram_counts", s.histogramCounts);
     f.writeTensor(p + "/tile", s.tile);
 }
+
+std::int64_t layersOfModel(const std::string& configJson, const std::string& path) {
+    try {
+        const auto j = nlohmann::json::parse(configJson);
+        const auto& n = j.at("num_hidden_layers");
+        if (n.is_number_integer() && n.get<std::int64_t>() > 0 && n.get<std::int64_t>() < 100000)
+            return n.get<std::int64_t>();
+    } catch (const nlohmann::json::exception&) {
+    }
+    throw FormatError(path + ": /model/config_json has no usable num_hidden_layers");
+}
+
+std::string shapeText(const at::Tensor& t) {
+    std::string s = "[";
+    for (std::int64_t i = 0; i < t.dim(); ++i)
+        s += (i ? ", " : "") + std::to_string(t.size(i));
+    return s + "]";
+}
+
+// Shape and finiteness checks of one site's datasets, with messages naming the file and dataset.
+struct SiteDatasetCheck {
+    const std::string& file;
+    const std::string& site;
+
+    void rank(const std::string& dataset, const at::Tensor& t, std::int64_t dims) const {
+        if (t.dim() != dims)
+            throw FormatError(file + ": " + dataset + " has shape " + shapeText(t) + ", expected " +
+                              std::to_string(dims) + " dimension" + (dims == 1 ? "" : "s"));
+    }
+    void shape(const char* name, const at::Tensor& t, const std::vector<std::int64_t>& expected) const {
+        if (t.sizes().vec() != expected) {
+            std::string e = "[";
+            for (std::size_t i = 0; i < expected.size(); ++i)
+                e += (i ? ", " : "") + std::to_string(expected[i]);
+            throw FormatError(file + ": " + site + "/" + name + " has shape " + shapeText(t) + ", expected " + e + "]");
+        }
+    }
+    void finite(const char* name, const at::Tensor& t) const {
+        if (t.is_floating_point() && t.numel() > 0 && !at::isfinite(t).all().item<bool>())
+            throw FormatError(file + ": " + site + "/" + name + " holds NaN or infinite values (a corrupt session); calibrate again");
+    }
+    void finite(const char* attribute, double v) const {
+        if (!std::isfinite(v))
+            throw FormatError(file + ": " + site + ": attribute '" + attribute + "' is " + std::to_string(v) +
+                              " (a corrupt session); calibrate again");
+    }
+};
 
 } // namespace
 
@@ -164,14 +215,30 @@ SessionReader::SessionReader(const std::string& path) : m_path(path) {
     auto starts = f.readTensor("/calibration/window_starts").to(at::kLong).contiguous();
     m_info.starts.assign(starts.data_ptr<std::int64_t>(), starts.data_ptr<std::int64_t>() + starts.numel());
 
+    // Every layer of the model with every site: a session missing one would
+    // show (or quantize) a model of fewer layers without a word.
+    const std::int64_t numLayers = layersOfModel(m_info.model.configJson, path);
     std::vector<int> layers;
-    for (const auto& name : f.children("/layers"))
+    for (const auto& name : f.children("/layers")) {
+        if (name.empty() || name.size() > 6 || name.find_first_not_of("0123456789") != std::string::npos)
+            throw FormatError(path + ": /layers/" + name + " is not a layer number");
         layers.push_back(std::stoi(name));
+    }
     std::sort(layers.begin(), layers.end());
+    for (std::int64_t L = 0; L < numLayers; ++L)
+        if (!std::binary_search(layers.begin(), layers.end(), static_cast<int>(L)))
+            throw FormatError(path + ": /layers/" + std::to_string(L) + " is missing (the model has " +
+                              std::to_string(numLayers) + " layers, the session " + std::to_string(layers.size()) +
+                              "); calibrate again");
+    if (!layers.empty() && layers.back() >= numLayers)
+        throw FormatError(path + ": /layers/" + std::to_string(layers.back()) + " is beyond the model's " +
+                          std::to_string(numLayers) + " layers");
     for (int L : layers)
-        for (int s = 0; s < kSiteCount; ++s)
-            if (f.exists(sitePath(L, static_cast<Site>(s))))
-                m_sites.emplace_back(L, static_cast<Site>(s));
+        for (int s = 0; s < kSiteCount; ++s) {
+            if (!f.exists(sitePath(L, static_cast<Site>(s))))
+                throw FormatError(path + ": " + sitePath(L, static_cast<Site>(s)) + " is missing; calibrate again");
+            m_sites.emplace_back(L, static_cast<Site>(s));
+        }
 }
 
 SessionReader::~SessionReader() = default;
@@ -202,17 +269,38 @@ SiteStatistics SessionReader::statistics(int layer, Site site) const {
     s.actShifts = f.readTensor(p + "/act_shifts");
     s.tokenAbsmax = f.readTensor(p + "/token_absmax");
     s.tokenArgmax = f.readTensor(p + "/token_argmax");
+    if (s.channels < 1)
+        throw FormatError(m_path + ": " + p + ": attribute 'channels' is " + std::to_string(s.channels) + ", expected at least 1");
+    const SiteDatasetCheck check{m_path, p};
+    check.finite("tensor_kurtosis", s.tensorKurtosis);
+    check.finite("median_abs", s.medianAbs);
+    check.finite("mean_abs", s.meanAbsAll);
+    for (auto [name, t] : {std::pair{"absmax", &s.absmax}, {"min", &s.min}, {"max", &s.max}, {"mean", &s.mean},
+                           {"mean_abs", &s.meanAbs}, {"kurtosis", &s.kurtosis}, {"act_scales", &s.actScales},
+                           {"act_shifts", &s.actShifts}}) {
+        check.shape(name, *t, {s.channels});
+        check.finite(name, *t);
+    }
+    check.rank(p + "/token_absmax", s.tokenAbsmax, 1);
+    check.finite("token_absmax", s.tokenAbsmax);
+    check.shape("token_argmax", s.tokenArgmax, {s.tokenAbsmax.size(0)});
     auto values = f.readTensor(p + "/top_values").to(at::kFloat).contiguous();
     auto positions = f.readTensor(p + "/top_positions").to(at::kLong).contiguous();
+    check.rank(p + "/top_values", values, 1);
+    check.finite("top_values", values);
+    check.shape("top_positions", positions, {values.size(0), 3});
     for (std::int64_t i = 0; i < values.size(0); ++i)
         s.top.push_back({values[i].item<float>(), positions[i][0].item<std::int64_t>(), positions[i][1].item<std::int64_t>(),
                          positions[i][2].item<std::int64_t>()});
     s.histogramEdges = f.readTensor(p + "/histogram_edges");
     s.histogramCounts = f.readTensor(p + "/histogram_counts");
     s.tile = f.readTensor(p + "/tile");
-    if (s.absmax.numel() != s.channels)
-        throw FormatError(m_path + ": " + p + "/absmax has " + std::to_string(s.absmax.numel()) + " values but channels = " +
-                          std::to_string(s.channels));
+    check.rank(p + "/histogram_counts", s.histogramCounts, 1);
+    check.shape("histogram_edges", s.histogramEdges, {s.histogramCounts.size(0) + 1});
+    check.finite("histogram_edges", s.histogramEdges);
+    check.rank(p + "/tile", s.tile, 2);
+    check.shape("tile", s.tile, {s.tile.size(0), s.channels});
+    check.finite("tile", s.tile);
     return s;
 }
 

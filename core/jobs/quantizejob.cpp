@@ -90,8 +90,21 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
     const double evalShare = req.evalPpl ? 0.25 : 0.0;
     auto t0 = std::chrono::steady_clock::now();
     {
+        // A fresh run that fails before its first layer leaves no stub behind (it would only block a rerun).
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        const bool fresh = !pipeline.saveDir.empty() && !fs::exists(fs::path(pipeline.saveDir) / "run.json", ec);
+        const bool dirExisted = !pipeline.saveDir.empty() && fs::exists(pipeline.saveDir, ec);
         SubProgress sub(p, 0, 1 - evalShare - 0.02, "quantize ");
-        out.result = runQuantization(*source.model, source.data, source.actScales, *method, pipeline, &sub);
+        try {
+            out.result = runQuantization(*source.model, source.data, source.actScales, *method, pipeline, &sub);
+        } catch (...) {
+            if (fresh && RunStore::removeIfEmpty(pipeline.saveDir, !dirExisted) && req.pipeline.saveDir.empty()) {
+                const auto runs = fs::path(pipeline.saveDir).parent_path();
+                if (fs::is_empty(runs, ec)) fs::remove(runs, ec);
+            }
+            throw;
+        }
         out.saveDir = pipeline.saveDir;
     }
     out.quantizeSeconds = since(t0);

@@ -6,10 +6,12 @@
 #include "io/directorylock.h"
 #include "io/h5file.h"
 #include "quant/layerserializer.h"
+#include "quant/methodregistry.h"
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 namespace fs = std::filesystem;
 
@@ -47,14 +49,56 @@ std::string describeDifference(const nlohmann::json& stored, const nlohmann::jso
     return "fingerprint differs";
 }
 
+// Temporaries of AtomicFile (<name>.tmp-<pid>-<n>) that a killed writer left in the run: run.json and
+// layer files. Only called under the directory lock, so no live writer owns them.
+void removeStaleTemporaries(const fs::path& dir) {
+    static const std::regex pattern(R"((run\.json|layer-\d{5}\.h5)\.tmp-\d+-\d+)");
+    std::error_code ec;
+    for (const auto& folder : {dir, dir / "layers"})
+        for (const auto& e : fs::directory_iterator(folder, ec))
+            if (e.is_regular_file(ec) && std::regex_match(e.path().filename().string(), pattern)) fs::remove(e.path(), ec);
+}
+
+// What export and resume rely on, checked when a run is opened (FormatError naming run.json and the key).
+void checkManifest(const nlohmann::json& m, const std::string& path) {
+    auto fail = [&](const std::string& what) { throw FormatError(path + ": " + what); };
+    if (!m.is_object()) fail("not a JSON object");
+    if (m.value("format", "") != "outlierlab-quantization-run")
+        fail("'format' is " + m.value("format", nlohmann::json()).dump() + ", not \"outlierlab-quantization-run\"");
+    const auto version = m.value("format_version", nlohmann::json());
+    if (!version.is_number_integer() || version.get<std::int64_t>() < 1)
+        fail("'format_version' is " + version.dump() + ", expected a positive integer");
+    if (version.get<std::int64_t>() > kRunFormatVersion)
+        fail("run format version " + version.dump() + " is newer than this OutlierLab reads (" +
+             std::to_string(kRunFormatVersion) + ")");
+    for (const auto* key : {"fingerprint", "model_fingerprint", "method"})
+        if (!m.contains(key) || !m.at(key).is_string() || m.at(key).get<std::string>().empty())
+            fail("'" + std::string(key) + "' is missing or not a non-empty string");
+    const auto layers = m.value("num_layers", nlohmann::json());
+    if (!layers.is_number_integer() || layers.get<std::int64_t>() < 1 || layers.get<std::int64_t>() > 100000)
+        fail("'num_layers' is " + layers.dump() + ", expected a positive number of layers");
+    const auto method = m.at("method").get<std::string>();
+    try {
+        MethodRegistry::instance().info(method);
+    } catch (const Error& e) {
+        fail("method '" + method + "' is unknown here (" + e.what() + ")");
+    }
+    if (!m.value("settings", nlohmann::json()).is_object() || !m.value("parameters", nlohmann::json()).is_object())
+        fail("'settings' or 'parameters' is missing or not an object");
+}
+
 } // namespace
 
 RunStore::RunStore(std::string dir, nlohmann::json manifest, bool resume) : m_dir(std::move(dir)), m_manifest(std::move(manifest)) {
     std::error_code ec;
+    const auto manifestPath = (fs::path(m_dir) / "run.json").string();
+    // Checked before anything is created: a mistyped directory must not start a fresh run.
+    if (resume && !fs::exists(manifestPath, ec))
+        throw UsageError("--resume: " + m_dir + " holds no run to continue (no run.json); leave out --resume to start one");
     fs::create_directories(fs::path(m_dir) / "layers", ec);
     if (ec) throw RuntimeFailure("--save_dir " + m_dir + ": cannot create the directory: " + ec.message());
     m_lock = std::make_shared<DirectoryLock>(m_dir, "--save_dir");
-    const auto manifestPath = (fs::path(m_dir) / "run.json").string();
+    removeStaleTemporaries(m_dir);
     if (fs::exists(manifestPath)) {
         const auto stored = readJson(manifestPath);
         if (!resume)
@@ -75,9 +119,26 @@ RunStore RunStore::open(const std::string& dir) {
     RunStore s;
     s.m_dir = dir;
     s.m_manifest = readJson(manifestPath);
-    if (!s.m_manifest.contains("fingerprint")) throw FormatError(manifestPath + ": no fingerprint");
+    checkManifest(s.m_manifest, manifestPath);
     while (fs::exists(s.layerPath(s.m_completed))) ++s.m_completed;
     return s;
+}
+
+bool RunStore::removeIfEmpty(const std::string& dir, bool removeDir) {
+    std::error_code ec;
+    if (!fs::exists(fs::path(dir) / "run.json", ec)) return false;
+    try {
+        DirectoryLock lock(dir, "--save_dir");
+        removeStaleTemporaries(dir);
+        if (!fs::is_empty(fs::path(dir) / "layers", ec)) return false;
+        fs::remove(fs::path(dir) / "layers", ec);
+        fs::remove(fs::path(dir) / "run.json", ec);
+        fs::remove(fs::path(dir) / ".lock", ec);
+    } catch (const Error&) {
+        return false; // another process holds the run: not ours to remove
+    }
+    if (removeDir && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+    return true;
 }
 
 std::string RunStore::sessionRunsDir(const std::string& sessionPath) { return sessionPath + ".runs"; }

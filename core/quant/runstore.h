@@ -17,6 +17,9 @@ namespace ol {
 struct ModelConfig;
 class DirectoryLock;
 
+// The run.json format this build writes and reads.
+constexpr int kRunFormatVersion = 1;
+
 class RunStore {
 public:
     // `manifest` must hold a "fingerprint" string. A fresh run refuses a directory that already holds a
@@ -36,6 +39,11 @@ public:
 
     // Opens an existing run for reading (export). FormatError when `dir` holds no run.json.
     static RunStore open(const std::string& dir);
+    // Removes a run that holds no finished layer (run.json, the empty layers/ folder, the lock, stale
+    // temporaries, and `dir` itself when `removeDir` and it is then empty), so that a run that failed
+    // before its first layer leaves no stub. False (nothing removed) when a layer is stored or another
+    // process holds the run.
+    static bool removeIfEmpty(const std::string& dir, bool removeDir);
     // Runs kept next to a session file (<session>.runs/<fingerprint>/), for `export session.h5`.
     static std::string sessionRunsDir(const std::string& sessionPath);
 
