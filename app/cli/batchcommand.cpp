@@ -5,6 +5,7 @@
 #include "common.h"
 #include "methodflags.h"
 #include "quantizeshared.h"
+#include "recipe.h"
 
 #include "device.h"
 #include "errors.h"
@@ -14,31 +15,18 @@
 #include "model/checkpoint.h"
 #include "resources.h"
 
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 namespace ol::cli {
 
 namespace {
 
-nlohmann::json readRecipe(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw UsageError(path + ": cannot read the recipe");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        throw UsageError(path + ": not valid JSON: " + e.what());
-    }
-    if (!j.is_object() || !j.contains("runs") || !j["runs"].is_array() || j["runs"].empty())
-        throw UsageError(path + ": a recipe is an object with a non-empty \"runs\" array (see docs/recipes.md)");
-    static const std::set<std::string> top = {"model", "tokenizer", "calibration", "session", "eval_ppl", "eval_text",
-                                              "device", "dtype", "defaults", "runs", "limit"};
-    for (const auto& [k, v] : j.items())
-        if (!top.count(k)) throw UsageError(path + ": unknown recipe key \"" + k + "\"");
-    return j;
-}
+namespace fs = std::filesystem;
 
 // Keys of a run that are not quantizer/method parameters.
 const std::set<std::string>& jobKeys() {
@@ -46,13 +34,17 @@ const std::set<std::string>& jobKeys() {
     return k;
 }
 
-QuantizeRequest requestFor(const nlohmann::json& recipe, const nlohmann::json& run, std::size_t index, bool bundled,
-                           std::uint64_t seed, c10::Device device, std::string& name) {
+QuantizeRequest requestFor(const std::string& file, const nlohmann::json& recipe, const nlohmann::json& run, std::size_t index,
+                           bool bundled, std::uint64_t seed, c10::Device device, std::string& name) {
     nlohmann::json values = recipe.value("defaults", nlohmann::json::object());
     for (const auto& [k, v] : run.items()) values[k] = v;
+    const RecipeObject top(recipe, file);
+    const RecipeObject job(values, file, "runs[" + std::to_string(index) + "].");
     QuantizeRequest r;
-    r.method = values.value("method", "duquant");
-    name = values.value("name", "run" + std::to_string(index + 1) + "-" + r.method);
+    r.method = job.string("method", "duquant");
+    name = job.string("name", "run" + std::to_string(index + 1) + "-" + r.method);
+    if (name.empty()) throw UsageError(file + ": runs[" + std::to_string(index) + "].name: a run needs a non-empty name");
+    const RecipeObject named(values, file, "run \"" + name + "\": ");
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [k, v] : values.items())
         if (!jobKeys().count(k)) params[k] = v;
@@ -60,18 +52,49 @@ QuantizeRequest requestFor(const nlohmann::json& recipe, const nlohmann::json& r
         r.pipeline.settings = quantSettingsFromJson(params);
         r.methodParams = methodParamsFromJson(params, r.method);
     } catch (const UsageError& e) {
-        throw UsageError("run \"" + name + "\": " + e.what());
+        throw UsageError(file + ": run \"" + name + "\": " + e.what());
     }
     if (bundled && !params.contains("block_size") && r.methodParams.contains("block_size")) r.methodParams["block_size"] = 4;
-    r.pipeline.seed = values.value("rotation_seed", seed);
-    r.pipeline.saveDir = values.value("save_dir", "");
-    r.pipeline.resume = values.value("resume", false);
+    r.pipeline.seed = static_cast<std::uint64_t>(named.integer("rotation_seed", static_cast<std::int64_t>(seed), 0, INT64_MAX));
+    r.pipeline.saveDir = named.string("save_dir", "");
+    r.pipeline.resume = named.boolean("resume", false);
     r.pipeline.devices = {device};
-    r.exportDir = values.value("export", "");
-    r.evalPpl = recipe.value("eval_ppl", true);
-    r.evalText = recipe.value("eval_text", "");
-    r.evalLimit = recipe.value("limit", -1);
+    r.exportDir = named.string("export", "");
+    r.evalPpl = top.boolean("eval_ppl", true);
+    r.evalText = top.string("eval_text", "");
+    r.evalLimit = top.integer("limit", -1, -1, INT32_MAX);
+    if (r.evalLimit == 0) throw UsageError(file + ": limit: give -1 (every window) or at least 1");
     return r;
+}
+
+// What the runs write, checked before the first one starts: two runs writing one directory, an export
+// that exists, a save_dir holding a run without resume (or none with it) would fail only after the
+// runs before them finished.
+void checkOutputs(const std::string& file, const std::vector<std::pair<std::string, QuantizeRequest>>& jobs) {
+    std::map<std::string, std::string> owner; // normalized directory -> "run \"name\" export"
+    auto claim = [&](const std::string& dir, const std::string& what) {
+        if (dir.empty()) return;
+        auto normal = fs::absolute(dir).lexically_normal();
+        if (normal.filename().empty()) normal = normal.parent_path(); // "out/" is "out"
+        const auto key = normal.string();
+        auto [it, fresh] = owner.emplace(key, what);
+        if (!fresh) throw UsageError(file + ": " + it->second + " and " + what + " are both " + dir + "; give each run its own");
+    };
+    std::error_code ec;
+    for (const auto& [name, r] : jobs) {
+        const std::string run = "run \"" + name + "\"";
+        claim(r.exportDir, run + " export");
+        claim(r.pipeline.saveDir, run + " save_dir");
+        if (!r.exportDir.empty() && fs::exists(r.exportDir, ec) && !(fs::is_directory(r.exportDir, ec) && fs::is_empty(r.exportDir, ec)))
+            throw UsageError(file + ": " + run + " export " + r.exportDir + " already exists and is not an empty directory");
+        if (r.pipeline.saveDir.empty()) continue;
+        const bool hasRun = fs::exists(fs::path(r.pipeline.saveDir) / "run.json", ec);
+        if (hasRun && !r.pipeline.resume)
+            throw UsageError(file + ": " + run + " save_dir " + r.pipeline.saveDir +
+                             " already holds a quantization run; set \"resume\": true to continue it or choose another directory");
+        if (!hasRun && r.pipeline.resume)
+            throw UsageError(file + ": " + run + " resume: " + r.pipeline.saveDir + " holds no run to continue (no run.json)");
+    }
 }
 
 std::string fmt(const std::optional<double>& v, const char* f = "%.4f") {
@@ -93,38 +116,45 @@ int runBatch(const Args& args) {
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
     if (!f.parse(args)) return kExitOk;
     if (f.positional().size() != 1) throw UsageError("give one recipe file");
-    const auto recipe = readRecipe(f.positional()[0]);
+    const std::string file = f.positional()[0];
+    const auto recipe = readRecipe(file);
 
     // Everything is validated before the first (long) run starts.
     const bool bundled = !recipe.contains("model");
-    const auto calib = recipe.value("calibration", nlohmann::json::object());
+    const RecipeObject top(recipe, file);
+    const auto calibJson = recipe.value("calibration", nlohmann::json::object());
+    const RecipeObject calib(calibJson, file, "calibration.");
+    calib.onlyKeys({"calib_dataset", "nsamples", "seqlen", "seed", "consecutive"});
     CalibrationSettings cs;
-    if (calib.contains("calib_dataset")) {
-        const auto& d = calib["calib_dataset"];
-        cs.textFiles = d.is_array() ? d.get<std::vector<std::string>>() : std::vector<std::string>{d.get<std::string>()};
-    } else {
-        cs.textFiles = {bundledCalibText()};
+    cs.textFiles = calib.has("calib_dataset") ? calib.strings("calib_dataset") : std::vector<std::string>{bundledCalibText()};
+    cs.nsamples = calib.integer("nsamples", bundled ? 32 : 128, 1, kMaxCalibrationWindows);
+    cs.seqlen = calib.integer("seqlen", -1, 2, kMaxWindowTokens); // -1: the default below
+    if (cs.seqlen < 0 && bundled) cs.seqlen = 256;
+    cs.seed = static_cast<std::uint64_t>(calib.integer("seed", 2, 0, INT64_MAX));
+    cs.consecutive = calib.boolean("consecutive", false);
+    const std::string model = top.string("model", ""), tokenizer = top.string("tokenizer", "");
+    const std::string session = top.string("session", "");
+    c10::ScalarType dtype;
+    try {
+        dtype = parseDtype(top.string("dtype", "float32"));
+    } catch (const UsageError& e) {
+        throw UsageError(file + ": dtype: " + e.what());
     }
-    cs.nsamples = calib.value("nsamples", bundled ? 32 : 128);
-    cs.seqlen = calib.value("seqlen", bundled ? 256 : -1);
-    cs.seed = calib.value("seed", 2);
-    cs.consecutive = calib.value("consecutive", false);
-    const auto device = parseDevice(f.given("device") ? f.str("device") : recipe.value("device", "auto"));
+    const auto device = parseDevice(f.given("device") ? f.str("device") : top.string("device", "auto"));
     std::vector<std::pair<std::string, QuantizeRequest>> jobs;
     std::set<std::string> names;
     for (std::size_t i = 0; i < recipe["runs"].size(); ++i) {
         std::string name;
-        auto req = requestFor(recipe, recipe["runs"][i], i, bundled, cs.seed, device, name);
-        if (!names.insert(name).second) throw UsageError("two runs are named \"" + name + "\"");
+        auto req = requestFor(file, recipe, recipe["runs"][i], i, bundled, cs.seed, device, name);
+        if (!names.insert(name).second) throw UsageError(file + ": two runs are named \"" + name + "\"");
         jobs.emplace_back(name, std::move(req));
     }
+    checkOutputs(file, jobs);
 
-    const std::string model = recipe.value("model", "");
-    if (cs.seqlen < 0) cs.seqlen = std::min<std::int64_t>(2048, openCheckpoint(model, recipe.value("tokenizer", ""))->config().maxPositions);
+    if (cs.seqlen < 0) cs.seqlen = std::min<std::int64_t>(2048, openCheckpoint(model, tokenizer)->config().maxPositions);
     StderrProgress progress("", !f.on("quiet"));
-    auto source = prepareCalibration(model, recipe.value("tokenizer", ""), device, parseDtype(recipe.value("dtype", "float32")), cs,
-                                     recipe.value("session", ""), &progress);
-    nlohmann::json all = {{"recipe", f.positional()[0]}, {"runs", nlohmann::json::array()}};
+    auto source = prepareCalibration(model, tokenizer, device, dtype, cs, session, &progress);
+    nlohmann::json all = {{"recipe", file}, {"runs", nlohmann::json::array()}};
     std::vector<std::pair<std::string, QuantizeOutcome>> done;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         const auto& [name, req] = jobs[i];
