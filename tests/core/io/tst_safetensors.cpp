@@ -1,9 +1,11 @@
 // The safetensors reader and writer: round trips for every LibTorch dtype, a
 // file built byte by byte, the writer's layout, streaming out of order, every
-// malformed input the reader must refuse, and the writer's failure modes.
+// malformed input the reader must refuse (the writer's failure modes: tst_safetensorswriter).
 #include "errors.h"
 #include "io/dtype.h"
 #include "io/safetensors.h"
+
+#include "iotestutil.h"
 
 #include <ATen/ATen.h>
 #include <QDir>
@@ -18,18 +20,14 @@
 #include <unistd.h>
 
 using namespace ol;
+using namespace iotest;
 using namespace std::string_literals;
 namespace fs = std::filesystem;
 
 namespace {
 
 // A fresh, empty folder under the test output directory.
-std::string outDir(const std::string& name) {
-    const std::string dir = std::string(OL_TEST_OUTPUT_DIR) + "/safetensors/" + name;
-    fs::remove_all(dir);
-    QDir().mkpath(QString::fromStdString(dir));
-    return dir;
-}
+std::string outDir(const std::string& name) { return iotest::freshDir("safetensors", name); }
 
 std::string le64(std::uint64_t v) {
     std::string s(8, '\0');
@@ -52,43 +50,8 @@ std::string stFile(const std::string& header, const std::string& data = {}) {
     return le64(header.size()) + header + data;
 }
 
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
-void writeFile(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
-// Runs `f` and returns the message of the E it must throw; a different
-// exception or none gives a marker that no expected fragment contains.
-template <typename E, typename F> QString errorOf(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return QString::fromStdString(e.what());
-    } catch (const std::exception& e) {
-        return QStringLiteral("<wrong exception type: %1>").arg(QString::fromStdString(e.what()));
-    }
-    return QStringLiteral("<no error thrown>");
-}
-
-// Same dtype, shape and bytes.
-bool sameTensor(const at::Tensor& a, const at::Tensor& b) {
-    if (a.scalar_type() != b.scalar_type() || a.sizes() != b.sizes())
-        return false;
-    const at::Tensor ca = a.contiguous(), cb = b.contiguous();
-    return ca.nbytes() == cb.nbytes() && (ca.nbytes() == 0 || std::memcmp(ca.data_ptr(), cb.data_ptr(), ca.nbytes()) == 0);
-}
-
-std::vector<std::string> folderEntries(const std::string& dir) {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir))
-        names.push_back(e.path().filename().string());
-    return names;
-}
 
 const std::vector<DType> kTorchDTypes = {DType::BOOL, DType::U8,  DType::I8,   DType::I16, DType::I32,
                                          DType::I64,  DType::F16, DType::BF16, DType::F32, DType::F64};
@@ -115,29 +78,6 @@ at::Tensor sample(DType dtype) {
     }
     return {};
 }
-
-// Lowers the process's file size limit for one scope, so that writes past it
-// fail with EFBIG the way a full disk fails with ENOSPC.
-class FileSizeLimit {
-public:
-    explicit FileSizeLimit(rlim_t bytes) {
-        ::getrlimit(RLIMIT_FSIZE, &m_saved);
-        m_oldHandler = std::signal(SIGXFSZ, SIG_IGN); // else the kernel kills the process
-        rlimit lowered = m_saved;
-        lowered.rlim_cur = bytes;
-        m_ok = ::setrlimit(RLIMIT_FSIZE, &lowered) == 0;
-    }
-    ~FileSizeLimit() {
-        ::setrlimit(RLIMIT_FSIZE, &m_saved);
-        std::signal(SIGXFSZ, m_oldHandler);
-    }
-    bool ok() const { return m_ok; }
-
-private:
-    rlimit m_saved{};
-    void (*m_oldHandler)(int) = nullptr;
-    bool m_ok = false;
-};
 
 } // namespace
 
@@ -230,7 +170,7 @@ private slots:
                                  "\x01\x00\xfe\xff\x2c\x01"s // 1, -2, 300 as int16
                                  "\x00\x00\x00\x00\x00\x00\x24\x40"s; // 10.0
         QCOMPARE(data.size(), std::size_t(22));
-        writeFile(path, stFile(header, data));
+        writeBytes(path, stFile(header, data));
 
         SafetensorsReader reader(path);
         const auto& entries = reader.entries();
@@ -275,14 +215,14 @@ private slots:
     void validEdgeCases() {
         const std::string dir = outDir("edge");
         // No tensors at all.
-        writeFile(dir + "/none.safetensors", stFile("{}      "));
+        writeBytes(dir + "/none.safetensors", stFile("{}      "));
         QVERIFY(SafetensorsReader(dir + "/none.safetensors").entries().empty());
         // Only an empty tensor: no data buffer.
-        writeFile(dir + "/empty.safetensors", stFile(R"({"e":{"dtype":"F32","shape":[0,3],"data_offsets":[0,0]}})"));
+        writeBytes(dir + "/empty.safetensors", stFile(R"({"e":{"dtype":"F32","shape":[0,3],"data_offsets":[0,0]}})"));
         SafetensorsReader empty(dir + "/empty.safetensors");
         QCOMPARE(empty.load("e").sizes().vec(), (std::vector<int64_t>{0, 3}));
         // Empty tensors between and at the same offset as others are no hole/overlap.
-        writeFile(dir + "/mixed.safetensors",
+        writeBytes(dir + "/mixed.safetensors",
                   stFile(R"({"x":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
                          R"("e":{"dtype":"I32","shape":[0],"data_offsets":[2,2]},)"
                          R"("y":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}})",
@@ -304,7 +244,7 @@ private slots:
 
         // Without metadata the header has no __metadata__ key at all.
         saveSafetensors(dir + "/plain.safetensors", {{"w", at::ones({2})}});
-        const std::string bytes = readFile(dir + "/plain.safetensors");
+        const std::string bytes = readBytes(dir + "/plain.safetensors");
         const std::string header = bytes.substr(8, readLe64(bytes));
         QVERIFY(header.find("__metadata__") == std::string::npos);
         QVERIFY(SafetensorsReader(dir + "/plain.safetensors").metadata().empty());
@@ -320,7 +260,7 @@ private slots:
             {"d", at::ones({3}, at::kDouble)}};
         saveSafetensors(path, tensors, {{"k", "v"}});
 
-        const std::string bytes = readFile(path);
+        const std::string bytes = readBytes(path);
         QVERIFY(bytes.size() >= 8);
         const std::uint64_t n = readLe64(bytes);
         QVERIFY(8 + n <= bytes.size());
@@ -384,7 +324,7 @@ private slots:
         QVERIFY(sameTensor(r.load("third"), at::arange(5, 15, at::kShort)));
         QVERIFY(sameTensor(r.load("fourth"), -at::arange(1, 5, at::kFloat)));
         QCOMPARE(r.metadata().at("order"), std::string("reverse"));
-        QCOMPARE(folderEntries(dir), std::vector<std::string>{"s.safetensors"}); // temp file renamed away
+        QCOMPARE(filesIn(dir), std::vector<std::string>{"s.safetensors"}); // temp file renamed away
     }
 
     void badInput_data() {
@@ -474,7 +414,7 @@ private slots:
         QFETCH(QString, tensor);
         QFETCH(QString, fragment);
         const std::string path = outDir("bad") + "/bad.safetensors";
-        writeFile(path, bytes.toStdString());
+        writeBytes(path, bytes.toStdString());
         const QString message = errorOf<FormatError>([&] { SafetensorsReader reader(path); });
         QVERIFY2(message.contains(QString::fromStdString(path)), qPrintable(message));
         if (!tensor.isEmpty())
@@ -490,7 +430,7 @@ private slots:
     void loadErrors() {
         const std::string dir = outDir("loaderrors");
         const std::string path = dir + "/u16.safetensors";
-        writeFile(path, stFile(R"({"u":{"dtype":"U16","shape":[2],"data_offsets":[0,4]},)"
+        writeBytes(path, stFile(R"({"u":{"dtype":"U16","shape":[2],"data_offsets":[0,4]},)"
                                R"("flag":{"dtype":"BOOL","shape":[2],"data_offsets":[4,6]}})",
                                "\x01\x00\xff\xff\x01\x02"s));
         SafetensorsReader r(path);
@@ -522,129 +462,7 @@ private slots:
         QVERIFY(sameTensor(t, at::arange(1, 7, at::kFloat))); // still valid after unmapping
     }
 
-    void writerMisuse() {
-        const std::string dir = outDir("misuse");
-        const std::string path = dir + "/w.safetensors";
-        const QString p = QString::fromStdString(path);
-        auto check = [&](const QString& message, const char* tensor, const char* fragment) {
-            QVERIFY2(message.contains(p), qPrintable(message));
-            QVERIFY2(message.contains(QStringLiteral("'%1'").arg(tensor)), qPrintable(message));
-            QVERIFY2(message.contains(fragment), qPrintable(message));
-        };
-        {
-            SafetensorsWriter w(path);
-            w.declare("a", DType::F32, {2, 2});
-            w.declare("b", DType::I64, {3});
-            w.declare("c", DType::U8, {1});
-            check(errorOf<UsageError>([&] { w.declare("a", DType::F32, {1}); }), "a", "declared twice");
-            check(errorOf<UsageError>([&] { w.declare("__metadata__", DType::F32, {1}); }), "__metadata__", "reserved");
-            check(errorOf<UsageError>([&] { w.declare("n", DType::F32, {2, -1}); }), "n", "negative dim");
-            check(errorOf<UsageError>([&] { w.declare("u", DType::U32, {1}); }), "u", "U32");
-            check(errorOf<UsageError>([&] { w.write("x", at::ones({1})); }), "x", "not declared");
-            check(errorOf<UsageError>([&] { w.write("a", at::ones({2, 2}, at::kDouble)); }), "a",
-                  "has dtype F64 but was declared F32");
-            check(errorOf<UsageError>([&] { w.write("a", at::ones({4})); }), "a",
-                  "has shape [4] but was declared [2, 2]");
-            check(errorOf<UsageError>([&] { w.write("a", at::Tensor()); }), "a", "undefined");
-            w.write("a", at::ones({2, 2}));
-            check(errorOf<UsageError>([&] { w.write("a", at::ones({2, 2})); }), "a", "written twice");
-            check(errorOf<UsageError>([&] { w.declare("late", DType::F32, {1}); }), "late", "after the first write");
-            w.write("c", at::ones({1}, at::kByte));
-            check(errorOf<UsageError>([&] { w.commit(); }), "b", "never written");
-        }
-        QVERIFY(folderEntries(dir).empty());
 
-        QVERIFY(errorOf<UsageError>([&] { saveSafetensors(path, {{"z", at::ones({1}, at::kComplexFloat)}}); })
-                    .contains("'z'"));
-        {
-            SafetensorsWriter w(path);
-            w.commit(); // no tensors is a valid file
-            QVERIFY(errorOf<UsageError>([&] { w.commit(); }).contains(p));
-            QVERIFY(errorOf<UsageError>([&] { w.write("a", at::ones({1})); }).contains(p));
-        }
-        QVERIFY(SafetensorsReader(path).entries().empty());
-    }
-
-    void uncommittedWriterLeavesNothing() {
-        const std::string dir = outDir("uncommitted");
-        const std::string path = dir + "/never.safetensors";
-        {
-            SafetensorsWriter w(path);
-            w.declare("a", DType::F32, {128});
-            w.declare("b", DType::F32, {128});
-            w.write("a", at::ones({128}));
-            // The bytes went somewhere: a temporary file, not the final name.
-            const auto during = folderEntries(dir);
-            QCOMPARE(during.size(), std::size_t(1));
-            QVERIFY(during.front() != "never.safetensors");
-            QVERIFY(!fs::exists(path));
-        }
-        QVERIFY(folderEntries(dir).empty());
-
-        // Also when the writer is unwound by an exception.
-        QVERIFY(errorOf<UsageError>([&] {
-                    saveSafetensors(path, {{"ok", at::ones({4})}, {"bad", at::ones({1}, at::kComplexDouble)}});
-                }).contains("'bad'"));
-        QVERIFY(folderEntries(dir).empty());
-
-        // An existing file survives a writer that never commits.
-        saveSafetensors(path, {{"old", at::ones({1})}});
-        {
-            SafetensorsWriter w(path);
-            w.declare("new", DType::F32, {1});
-            w.write("new", at::zeros({1}));
-        }
-        QCOMPARE(folderEntries(dir), std::vector<std::string>{"never.safetensors"});
-        QVERIFY(SafetensorsReader(path).find("old"));
-    }
-
-    void unwritableDestination() {
-        const std::string dir = outDir("unwritable");
-        const std::string missingDir = dir + "/no/such/folder/x.safetensors";
-        QString message = errorOf<RuntimeFailure>([&] { SafetensorsWriter w(missingDir); });
-        QVERIFY2(message.contains(QString::fromStdString(missingDir)), qPrintable(message));
-        message = errorOf<RuntimeFailure>([&] { saveSafetensors(missingDir, {{"a", at::ones({1})}}); });
-        QVERIFY2(message.contains(QString::fromStdString(missingDir)), qPrintable(message));
-
-        // A "folder" that is a regular file fails even for root.
-        writeFile(dir + "/plainfile", "x");
-        const std::string underFile = dir + "/plainfile/x.safetensors";
-        message = errorOf<RuntimeFailure>([&] { SafetensorsWriter w(underFile); });
-        QVERIFY2(message.contains(QString::fromStdString(underFile)), qPrintable(message));
-
-        if (::geteuid() != 0) { // root ignores permission bits
-            const std::string locked = dir + "/locked";
-            fs::create_directory(locked);
-            fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
-            const std::string lockedPath = locked + "/x.safetensors";
-            message = errorOf<RuntimeFailure>([&] { SafetensorsWriter w(lockedPath); });
-            fs::permissions(locked, fs::perms::owner_all);
-            QVERIFY2(message.contains(QString::fromStdString(lockedPath)), qPrintable(message));
-        }
-    }
-
-    void writeErrorIsReported() {
-        const std::string dir = outDir("writeerror");
-        const std::string path = dir + "/full.safetensors";
-        const QString p = QString::fromStdString(path);
-        {
-            SafetensorsWriter w(path);
-            w.declare("small", DType::F32, {4});
-            w.declare("big", DType::F32, {1 << 16}); // 256 KiB, past the limit below
-            QString writeMessage, commitMessage;
-            {
-                FileSizeLimit limit(64 * 1024);
-                if (!limit.ok())
-                    QSKIP("cannot lower RLIMIT_FSIZE");
-                w.write("small", at::ones({4}));
-                writeMessage = errorOf<RuntimeFailure>([&] { w.write("big", at::ones({1 << 16})); });
-                commitMessage = errorOf<RuntimeFailure>([&] { w.commit(); });
-            }
-            QVERIFY2(writeMessage.contains(p) && writeMessage.contains("'big'"), qPrintable(writeMessage));
-            QVERIFY2(commitMessage.contains(p), qPrintable(commitMessage));
-        }
-        QVERIFY(folderEntries(dir).empty());
-    }
 };
 
 QTEST_APPLESS_MAIN(TestSafetensors)
