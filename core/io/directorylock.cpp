@@ -8,7 +8,6 @@
 #include <string>
 #include <sys/file.h>
 #include <unistd.h>
-#include <utility>
 
 namespace ol {
 
@@ -35,16 +34,6 @@ DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what) {
 
 DirectoryLock::~DirectoryLock() {
     if (m_fd >= 0) ::close(m_fd); // closing drops the flock
-}
-
-DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-
-DirectoryLock& DirectoryLock::operator=(DirectoryLock&& other) noexcept {
-    if (this != &other) {
-        if (m_fd >= 0) ::close(m_fd);
-        m_fd = std::exchange(other.m_fd, -1);
-    }
-    return *this;
 }
 
 } // namespace ol

@@ -1,7 +1,7 @@
 #include "io/quantexport.h"
-#include "faultpoint.h"
 
 #include "errors.h"
+#include "faultpoint.h"
 #include "io/atomicfile.h"
 #include "io/safetensors.h"
 #include "jobs/progress.h"
@@ -12,9 +12,9 @@
 #include <ATen/ATen.h>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <cerrno>
 #include <csignal>
+#include <map>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -132,10 +132,6 @@ private:
     std::map<std::string, at::Tensor> m_layer;
     std::string m_tokenizer;
 };
-
-} // namespace
-
-namespace {
 
 // Export directories a killed process left half written (<name>.tmp-<pid> of a pid no longer running).
 void removeStaleTemporaries(const fs::path& parent, const std::string& name) {

@@ -1,16 +1,23 @@
 #pragma once
 // Runs the real outlierlab-cli binary (path from $OUTLIERLAB_CLI, set by CTest).
+#include <QMap>
 #include <QProcess>
 #include <QString>
 #include <QStringList>
 
 struct CliRun {
-    int exitCode = -1; // -1: crashed or timed out
+    int exitCode = -1; // -1: crashed (a signal) or timed out
     QString out, err;
 };
 
-inline CliRun runCli(const QStringList& args, int timeoutMs = 300000) {
+// `env`: variables added to the test's environment for this run (fault points, thread counts).
+inline CliRun runCli(const QStringList& args, int timeoutMs = 300000, const QMap<QString, QString>& env = {}) {
     QProcess p;
+    if (!env.isEmpty()) {
+        auto e = QProcessEnvironment::systemEnvironment();
+        for (auto it = env.begin(); it != env.end(); ++it) e.insert(it.key(), it.value());
+        p.setProcessEnvironment(e);
+    }
     p.start(QString::fromLocal8Bit(qgetenv("OUTLIERLAB_CLI")), args);
     CliRun r;
     if (!p.waitForFinished(timeoutMs)) {

@@ -28,21 +28,7 @@ bool readable(const CliRun& r) {
 }
 
 CliRun runCliWithEnv(const QStringList& args, const QString& name, const QString& value) {
-    QProcess p;
-    auto env = QProcessEnvironment::systemEnvironment();
-    env.insert(name, value);
-    p.setProcessEnvironment(env);
-    p.start(QString::fromLocal8Bit(qgetenv("OUTLIERLAB_CLI")), args);
-    CliRun r;
-    if (!p.waitForFinished(300000)) {
-        p.kill();
-        r.err = "timeout";
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return runCli(args, 300000, {{name, value}});
 }
 
 void copyTree(const QString& from, const QString& to) {

@@ -5,6 +5,7 @@
 #include "clirunner.h"
 
 #include <QCryptographicHash>
+#include <QDebug>
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -26,21 +27,16 @@ private:
 
     Outcome quantize(const QStringList& flags, int threads) {
         const auto out = m_dir.filePath(QString("export%1").arg(m_runs++));
-        QProcess p;
-        auto env = QProcessEnvironment::systemEnvironment();
-        env.insert("OUTLIERLAB_THREADS", QString::number(threads));
-        env.insert("OPENBLAS_NUM_THREADS", QString::number(threads));
-        env.insert("OMP_NUM_THREADS", QString::number(threads));
-        p.setProcessEnvironment(env);
-        p.start(qEnvironmentVariable("OUTLIERLAB_CLI"),
-                QStringList{"quantize", "--session", out + ".h5", "--eval_ppl", "--limit", "20", "--export", out,
-                            "--json", "--quiet"} +
-                    flags);
-        if (!p.waitForFinished(600000) || p.exitCode() != 0) {
-            qWarning() << p.readAllStandardError();
+        const auto n = QString::number(threads);
+        const auto r = runCli(QStringList{"quantize", "--session", out + ".h5", "--eval_ppl", "--limit", "20", "--export", out,
+                                          "--json", "--quiet"} +
+                                  flags,
+                              600000, {{"OUTLIERLAB_THREADS", n}, {"OPENBLAS_NUM_THREADS", n}, {"OMP_NUM_THREADS", n}});
+        if (r.exitCode != 0) {
+            qWarning() << r.err;
             return {};
         }
-        const auto text = p.readAllStandardOutput();
+        const auto text = r.out.toUtf8();
         // The perplexity exactly as written (nlohmann prints the shortest round-trip form of the double).
         const auto key = QByteArray("\"quant_ppl\":");
         const auto at = text.indexOf(key);

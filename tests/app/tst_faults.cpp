@@ -2,6 +2,8 @@
 // fault point, core/faultpoint.h) while a layer's checkpoint is half written,
 // then --resume: the same export bit for bit, no temporaries left; a second
 // process on a --save_dir that another one is writing is refused.
+#include "clirunner.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QProcess>
@@ -11,11 +13,11 @@
 
 namespace {
 
-QProcess* start(const QStringList& args, const QString& killAt = {}, const QString& stopAt = {}) {
+// Started in the background, stopping itself (SIGSTOP) at `stopAt`.
+QProcess* startStopping(const QStringList& args, const QString& stopAt) {
     auto* p = new QProcess;
     auto env = QProcessEnvironment::systemEnvironment();
-    if (!killAt.isEmpty()) env.insert("OUTLIERLAB_KILL_AT", killAt);
-    if (!stopAt.isEmpty()) env.insert("OUTLIERLAB_STOP_AT", stopAt);
+    env.insert("OUTLIERLAB_STOP_AT", stopAt);
     p->setProcessEnvironment(env);
     p->start(qEnvironmentVariable("OUTLIERLAB_CLI"), args);
     return p;
@@ -41,30 +43,29 @@ private:
 
 private slots:
     void killDuringALayerWriteThenResumeIsBitIdentical() {
-        std::unique_ptr<QProcess> ref(start(quantize("ref")));
-        QVERIFY(ref->waitForFinished(300000));
-        QCOMPARE(ref->exitCode(), 0);
-        std::unique_ptr<QProcess> killed(start(quantize("killed"), "layer-write:3"));
-        QVERIFY(killed->waitForFinished(300000));
-        QCOMPARE(killed->exitStatus(), QProcess::CrashExit);
-        std::unique_ptr<QProcess> resumed(start(quantize("killed") << "--resume"));
-        QVERIFY(resumed->waitForFinished(300000));
-        QVERIFY2(resumed->exitCode() == 0, resumed->readAllStandardError().constData());
+        const auto ref = runCli(quantize("ref"));
+        QVERIFY2(ref.exitCode == 0, qPrintable(ref.err));
+        QVERIFY(QFile::exists(m_dir.filePath("ref-export/model.safetensors")));
+        const auto killed = runCli(quantize("killed"), 300000, {{"OUTLIERLAB_KILL_AT", "layer-write:3"}});
+        QCOMPARE(killed.exitCode, -1); // SIGKILL
+        QVERIFY(QFile::exists(m_dir.filePath("killed/layers/layer-00001.h5")));
+        QVERIFY(!QFile::exists(m_dir.filePath("killed/layers/layer-00002.h5"))); // the half-written one never appears
+        const auto resumed = runCli(quantize("killed") << "--resume");
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
         QCOMPARE(hashOfDir(m_dir.filePath("killed-export")), hashOfDir(m_dir.filePath("ref-export")));
+        QCOMPARE(QDir(m_dir.filePath("killed/layers")).entryList(QDir::Files).size(), 5); // no temporaries left
     }
 
     void secondWriterOfASaveDirIsRefused() {
-        std::unique_ptr<QProcess> first(start(quantize("locked"), {}, "layer:2"));
+        std::unique_ptr<QProcess> first(startStopping(quantize("locked"), "layer:2"));
         // Wait until the first process froze itself inside the pipeline (it holds the lock).
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(m_dir.filePath("locked/layers/layer-00000.h5")), 120000);
         QTest::qWait(500);
-        std::unique_ptr<QProcess> second(start(quantize("locked") << "--resume"));
-        QVERIFY(second->waitForFinished(300000));
-        const auto err = QString::fromUtf8(second->readAllStandardError());
+        const auto second = runCli(quantize("locked") << "--resume");
         ::kill(static_cast<pid_t>(first->processId()), SIGKILL);
         first->waitForFinished(10000);
-        QCOMPARE(second->exitCode(), 2);
-        QVERIFY2(err.contains("being written by another process"), qPrintable(err));
+        QCOMPARE(second.exitCode, 2);
+        QVERIFY2(second.err.contains("being written by another process"), qPrintable(second.err));
     }
 };
 
