@@ -28,45 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Keys of a run that are not quantizer/method parameters.
-const std::set<std::string>& jobKeys() {
-    static const std::set<std::string> k = {"name", "method", "export", "save_dir", "resume", "rotation_seed"};
-    return k;
-}
-
-QuantizeRequest requestFor(const std::string& file, const nlohmann::json& recipe, const nlohmann::json& run, std::size_t index,
-                           bool bundled, std::uint64_t seed, c10::Device device, std::string& name) {
-    nlohmann::json values = recipe.value("defaults", nlohmann::json::object());
-    for (const auto& [k, v] : run.items()) values[k] = v;
-    const RecipeObject top(recipe, file);
-    const RecipeObject job(values, file, "runs[" + std::to_string(index) + "].");
-    QuantizeRequest r;
-    r.method = job.string("method", "duquant");
-    name = job.string("name", "run" + std::to_string(index + 1) + "-" + r.method);
-    if (name.empty()) throw UsageError(file + ": runs[" + std::to_string(index) + "].name: a run needs a non-empty name");
-    const RecipeObject named(values, file, "run \"" + name + "\": ");
-    nlohmann::json params = nlohmann::json::object();
-    for (const auto& [k, v] : values.items())
-        if (!jobKeys().count(k)) params[k] = v;
-    try {
-        r.pipeline.settings = quantSettingsFromJson(params);
-        r.methodParams = methodParamsFromJson(params, r.method);
-    } catch (const UsageError& e) {
-        throw UsageError(file + ": run \"" + name + "\": " + e.what());
-    }
-    if (bundled && !params.contains("block_size") && r.methodParams.contains("block_size")) r.methodParams["block_size"] = 4;
-    r.pipeline.seed = static_cast<std::uint64_t>(named.integer("rotation_seed", static_cast<std::int64_t>(seed), 0, INT64_MAX));
-    r.pipeline.saveDir = named.string("save_dir", "");
-    r.pipeline.resume = named.boolean("resume", false);
-    r.pipeline.devices = {device};
-    r.exportDir = named.string("export", "");
-    r.evalPpl = top.boolean("eval_ppl", true);
-    r.evalText = top.string("eval_text", "");
-    r.evalLimit = top.integer("limit", -1, -1, INT32_MAX);
-    if (r.evalLimit == 0) throw UsageError(file + ": limit: give -1 (every window) or at least 1");
-    return r;
-}
-
 // What the runs write, checked before the first one starts: two runs writing one directory, an export
 // that exists, a save_dir holding a run without resume (or none with it) would fail only after the
 // runs before them finished.
@@ -145,7 +106,7 @@ int runBatch(const Args& args) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < recipe["runs"].size(); ++i) {
         std::string name;
-        auto req = requestFor(file, recipe, recipe["runs"][i], i, bundled, cs.seed, device, name);
+        auto req = recipeRequest(file, recipe, recipe["runs"][i], i, bundled, cs.seed, device, name);
         if (!names.insert(name).second) throw UsageError(file + ": two runs are named \"" + name + "\"");
         jobs.emplace_back(name, std::move(req));
     }

@@ -1,6 +1,9 @@
 #include "recipe.h"
 
 #include "errors.h"
+#include "methodflags.h"
+
+#include <set>
 
 #include <cmath>
 #include <fstream>
@@ -113,6 +116,49 @@ std::vector<std::string> RecipeObject::strings(const std::string& key) const {
     if (out.empty())
         fail(key, "expected a file name or a non-empty list of them, not " + it->dump());
     return out;
+}
+
+// Keys of a run that are not quantizer/method parameters.
+namespace {
+
+const std::set<std::string>& jobKeys() {
+    static const std::set<std::string> k = {"name", "method", "export", "save_dir", "resume", "rotation_seed"};
+    return k;
+}
+
+} // namespace
+
+QuantizeRequest recipeRequest(const std::string& file, const nlohmann::json& recipe, const nlohmann::json& run, std::size_t index,
+                           bool bundled, std::uint64_t seed, c10::Device device, std::string& name) {
+    nlohmann::json values = recipe.value("defaults", nlohmann::json::object());
+    for (const auto& [k, v] : run.items()) values[k] = v;
+    const RecipeObject top(recipe, file);
+    const RecipeObject job(values, file, "runs[" + std::to_string(index) + "].");
+    QuantizeRequest r;
+    r.method = job.string("method", "duquant");
+    name = job.string("name", "run" + std::to_string(index + 1) + "-" + r.method);
+    if (name.empty()) throw UsageError(file + ": runs[" + std::to_string(index) + "].name: a run needs a non-empty name");
+    const RecipeObject named(values, file, "run \"" + name + "\": ");
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [k, v] : values.items())
+        if (!jobKeys().count(k)) params[k] = v;
+    try {
+        r.pipeline.settings = quantSettingsFromJson(params);
+        r.methodParams = methodParamsFromJson(params, r.method);
+    } catch (const UsageError& e) {
+        throw UsageError(file + ": run \"" + name + "\": " + e.what());
+    }
+    if (bundled && !params.contains("block_size") && r.methodParams.contains("block_size")) r.methodParams["block_size"] = 4;
+    r.pipeline.seed = static_cast<std::uint64_t>(named.integer("rotation_seed", static_cast<std::int64_t>(seed), 0, INT64_MAX));
+    r.pipeline.saveDir = named.string("save_dir", "");
+    r.pipeline.resume = named.boolean("resume", false);
+    r.pipeline.devices = {device};
+    r.exportDir = named.string("export", "");
+    r.evalPpl = top.boolean("eval_ppl", true);
+    r.evalText = top.string("eval_text", "");
+    r.evalLimit = top.integer("limit", -1, -1, INT32_MAX);
+    if (r.evalLimit == 0) throw UsageError(file + ": limit: give -1 (every window) or at least 1");
+    return r;
 }
 
 } // namespace ol::cli

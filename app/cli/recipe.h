@@ -2,6 +2,8 @@
 // Reading a batch recipe (docs/recipes.md): the file, its keys and typed values.
 // Every problem is a UsageError naming the file and the key ("recipe.json:
 // calibration.nsamples: ..."), found before any work starts.
+#include "jobs/quantizejob.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -12,6 +14,11 @@ namespace ol::cli {
 
 // The recipe as JSON: an object with a non-empty "runs" array of objects and only known keys.
 nlohmann::json readRecipe(const std::string& path);
+
+// The quantize request of runs[index] (its values over the recipe's "defaults"), checked completely;
+// `name` receives the run's name. `bundled`: the model is the bundled one (block size 4 by default).
+QuantizeRequest recipeRequest(const std::string& file, const nlohmann::json& recipe, const nlohmann::json& run,
+                              std::size_t index, bool bundled, std::uint64_t seed, c10::Device device, std::string& name);
 
 // Typed values of one JSON object. Messages read "<file>: <prefix><key>: <problem>", e.g.
 // "recipe.json: calibration.nsamples: 4294967298 is out of range (1 to 100000)".
