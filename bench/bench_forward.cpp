@@ -45,6 +45,7 @@ struct Row {
 } // namespace
 
 int main(int argc, char** argv) {
+    ol::configureProcess(argv);
     const bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
     const int repeats = 3;
     configureThreads();

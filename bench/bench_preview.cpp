@@ -4,6 +4,7 @@
 // repetition recreates the method from changed parameters, as a form edit
 // does, and computes the preview; median and 90th percentile of 20.
 #include "benchutil.h"
+#include "device.h"
 #include "jobs/layerpreview.h"
 #include "model/layerweights.h"
 #include "model/modelconfig.h"
@@ -21,6 +22,7 @@
 using namespace ol;
 
 int main(int argc, char** argv) {
+    ol::configureProcess(argv);
     const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
     at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     ModelConfig c;

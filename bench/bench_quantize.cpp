@@ -55,7 +55,8 @@ struct ScaleHook : ActivationHook {
 
 } // namespace
 
-int main() {
+int main(int, char** argv) {
+    ol::configureProcess(argv);
     configureThreads();
     at::NoGradGuard noGrad;
     const c10::Device cpu(c10::kCPU);

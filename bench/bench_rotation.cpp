@@ -70,7 +70,8 @@ double matmulGflops(std::int64_t n, std::int64_t c, std::int64_t bs) {
 
 } // namespace
 
-int main() {
+int main(int, char** argv) {
+    ol::configureProcess(argv);
     configureThreads();
     at::NoGradGuard noGrad;
     struct Case {

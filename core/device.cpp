@@ -5,7 +5,9 @@
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <cstdlib>
+#include <malloc.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ol {
 
@@ -50,6 +52,14 @@ void configureThreads() {
         threads = 1;
     if (at::get_num_threads() != threads)
         at::set_num_threads(threads);
+}
+
+void configureProcess(char** argv) {
+    ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    if (std::getenv("OMP_WAIT_POLICY") != nullptr)
+        return;
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::execv("/proc/self/exe", argv); // returns only when it failed: run on as we are
 }
 
 std::string describeDevice(const c10::Device& device) {

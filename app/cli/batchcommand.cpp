@@ -74,6 +74,8 @@ int runBatch(const Args& args) {
     f.add("csv", Flags::Kind::String, "also write the table as CSV to this file");
     f.add("json", Flags::Kind::Switch, "print every run's full result as one JSON object instead of the table");
     f.add("device", Flags::Kind::String, "cpu, cuda, cuda:N or auto (overrides the recipe)");
+    addMemoryFlag(f);
+    addSpillFlags(f);
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
     if (!f.parse(args)) return kExitOk;
     if (f.positional().size() != 1) throw UsageError("give one recipe file");
@@ -112,9 +114,23 @@ int runBatch(const Args& args) {
     }
     checkOutputs(file, jobs);
 
-    if (cs.seqlen < 0) cs.seqlen = std::min<std::int64_t>(2048, openCheckpoint(model, tokenizer)->config().maxPositions);
+    const auto checkpoint = openCheckpoint(model.empty() ? bundledModelPath() : model, tokenizer);
+    if (cs.seqlen < 0) cs.seqlen = std::min<std::int64_t>(2048, checkpoint->config().maxPositions);
+    // Every run is checked before the calibration starts: none is refused half way through the batch.
+    const auto budget = memoryBudget(f);
+    const auto spill = spillPolicy(f, budget);
+    const bool calibrate = session.empty() || !std::filesystem::exists(session);
+    for (auto& [name, req] : jobs) {
+        req.memory = budget;
+        req.pipeline.spill = spill;
+        try {
+            requireMemory(estimateQuantizeJob(*checkpoint, cs, req, calibrate), budget, kQuantizeMemoryAdvice);
+        } catch (const UsageError& e) {
+            throw UsageError(file + ": run \"" + name + "\": " + e.what());
+        }
+    }
     StderrProgress progress("", !f.on("quiet"));
-    auto source = prepareCalibration(model, tokenizer, device, dtype, cs, session, &progress);
+    auto source = prepareCalibration(model, tokenizer, device, dtype, cs, session, &progress, spill);
     nlohmann::json all = {{"recipe", file}, {"runs", nlohmann::json::array()}};
     std::vector<std::pair<std::string, QuantizeOutcome>> done;
     for (std::size_t i = 0; i < jobs.size(); ++i) {

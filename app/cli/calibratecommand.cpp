@@ -37,6 +37,8 @@ int runCalibrate(const Args& args) {
         .range(1, kMaxWindowTokens);
     f.add("top_k", Flags::Kind::Int, "largest |values| kept per site with their positions", "256").range(1, 1 << 20);
     f.add("out", Flags::Kind::String, "session file to write (.h5)");
+    addMemoryFlag(f);
+    addSpillFlags(f);
     f.add("json", Flags::Kind::Switch, "print a JSON summary on stdout");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
     if (!f.parse(args))
@@ -74,6 +76,13 @@ int runCalibrate(const Args& args) {
     if (s.seqlen > config.maxPositions)
         throw UsageError("--seqlen " + std::to_string(s.seqlen) + " exceeds the model's max_position_embeddings " +
                          std::to_string(config.maxPositions));
+    const auto budget = memoryBudget(f);
+    o.spill = spillPolicy(f, budget);
+    const auto estimate = estimateCalibration(
+        config, ModelFootprint::of(*bundle.checkpoint), s.nsamples, s.seqlen, o.batchSize,
+        o.spill.mode == SpillMode::Always ? 0 : o.spill.mode == SpillMode::Never ? -1 : o.spill.budgetBytes);
+    requireMemory(estimate, budget, "use fewer --nsamples or a shorter --seqlen, --spill always, or --device cuda; "
+                                    "--max_memory sets another budget");
     StderrProgress progress("calibrate ", !f.on("quiet"));
     const auto data = buildCalibrationData(*bundle.tokenizer, s);
     progress.report(0, std::to_string(s.nsamples) + " windows of " + std::to_string(s.seqlen) + " tokens from a " +

@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include <filesystem>
+
 #include "errors.h"
 
 #include <cstdio>
@@ -11,6 +13,34 @@ void addModelFlags(Flags& f) {
     f.add("tokenizer", Flags::Kind::String, "tokenizer file (default: found beside the model)");
     f.add("device", Flags::Kind::String, "cpu, cuda, cuda:N or auto", "auto");
     f.add("dtype", Flags::Kind::String, "compute dtype: float32 or bfloat16", "float32");
+}
+
+void addMemoryFlag(Flags& f) {
+    f.add("max_memory", Flags::Kind::String,
+          "memory the job may use, e.g. 8G or 512M; a job whose estimated peak exceeds it is refused before it starts "
+          "(default: the available memory)");
+}
+
+MemoryBudget memoryBudget(const Flags& f) {
+    if (!f.given("max_memory")) return MemoryBudget::available();
+    return {parseMemorySize(f.str("max_memory"), "--max_memory"), "given by --max_memory"};
+}
+
+void addSpillFlags(Flags& f) {
+    f.add("spill", Flags::Kind::String,
+          "calibration activations (every window's hidden state) in RAM or in a file: auto (a file when they exceed a "
+          "quarter of --max_memory), always, never", "auto");
+    f.add("spill_dir", Flags::Kind::String, "directory of the spill files (default: the system's temporary directory)");
+}
+
+SpillPolicy spillPolicy(const Flags& f, const MemoryBudget& budget) {
+    SpillPolicy p;
+    p.mode = parseSpillMode(f.str("spill"), "--spill");
+    p.directory = f.str("spill_dir");
+    if (!p.directory.empty() && !std::filesystem::is_directory(p.directory))
+        throw UsageError("--spill_dir " + p.directory + ": not a directory");
+    p.budgetBytes = budget.bytes / 4;
+    return p;
 }
 
 c10::ScalarType parseDtype(const std::string& t) {

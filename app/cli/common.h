@@ -1,6 +1,8 @@
 #pragma once
 // Pieces shared by CLI sub-commands: model flags, dtype parsing, JSON output.
 #include "flags.h"
+#include "io/spilltensor.h"
+#include "workflow/memoryestimate.h"
 
 #include <c10/core/ScalarType.h>
 #include <string>
@@ -9,6 +11,13 @@ namespace ol::cli {
 
 // --model, --tokenizer, --device, --dtype
 void addModelFlags(Flags& flags);
+// --max_memory: the budget a job's memory estimate is checked against before it starts.
+void addMemoryFlag(Flags& flags);
+MemoryBudget memoryBudget(const Flags& flags);
+// --spill auto|always|never and --spill_dir: where calibration activations live (auto: sets larger than a
+// quarter of the memory budget go to a file).
+void addSpillFlags(Flags& flags);
+SpillPolicy spillPolicy(const Flags& flags, const MemoryBudget& budget);
 c10::ScalarType parseDtype(const std::string& text); // float32 | bfloat16 (fp32, bf16); UsageError otherwise
 // A window count where -1 means all: -1 or at least 1 (0 and -7 are errors naming the flag).
 std::int64_t windowLimit(const Flags& flags, const std::string& name);

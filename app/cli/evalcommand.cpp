@@ -28,6 +28,7 @@ int runEval(const Args& args) {
         .range(2, kMaxWindowTokens);
     f.add("nsamples", Flags::Kind::Int, "evaluate at most this many windows (default: all)", "-1").range(-1, INT32_MAX);
     f.add("batch_size", Flags::Kind::Int, "windows per forward", "4").range(1, 65536);
+    addMemoryFlag(f);
     f.add("json", Flags::Kind::Switch, "print one JSON object on stdout");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
     if (!f.parse(args))
@@ -61,11 +62,22 @@ int runEval(const Args& args) {
     if (o.batchSize < 1)
         throw UsageError("--batch_size must be at least 1");
 
+    EvalJob job;
+    job.seqlen = o.seqlen;
+    job.batch = o.maxWindows > 0 ? std::min(o.batchSize, o.maxWindows) : o.batchSize;
+    job.computeBytes = dtype == c10::kFloat ? 4 : 2;
+    // Quantized exports always stream their layers; an FP model is resident only when small.
+    job.resident = !quantized && LlamaModel::residentBytesOf(*bundle.checkpoint) <= LlamaModel::kResidentBytes;
+    const auto estimate = estimateEval(config, ModelFootprint::of(*bundle.checkpoint), job);
+    const auto budget = memoryBudget(f);
+    requireMemory(estimate, budget, "evaluate fewer windows at once (--batch_size), shorter ones (--seqlen), or on a GPU "
+                                    "(--device cuda); --max_memory sets another budget");
+
     StderrProgress progress("eval ", !f.on("quiet"));
     progress.report(0, "loading " + bundle.checkpoint->path() + " (" + config.summary() + ") on " +
                            describeDevice(device));
     std::unique_ptr<CausalLm> model;
-    if (quantized) model = std::make_unique<QuantizedModel>(bundle.checkpoint, device, std::move(exported.layers), dtype);
+    if (quantized) model = std::make_unique<QuantizedModel>(bundle.checkpoint, device, exported.loadLayer, dtype);
     else model = std::make_unique<LlamaModel>(bundle.checkpoint, device, dtype);
     const auto tokens = tokenizeTextFile(*bundle.tokenizer, textPath);
     const auto r = evaluatePerplexity(*model, tokens, o, &progress);
@@ -86,6 +98,8 @@ int runEval(const Args& args) {
         j["text"] = textPath;
         j["device"] = device.str();
         j["dtype"] = f.str("dtype");
+        j["memory"] = {{"estimate_bytes", estimate.peakBytes()}, {"stage", estimate.stage},
+                       {"budget_bytes", budget.bytes}, {"budget", budget.source}};
         printJson(j.dump());
     } else {
         std::printf("perplexity %.6f  (%s)\n", r.ppl, r.protocol().c_str());

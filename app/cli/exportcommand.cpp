@@ -116,17 +116,14 @@ int runExport(const Args& args) {
         throw FormatError(store.dir() + "/run.json: num_layers is " + std::to_string(L) + " but the model has " +
                           std::to_string(ck->config().numLayers));
     StderrProgress progress("export ", !f.on("quiet"));
-    std::vector<QuantizedLayer> layers;
     ExportInfo info;
     info.manifest = m;
     info.flag = "--out";
-    for (int i = 0; i < L; ++i) {
-        progress.report(0.5 * i / L, "loading layer " + std::to_string(i + 1));
-        layers.push_back(store.loadLayer(i, ck->config(), c10::Device(c10::kCPU)));
-        info.reports.push_back(store.loadReport(i).toJson());
-    }
-    SubProgress sub(progress, 0.5, 1.0);
-    writeQuantizedExport(f.str("out"), *ck, layers, info, &sub);
+    for (int i = 0; i < L; ++i) info.reports.push_back(store.loadReport(i).toJson());
+    // Layers stream from the run store into the export, one at a time.
+    const auto& config = ck->config();
+    writeQuantizedExport(f.str("out"), *ck, [&](int i) { return store.loadLayer(i, config, c10::Device(c10::kCPU)); },
+                         info, &progress);
     progress.finish("wrote " + f.str("out"));
     return kExitOk;
 }

@@ -1,5 +1,9 @@
 // outlierlab-cli: the headless front end. Each sub-command lives in its own
 // file and is registered in commands.cpp.
 #include "commands.h"
+#include "device.h"
 
-int main(int argc, char** argv) { return ol::cli::runCli(argc, argv); }
+int main(int argc, char** argv) {
+    ol::configureProcess(argv);
+    return ol::cli::runCli(argc, argv);
+}

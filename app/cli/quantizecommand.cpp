@@ -12,6 +12,9 @@
 #include "jobs/quantizejob.h"
 #include "model/checkpoint.h"
 #include "model/llamamodel.h"
+#include "resources.h"
+
+#include <filesystem>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -36,6 +39,7 @@ int runQuantize(const Args& args) {
     f.add("limit", Flags::Kind::Int, "evaluate at most this many windows (-1: all)", "-1").range(-1, INT32_MAX);
     f.add("export", Flags::Kind::String, "write the quantized model as a Hugging Face-style directory");
     f.add("multigpu", Flags::Kind::Switch, "spread the decoder layers over every visible CUDA device");
+    addMemoryFlag(f);
     f.add("json", Flags::Kind::Switch, "print one JSON object with settings, perplexities, per-layer errors and times");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
     if (!f.parse(args)) return kExitOk;
@@ -60,7 +64,15 @@ int runQuantize(const Args& args) {
     req.pipeline.devices = devicesFor(device, f.on("multigpu"));
     StderrProgress progress("", !f.on("quiet"));
     auto settings = calibrationSettingsFromFlags(f, bundled);
-    auto source = prepareSource(f, settings, device, &progress);
+    req.memory = memoryBudget(f);
+    req.pipeline.spill = spillPolicy(f, req.memory);
+    {
+        // Checked before calibrating: a job that cannot fit is refused before any work or file.
+        const auto ck = openCheckpoint(f.str("model").empty() ? bundledModelPath() : f.str("model"), f.str("tokenizer"));
+        const bool calibrate = !(f.given("session") && std::filesystem::exists(f.str("session")));
+        requireMemory(estimateQuantizeJob(*ck, settings, req, calibrate), req.memory, kQuantizeMemoryAdvice);
+    }
+    auto source = prepareSource(f, settings, device, &progress, req.pipeline.spill);
     const auto outcome = runQuantizeJob(source, req, &progress);
     progress.finish("done");
     const auto j = outcome.toJson(source, req);

@@ -22,6 +22,7 @@ void addCalibrationFlags(Flags& f) {
     f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random as the reference) and of the rotations", "2")
         .range(0, INT64_MAX);
     f.add("consecutive", Flags::Kind::Switch, "consecutive windows from the start instead of random starts");
+    addSpillFlags(f);
 }
 
 CalibrationSettings calibrationSettingsFromFlags(const Flags& f, bool bundled) {
@@ -41,14 +42,15 @@ CalibrationSettings calibrationSettingsFromFlags(const Flags& f, bool bundled) {
     return s;
 }
 
-CalibrationSource prepareSource(const Flags& f, CalibrationSettings s, c10::Device device, Progress* progress) {
+CalibrationSource prepareSource(const Flags& f, CalibrationSettings s, c10::Device device, Progress* progress,
+                                const SpillPolicy& spill) {
     if (s.seqlen < 0) {
         // The model's own context decides the default window.
         const auto ck = openCheckpoint(f.str("model"), f.str("tokenizer"));
         s.seqlen = std::min<std::int64_t>(2048, ck->config().maxPositions);
     }
     auto source = prepareCalibration(f.str("model"), f.str("tokenizer"), device, parseDtype(f.str("dtype")), s,
-                                     f.str("session"), progress);
+                                     f.str("session"), progress, spill);
     const auto& c = source.bundle.checkpoint->config();
     if (s.seqlen > c.maxPositions)
         throw UsageError("--seqlen " + std::to_string(s.seqlen) + " exceeds the model's max_position_embeddings " +

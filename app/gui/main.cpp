@@ -1,5 +1,6 @@
 // outlierlab [MODEL|SESSION.h5]: the workbench. Opens the given checkpoint
 // (or session), or the bundled demo model when none is given.
+#include "device.h"
 #include "mainwindow.h"
 
 #include <ATen/Parallel.h>
@@ -8,6 +9,7 @@
 #include <QThread>
 
 int main(int argc, char** argv) {
+    ol::configureProcess(argv);
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("OutlierLab"));
     QApplication::setOrganizationName(QStringLiteral("OutlierLab"));

@@ -20,13 +20,20 @@ CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData&
     auto tokens = at::from_blob(const_cast<std::int32_t*>(data.tokens.data()), {n, T}, at::kInt).to(at::kLong);
     const std::int64_t batch = std::max<std::int64_t>(1, o.batchSize);
 
-    at::Tensor hidden = model.embed(tokens);
+    // Every window's hidden state, in RAM or in a spill file; each batch's pages are released once used.
+    const std::vector<std::int64_t> shape{n, T, model.config().hiddenSize};
+    at::Tensor hidden = allocateActivations(shape, model.dtype(), o.spill, model.device());
+    for (std::int64_t b = 0; b < n; b += batch) {
+        const std::int64_t m = std::min(batch, n - b);
+        hidden.narrow(0, b, m).copy_(model.embed(tokens.narrow(0, b, m)));
+        releaseResident(hidden.narrow(0, b, m));
+    }
     StatisticsHook hook(o.accumulator);
     CalibrationResult result;
     const int layers = model.numLayers();
     for (int i = 0; i < layers; ++i) {
         const LayerWeights w = model.layer(i);
-        auto next = at::empty_like(hidden);
+        auto next = allocateActivations(shape, model.dtype(), o.spill, model.device());
         for (std::int64_t b = 0; b < n; b += batch) {
             if (progress) {
                 progress->checkCancelled();
@@ -37,14 +44,17 @@ CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData&
             const std::int64_t m = std::min(batch, n - b);
             hook.setFirstWindow(b);
             next.narrow(0, b, m).copy_(decoderLayerForward(w, model.config(), hidden.narrow(0, b, m), i, &hook));
+            releaseResident(hidden.narrow(0, b, m));
+            releaseResident(next.narrow(0, b, m));
             faultPoint("calibration");
         }
         hidden = next;
         auto stats = hook.takeLayer(i);
         if (onLayer)
             onLayer(stats);
-        for (auto& s : stats)
-            result.sites.push_back(std::move(s));
+        if (o.gatherStatistics)
+            for (auto& s : stats)
+                result.sites.push_back(std::move(s));
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (progress)

@@ -4,6 +4,7 @@
 #include "calib/calibrationdata.h"
 #include "calib/siteaccumulator.h"
 #include "calib/sitestatistics.h"
+#include "io/spilltensor.h"
 
 #include <functional>
 #include <vector>
@@ -16,6 +17,10 @@ class Progress;
 struct CalibrationOptions {
     std::int64_t batchSize = 4;
     AccumulatorOptions accumulator;
+    SpillPolicy spill; // where every window's hidden state lives (RAM or a spill file)
+    // False: each layer's statistics go only to onLayer and are not gathered in the result (a tile of
+    // 256 tokens per site is 35 MiB a layer for a 7B model; a quantization needs only act_scales).
+    bool gatherStatistics = true;
 };
 
 struct CalibrationResult {

@@ -45,10 +45,7 @@ PerplexityResult evaluatePerplexity(CausalLm& model, const std::vector<std::int3
         }
         const std::int64_t n = std::min(batch, windows - b);
         auto ids = all.narrow(0, b, n).to(model.device());
-        auto logits = model.logits(ids); // [n, T, V] float32
-        auto logp = at::log_softmax(logits.narrow(1, 0, o.seqlen - 1), -1);
-        auto target = ids.narrow(1, 1, o.seqlen - 1).unsqueeze(-1);
-        auto nll = -logp.gather(-1, target).squeeze(-1).to(at::kDouble).mean(1).cpu(); // [n]
+        auto nll = model.tokenNll(ids).to(at::kDouble).mean(1).cpu(); // [n]
         if (!at::isfinite(nll).all().item<bool>())
             throw RuntimeFailure("perplexity: non-finite loss in window " + std::to_string(b + 1) +
                                  " (NaN/Inf in the model's activations)");

@@ -41,6 +41,17 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path)) {
     ::close(fd);
 }
 
+void MappedFile::release(const std::byte* begin, std::size_t length) const {
+    if (!m_data || length == 0 || begin < m_data || begin + length > m_data + m_size)
+        return;
+    // Whole pages only; the pages at either end may hold a neighbour's bytes,
+    // which is harmless: they are read again on the next access.
+    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto from = reinterpret_cast<std::uintptr_t>(begin) & ~(page - 1);
+    const auto to = (reinterpret_cast<std::uintptr_t>(begin) + length + page - 1) & ~(page - 1);
+    ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
     if (m_data)
         ::munmap(const_cast<std::byte*>(m_data), m_size);

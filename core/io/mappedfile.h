@@ -20,6 +20,11 @@ public:
     std::uint64_t size() const { return m_size; }
     const std::byte* data() const { return m_data; }
     std::span<const std::byte> bytes() const { return {m_data, static_cast<std::size_t>(m_size)}; }
+    // Drops the resident pages of a range once it has been copied out: a
+    // mapping's pages count in the process's RSS, so walking a 13.5 GB file
+    // would otherwise leave it all resident. Later reads fault the pages in
+    // again from the page cache; the contents never change.
+    void release(const std::byte* begin, std::size_t length) const;
 
 private:
     std::string m_path;

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <csignal>
 #include <map>
+#include <mutex>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -37,7 +38,7 @@ std::string readText(const fs::path& p) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-nlohmann::json describeQuantization(const Checkpoint& fp, const std::vector<QuantizedLayer>& layers, const ExportInfo& info) {
+nlohmann::json describeQuantization(const Checkpoint& fp, const QuantizedLayer* first, const ExportInfo& info) {
     const auto& m = info.manifest;
     const auto& s = m.at("settings");
     nlohmann::json q;
@@ -53,12 +54,12 @@ nlohmann::json describeQuantization(const Checkpoint& fp, const std::vector<Quan
     q["activation_granularity"] = "per_token_dynamic_asymmetric";
     q["query_key_value_granularity"] = "per_head_per_token_dynamic_asymmetric";
     q["clipping"] = {{"swc", s.at("swc")}, {"lac", s.at("lac")},
-                     {"lwc", !layers.empty() && !layers[0].quantized.empty() && layers[0].quantized.begin()->second.lwcUp.defined()}};
+                     {"lwc", first && !first->quantized.empty() && first->quantized.begin()->second.lwcUp.defined()}};
     q["weight_packing"] = "qweight: uint8 [out, ceil(in*bits/8)], each row an LSB-first bitstream of in codes; "
                           "w = (code - zeros) * scales per (row, group)";
     nlohmann::json t;
-    if (!layers.empty()) {
-        const auto& l = layers[0];
+    if (first) {
+        const auto& l = *first;
         t["smoothing_pairs"] = nlohmann::json::array();
         for (const auto& [pair, s2] : l.smoothing) t["smoothing_pairs"].push_back(pair);
         for (Site site : kLinearInputs) {
@@ -100,37 +101,72 @@ nlohmann::json describeQuantization(const Checkpoint& fp, const std::vector<Quan
     return q;
 }
 
-// The export seen as a checkpoint: non-layer tensors from the file, layer weights dequantized.
+// The export seen as a checkpoint: non-layer tensors from the file, layer weights dequantized on
+// demand (the last layer asked for is kept, so reading a layer's tensors one by one decodes it once).
 class ExportedCheckpoint final : public Checkpoint {
 public:
     ExportedCheckpoint(std::string dir, ModelConfig config, std::shared_ptr<SafetensorsReader> reader,
-                       std::map<std::string, at::Tensor> layerTensors, std::string tokenizer)
-        : m_dir(std::move(dir)), m_config(std::move(config)), m_reader(std::move(reader)),
-          m_layer(std::move(layerTensors)), m_tokenizer(std::move(tokenizer)) {}
+                       QuantizedLayerLoader loader, std::string tokenizer)
+        : m_dir(std::move(dir)), m_config(std::move(config)), m_reader(std::move(reader)), m_loader(std::move(loader)),
+          m_tokenizer(std::move(tokenizer)) {}
     const ModelConfig& config() const override { return m_config; }
     const std::string& path() const override { return m_dir; }
     std::string format() const override { return "outlierlab-quantized"; }
     std::vector<TensorMeta> tensors() const override { return expectedTensors(m_config); }
-    bool has(const std::string& name) const override { return m_layer.count(name) || m_reader->find(name); }
+    bool has(const std::string& name) const override { return layerOf(name) >= 0 || m_reader->find(name); }
     at::Tensor tensor(const std::string& name) const override {
-        if (auto it = m_layer.find(name); it != m_layer.end()) return it->second.clone();
+        if (const int i = layerOf(name); i >= 0) return layerTensor(i, name).cpu().contiguous().clone();
         return m_reader->load(name);
     }
-    std::span<const std::byte> rawBytes(const std::string& name) const override {
-        if (auto it = m_layer.find(name); it != m_layer.end())
-            return {static_cast<const std::byte*>(it->second.data_ptr()), it->second.nbytes()};
+    at::Tensor view(const std::string& name) const override {
+        if (layerOf(name) >= 0) return tensor(name);
         const auto* e = m_reader->find(name);
+        if (!e) throw FormatError(m_reader->path() + ": no tensor '" + name + "'");
+        return m_reader->view(*e);
+    }
+    void release(const std::string& name) const override {
+        if (layerOf(name) < 0)
+            if (const auto* e = m_reader->find(name)) m_reader->release(*e);
+    }
+    // Layer weights: the stored form's bytes (packed codes where quantized), which identify the same content.
+    std::span<const std::byte> rawBytes(const std::string& name) const override {
+        std::string stored = name;
+        if (layerOf(name) >= 0 && !m_reader->find(name)) stored = name.substr(0, name.size() - 6) + "qweight";
+        const auto* e = m_reader->find(stored);
         if (!e) throw FormatError(m_reader->path() + ": no tensor '" + name + "'");
         return m_reader->rawBytes(*e);
     }
     std::string tokenizerPath() const override { return m_tokenizer; }
 
 private:
+    // The layer a decoder weight name belongs to, -1 for the others.
+    int layerOf(const std::string& name) const {
+        for (int i = 0; i < m_config.numLayers; ++i) {
+            if (name == names::inputNorm(i) || name == names::postNorm(i)) return i;
+            for (const auto& m : linearModules())
+                if (name == names::linear(i, m)) return i;
+        }
+        return -1;
+    }
+    const at::Tensor& layerTensor(int i, const std::string& name) const {
+        std::lock_guard lock(m_mutex);
+        if (m_cachedIndex != i) {
+            m_cached = m_loader(i).weights;
+            m_cachedIndex = i;
+        }
+        if (name == names::inputNorm(i)) return m_cached.inputNorm;
+        if (name == names::postNorm(i)) return m_cached.postNorm;
+        return m_cached.linear(name.substr(names::layerPrefix(i).size(), name.size() - names::layerPrefix(i).size() - 7));
+    }
+
     std::string m_dir;
     ModelConfig m_config;
     std::shared_ptr<SafetensorsReader> m_reader;
-    std::map<std::string, at::Tensor> m_layer;
+    QuantizedLayerLoader m_loader;
     std::string m_tokenizer;
+    mutable std::mutex m_mutex;
+    mutable int m_cachedIndex = -1;
+    mutable LayerWeights m_cached;
 };
 
 // Export directories a killed process left half written (<name>.tmp-<pid> of a pid no longer running).
@@ -151,6 +187,11 @@ void removeStaleTemporaries(const fs::path& parent, const std::string& name) {
 
 void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const std::vector<QuantizedLayer>& layers,
                           const ExportInfo& info, Progress* progress) {
+    writeQuantizedExport(dir, fp, loaderOf(layers), info, progress);
+}
+
+void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const QuantizedLayerLoader& layers,
+                          const ExportInfo& info, Progress* progress) {
     const fs::path out(dir);
     std::error_code ec;
     if (fs::exists(out, ec) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec)))
@@ -164,35 +205,54 @@ void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const st
         throw RuntimeFailure(info.flag + " " + dir + ": cannot create a directory there: " + (ec ? ec.message() : "not writable"));
     DirectoryGuard guard{tmp.string()};
 
+    // Two passes over the layers, each holding one layer: the first learns every tensor's name, dtype
+    // and shape (the safetensors header comes first in the file), the second writes the data.
     const auto& config = fp.config();
+    const int L = config.numLayers;
+    std::map<std::string, std::string> metadata{{"format", "pt"}, {"producer", "outlierlab"}, {"source", fp.path()}};
+    struct Declared {
+        std::string name;
+        DType dtype;
+        std::vector<std::int64_t> shape;
+    };
+    std::vector<Declared> declared;
+    std::vector<std::string> fpNames{names::embedTokens, names::finalNorm};
+    if (!config.tieWordEmbeddings && fp.has(names::lmHead)) fpNames.push_back(names::lmHead);
+    for (const auto& name : fpNames) declared.push_back({name, DType::F32, fp.view(name).sizes().vec()});
+    nlohmann::json description;
+    for (int i = 0; i < L; ++i) {
+        if (progress) {
+            progress->checkCancelled();
+            progress->report(0.1 * i / L, "describing layer " + std::to_string(i + 1));
+        }
+        const QuantizedLayer l = layers(i);
+        if (i == 0) description = describeQuantization(fp, &l, info);
+        const auto s = serializeLayer(l);
+        metadata["outlierlab.layer." + std::to_string(l.index)] = s.meta.dump();
+        for (const auto& [name, t] : s.tensors)
+            declared.push_back({names::layerPrefix(l.index) + name, fromScalarType(t.scalar_type()), t.sizes().vec()});
+    }
+    if (L == 0) description = describeQuantization(fp, nullptr, info);
     auto cfg = nlohmann::json::parse(config.toHfJson());
-    cfg["quantization_config"] = describeQuantization(fp, layers, info);
+    cfg["quantization_config"] = description;
     cfg["torch_dtype"] = "float32";
     writeText(tmp / "config.json", cfg.dump(2) + "\n");
 
-    std::map<std::string, std::string> metadata{{"format", "pt"}, {"producer", "outlierlab"}, {"source", fp.path()}};
-    std::vector<std::pair<std::string, at::Tensor>> order;
-    for (const auto* name : {names::embedTokens, names::finalNorm}) order.emplace_back(name, at::Tensor());
-    if (!config.tieWordEmbeddings && fp.has(names::lmHead)) order.emplace_back(names::lmHead, at::Tensor());
-    std::vector<SerializedLayer> serialized;
-    for (const auto& l : layers) {
-        serialized.push_back(serializeLayer(l));
-        metadata["outlierlab.layer." + std::to_string(l.index)] = serialized.back().meta.dump();
-        for (const auto& [name, t] : serialized.back().tensors) order.emplace_back(names::layerPrefix(l.index) + name, t);
-    }
     SafetensorsWriter writer((tmp / "model.safetensors").string(), metadata);
-    for (auto& [name, t] : order) {
-        if (!t.defined()) t = fp.tensor(name).to(at::kFloat);
-        writer.declare(name, fromScalarType(t.scalar_type()), t.sizes().vec());
-    }
+    for (const auto& d : declared) writer.declare(d.name, d.dtype, d.shape);
     std::size_t done = 0;
-    for (const auto& [name, t] : order) {
+    auto write = [&](const std::string& name, const at::Tensor& t) {
         if (progress) {
             progress->checkCancelled();
-            progress->report(double(done++) / order.size(), "writing " + name);
+            progress->report(0.1 + 0.9 * double(done) / declared.size(), "writing " + name);
         }
         writer.write(name, t);
-        if (done == order.size() / 2) faultPoint("export-write");
+        if (++done == declared.size() / 2) faultPoint("export-write");
+    };
+    for (const auto& name : fpNames) write(name, fp.materialize(name, c10::Device(c10::kCPU), at::kFloat));
+    for (int i = 0; i < L; ++i) {
+        const auto s = serializeLayer(layers(i));
+        for (const auto& [name, t] : s.tensors) write(names::layerPrefix(i) + name, t);
     }
     writer.commit();
 
@@ -238,8 +298,14 @@ QuantizedExport openQuantizedExport(const std::string& dir, c10::Device device) 
     auto reader = std::make_shared<SafetensorsReader>(stPath);
     QuantizedExport ex;
     ex.quantizationConfig = q;
-    std::map<std::string, at::Tensor> layerTensors;
     for (int i = 0; i < config.numLayers; ++i) {
+        const auto key = "outlierlab.layer." + std::to_string(i);
+        if (!reader->metadata().count(key))
+            throw FormatError(stPath + ": no description of layer " + std::to_string(i) + " (" + key + ")");
+    }
+    // Layers are decoded when asked for, one at a time: evaluating an export holds one layer.
+    ex.numLayers = config.numLayers;
+    ex.loadLayer = [reader, config, device, stPath](int i) {
         const auto key = "outlierlab.layer." + std::to_string(i);
         auto it = reader->metadata().find(key);
         if (it == reader->metadata().end()) throw FormatError(stPath + ": no description of layer " + std::to_string(i) + " (" + key + ")");
@@ -252,20 +318,22 @@ QuantizedExport openQuantizedExport(const std::string& dir, c10::Device device) 
         const auto prefix = names::layerPrefix(i);
         for (const auto& e : reader->entries())
             if (e.name.rfind(prefix, 0) == 0) s.tensors[e.name.substr(prefix.size())] = reader->load(e);
-        auto layer = deserializeLayer(s, config, device, stPath + " layer " + std::to_string(i));
-        layerTensors[names::inputNorm(i)] = layer.weights.inputNorm.cpu().contiguous();
-        layerTensors[names::postNorm(i)] = layer.weights.postNorm.cpu().contiguous();
-        for (const auto& m : linearModules()) layerTensors[names::linear(i, m)] = layer.weights.linear(m).cpu().contiguous();
-        ex.layers.push_back(std::move(layer));
-    }
+        return deserializeLayer(s, config, device, stPath + " layer " + std::to_string(i));
+    };
     std::string tokenizer;
     for (const auto* name : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"})
         if (fs::exists(fs::path(dir) / name)) {
             tokenizer = (fs::path(dir) / name).string();
             break;
         }
-    ex.checkpoint = std::make_shared<ExportedCheckpoint>(dir, config, reader, std::move(layerTensors), tokenizer);
+    ex.checkpoint = std::make_shared<ExportedCheckpoint>(dir, config, reader, ex.loadLayer, tokenizer);
     return ex;
+}
+
+std::vector<QuantizedLayer> QuantizedExport::loadAllLayers() const {
+    std::vector<QuantizedLayer> out;
+    for (int i = 0; i < numLayers; ++i) out.push_back(loadLayer(i));
+    return out;
 }
 
 } // namespace ol

@@ -31,6 +31,9 @@ struct ExportInfo {
 
 // The directory appears only when complete. UsageError when `dir` exists and is not empty,
 // RuntimeFailure when it cannot be written.
+// Writes tensor by tensor, holding one layer at a time (each loaded twice: once to declare, once to write).
+void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const QuantizedLayerLoader& layers,
+                          const ExportInfo& info, Progress* progress = nullptr);
 void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const std::vector<QuantizedLayer>& layers,
                           const ExportInfo& info, Progress* progress = nullptr);
 
@@ -40,8 +43,10 @@ bool isQuantizedExport(const std::string& dir);
 struct QuantizedExport {
     // Presents the dequantized weights under the usual names (the model's embedding/head come from here too).
     std::shared_ptr<const Checkpoint> checkpoint;
-    std::vector<QuantizedLayer> layers;
     nlohmann::json quantizationConfig;
+    int numLayers = 0;
+    QuantizedLayerLoader loadLayer; // decodes one layer from the file on the device given to open
+    std::vector<QuantizedLayer> loadAllLayers() const;
 };
 
 // FormatError naming the file and tensor for anything missing or inconsistent.

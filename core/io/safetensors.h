@@ -60,8 +60,17 @@ public:
     // has no LibTorch equivalent.
     at::Tensor load(std::string_view name) const;
     at::Tensor load(const TensorEntry& entry) const;
+    // A CPU tensor of the stored dtype viewing the mapping, without a copy:
+    // read it (convert, gather rows), never write it (the pages are read-only).
+    // Valid while the reader lives.
+    at::Tensor view(const TensorEntry& entry) const;
+    // Drops the resident pages of a tensor's bytes (see MappedFile::release).
+    void release(const TensorEntry& entry) const;
 
 private:
+    // The LibTorch dtype of an entry; FormatError naming the file and tensor when there is none.
+    c10::ScalarType scalarTypeOf(const TensorEntry& entry) const;
+
     // Heterogeneous lookup, so find(string_view) allocates nothing.
     struct NameHash {
         using is_transparent = void;

@@ -241,13 +241,16 @@ at::Tensor SafetensorsReader::load(std::string_view name) const {
     return load(*e);
 }
 
-at::Tensor SafetensorsReader::load(const TensorEntry& entry) const {
-    c10::ScalarType type;
+c10::ScalarType SafetensorsReader::scalarTypeOf(const TensorEntry& entry) const {
     try {
-        type = toScalarType(entry.dtype);
+        return toScalarType(entry.dtype);
     } catch (const FormatError& err) {
         throw FormatError(m_path + ": tensor '" + entry.name + "' cannot be loaded: " + err.what());
     }
+}
+
+at::Tensor SafetensorsReader::load(const TensorEntry& entry) const {
+    const c10::ScalarType type = scalarTypeOf(entry);
     const auto bytes = rawBytes(entry);
     // LibTorch assumes bool bytes are 0 or 1; anything else is undefined
     // behaviour later, so refuse it here.
@@ -260,7 +263,24 @@ at::Tensor SafetensorsReader::load(const TensorEntry& entry) const {
     at::Tensor t = at::empty(entry.shape, at::TensorOptions().dtype(type).device(at::kCPU));
     if (!bytes.empty())
         std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+    release(entry);
     return t;
+}
+
+at::Tensor SafetensorsReader::view(const TensorEntry& entry) const {
+    const c10::ScalarType type = scalarTypeOf(entry);
+    if (entry.dtype == DType::BOOL)
+        return load(entry); // validated copy: LibTorch assumes bool bytes are 0 or 1
+    const auto bytes = rawBytes(entry);
+    if (bytes.empty())
+        return at::empty(entry.shape, at::TensorOptions().dtype(type).device(at::kCPU));
+    return at::from_blob(const_cast<std::byte*>(bytes.data()), entry.shape,
+                         at::TensorOptions().dtype(type).device(at::kCPU));
+}
+
+void SafetensorsReader::release(const TensorEntry& entry) const {
+    const auto bytes = rawBytes(entry);
+    m_file->release(bytes.data(), bytes.size());
 }
 
 } // namespace ol

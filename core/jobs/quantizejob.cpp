@@ -16,8 +16,12 @@
 #include "resources.h"
 
 #include <ATen/ATen.h>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <cerrno>
+#include <csignal>
+#include <unistd.h>
 
 namespace ol {
 
@@ -27,11 +31,48 @@ double since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// A run store for a job that asked for none: <tmp>/outlierlab-run-<pid>-<n>, removed with its contents.
+class TemporaryRunDir {
+public:
+    TemporaryRunDir() {
+        static std::atomic<int> counter{0};
+        namespace fs = std::filesystem;
+        const auto tmp = fs::temp_directory_path();
+        removeOrphans(tmp);
+        m_path = (tmp / ("outlierlab-run-" + std::to_string(::getpid()) + "-" + std::to_string(counter++))).string();
+        fs::remove_all(m_path);
+    }
+    ~TemporaryRunDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(m_path, ec);
+    }
+    TemporaryRunDir(const TemporaryRunDir&) = delete;
+    TemporaryRunDir& operator=(const TemporaryRunDir&) = delete;
+    const std::string& path() const { return m_path; }
+
+private:
+    // Stores of killed processes (outlierlab-run-<pid>-<n> of a pid no longer running).
+    static void removeOrphans(const std::filesystem::path& tmp) {
+        std::error_code ec;
+        const std::string prefix = "outlierlab-run-";
+        for (const auto& e : std::filesystem::directory_iterator(tmp, ec)) {
+            const auto name = e.path().filename().string();
+            if (name.rfind(prefix, 0) != 0) continue;
+            const auto pidText = name.substr(prefix.size(), name.find('-', prefix.size()) - prefix.size());
+            if (pidText.empty() || pidText.size() > 9 || pidText.find_first_not_of("0123456789") != std::string::npos) continue;
+            const auto pid = static_cast<pid_t>(std::stol(pidText));
+            if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove_all(e.path(), ec);
+        }
+    }
+
+    std::string m_path;
+};
+
 } // namespace
 
 CalibrationSource prepareCalibration(const std::string& modelPath, const std::string& tokenizerPath, c10::Device device,
                                      c10::ScalarType dtype, const CalibrationSettings& settings,
-                                     const std::string& sessionPath, Progress* progress) {
+                                     const std::string& sessionPath, Progress* progress, SpillPolicy spill) {
     const auto t0 = std::chrono::steady_clock::now();
     CalibrationSource s;
     s.bundle = openModel(modelPath, tokenizerPath);
@@ -59,12 +100,53 @@ CalibrationSource prepareCalibration(const std::string& modelPath, const std::st
     } else {
         NullProgress silent;
         SubProgress sub(progress ? *progress : silent, 0, 1, "calibrate: ");
-        const auto r = runCalibration(*s.model, s.data, {}, progress ? &sub : nullptr);
-        s.actScales = actScalesFromStatistics(r.sites, L);
+        CalibrationOptions options;
+        options.spill = spillWithin(spill, MemoryBudget::available());
+        // Without a session to write, each layer's statistics are reduced to its act_scales at once.
+        options.gatherStatistics = !sessionPath.empty();
+        std::vector<SiteStatistics> scales;
+        const auto r = runCalibration(*s.model, s.data, options, progress ? &sub : nullptr,
+                                      [&](const std::vector<SiteStatistics>& layer) {
+                                          if (options.gatherStatistics) return;
+                                          for (const auto& site : layer) {
+                                              if (!isLinearInput(site.site)) continue;
+                                              SiteStatistics kept;
+                                              kept.layer = site.layer;
+                                              kept.site = site.site;
+                                              kept.actScales = site.actScales;
+                                              scales.push_back(std::move(kept));
+                                          }
+                                      });
+        s.actScales = actScalesFromStatistics(options.gatherStatistics ? r.sites : scales, L);
         if (!sessionPath.empty()) writeSession(sessionPath, makeSessionInfo(*s.bundle.checkpoint, s.data, r.seconds), r.sites);
     }
     s.seconds = since(t0);
     return s;
+}
+
+SpillPolicy spillWithin(SpillPolicy policy, const MemoryBudget& budget) {
+    if (policy.mode == SpillMode::Auto && policy.budgetBytes <= 0) policy.budgetBytes = budget.bytes / 4;
+    return policy;
+}
+
+const char* const kQuantizeMemoryAdvice =
+    "use fewer calibration windows (--nsamples) or shorter ones (--seqlen), reuse a --session that holds this "
+    "calibration, or run on a GPU (--device cuda); --max_memory sets another budget";
+
+MemoryEstimate estimateQuantizeJob(const Checkpoint& ck, const CalibrationSettings& calibration,
+                                   const QuantizeRequest& req, bool calibrate) {
+    const auto method = MethodRegistry::instance().create(req.method, req.methodParams);
+    QuantizeJob job;
+    job.nsamples = calibration.nsamples;
+    job.seqlen = calibration.seqlen > 0 ? calibration.seqlen : std::min<std::int64_t>(2048, ck.config().maxPositions);
+    job.calibrate = calibrate;
+    job.training = method->needsTraining(req.pipeline.settings);
+    job.sampleInputs = job.training || method->needsSampleInputs(req.pipeline.settings);
+    job.evalPpl = req.evalPpl;
+    job.evalBatch = req.evalLimit > 0 ? std::min<std::int64_t>(4, req.evalLimit) : 4;
+    const auto spill = spillWithin(req.pipeline.spill, req.memory.bytes > 0 ? req.memory : MemoryBudget::available());
+    job.spillAbove = spill.mode == SpillMode::Always ? 0 : spill.mode == SpillMode::Never ? -1 : spill.budgetBytes;
+    return estimateQuantize(ck.config(), ModelFootprint::of(ck), job);
 }
 
 QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& req, Progress* progress) {
@@ -74,10 +156,18 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
     const auto& config = source.model->config();
     req.pipeline.settings.validate(config);
     method->validate(config, req.pipeline.settings);
+    {
+        const auto estimate = estimateQuantizeJob(*source.bundle.checkpoint, source.data.settings, req, false);
+        const auto budget = req.memory.bytes > 0 ? req.memory : MemoryBudget::available();
+        requireMemory(estimate, budget, kQuantizeMemoryAdvice);
+        out.memory = {{"estimate_bytes", estimate.peakBytes()}, {"stage", estimate.stage},
+                      {"budget_bytes", budget.bytes}, {"budget", budget.source}};
+    }
     if (!req.exportDir.empty() && std::filesystem::exists(req.exportDir) && !std::filesystem::is_directory(req.exportDir))
         throw UsageError("--export " + req.exportDir + " exists and is not a directory");
 
     PipelineOptions pipeline = req.pipeline;
+    pipeline.spill = spillWithin(pipeline.spill, req.memory.bytes > 0 ? req.memory : MemoryBudget::available());
     if (pipeline.saveDir.empty() && !source.sessionPath.empty()) {
         // Checkpoints live next to the session, one directory per configuration; without --resume a
         // rerun of the same configuration starts over there.
@@ -85,6 +175,16 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         pipeline.saveDir = (std::filesystem::path(RunStore::sessionRunsDir(source.sessionPath)) / fingerprint).string();
         if (!pipeline.resume) std::filesystem::remove_all(pipeline.saveDir);
     }
+    // Finished layers always go to a run store and leave memory; without --save_dir or a session the
+    // store is a temporary directory, removed when the job ends.
+    if (pipeline.resume && pipeline.saveDir.empty())
+        throw UsageError("--resume needs --save_dir (the directory of the run to continue) or the --session it was made with");
+    std::optional<TemporaryRunDir> scratch;
+    if (pipeline.saveDir.empty()) {
+        scratch.emplace();
+        pipeline.saveDir = scratch->path();
+    }
+    pipeline.keepLayers = false;
     NullProgress silent;
     Progress& p = progress ? *progress : silent;
     const double evalShare = req.evalPpl ? 0.25 : 0.0;
@@ -99,14 +199,20 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         try {
             out.result = runQuantization(*source.model, source.data, source.actScales, *method, pipeline, &sub);
         } catch (...) {
-            if (fresh && RunStore::removeIfEmpty(pipeline.saveDir, !dirExisted) && req.pipeline.saveDir.empty()) {
+            if (fresh && RunStore::removeIfEmpty(pipeline.saveDir, !dirExisted) && req.pipeline.saveDir.empty() && !scratch) {
                 const auto runs = fs::path(pipeline.saveDir).parent_path();
                 if (fs::is_empty(runs, ec)) fs::remove(runs, ec);
             }
             throw;
         }
-        out.saveDir = pipeline.saveDir;
+        out.saveDir = scratch ? std::string() : pipeline.saveDir;
     }
+    const auto store = std::make_shared<RunStore>(RunStore::open(pipeline.saveDir));
+    const auto& modelConfig = config;
+    const auto layerDevice = req.pipeline.devices.front();
+    const QuantizedLayerLoader layers = [store, &modelConfig, layerDevice](int i) {
+        return store->loadLayer(i, modelConfig, layerDevice);
+    };
     out.quantizeSeconds = since(t0);
 
     const auto device = req.pipeline.devices.front();
@@ -126,7 +232,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
             source.fpPplText = key;
         }
         out.fpPpl = source.fpPpl;
-        QuantizedModel qm(source.bundle.checkpoint, device, out.result.layers, source.model->dtype());
+        QuantizedModel qm(source.bundle.checkpoint, device, layers, source.model->dtype());
         SubProgress sub(p, 1 - evalShare / 2 - 0.02, 0.98, "quantized perplexity ");
         const auto r = evaluatePerplexity(qm, evalTokens, po, &sub);
         out.quantPpl = r.ppl;
@@ -142,7 +248,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         for (const auto& r : out.result.reports) info.reports.push_back(r.toJson());
         if (out.fpPpl) info.manifest["fp_ppl"] = *out.fpPpl;
         if (out.quantPpl) info.manifest["quant_ppl"] = *out.quantPpl, info.manifest["eval_seqlen"] = po.seqlen;
-        writeQuantizedExport(req.exportDir, *source.bundle.checkpoint, out.result.layers, info);
+        writeQuantizedExport(req.exportDir, *source.bundle.checkpoint, layers, info);
         out.exportSeconds = since(t0);
     }
     p.report(1.0, "done");
@@ -180,6 +286,7 @@ nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const Qu
                     {"checkpoint", total.save},       {"quantize_total", quantizeSeconds},
                     {"evaluation", evalSeconds},      {"export", exportSeconds}};
     j["resumed_layers"] = result.resumedLayers;
+    j["memory"] = memory;
     j["save_dir"] = saveDir;
     j["export"] = req.exportDir;
     return j;

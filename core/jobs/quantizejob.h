@@ -7,6 +7,7 @@
 #include "model/modelloader.h"
 #include "quant/pipeline.h"
 #include "quant/smoothing.h"
+#include "workflow/memoryestimate.h"
 
 #include <c10/core/ScalarType.h>
 #include <memory>
@@ -14,6 +15,7 @@
 
 namespace ol {
 
+class Checkpoint;
 class LlamaModel;
 
 // The model and its calibration, prepared once and reused by every configuration of a batch.
@@ -31,9 +33,14 @@ struct CalibrationSource {
 
 // Opens the model; calibrates, or reuses `sessionPath` when it exists and was made from the same
 // model and windows (UsageError naming the difference otherwise); writes the session when it did not exist.
+// `spill`: where every window's hidden state lives while calibrating (Auto without a budget: a quarter
+// of the available memory).
 CalibrationSource prepareCalibration(const std::string& modelPath, const std::string& tokenizerPath, c10::Device device,
                                      c10::ScalarType dtype, const CalibrationSettings& settings,
-                                     const std::string& sessionPath, Progress* progress);
+                                     const std::string& sessionPath, Progress* progress, SpillPolicy spill = {});
+
+// An Auto policy without a budget gets a quarter of `budget`: activation sets larger than that spill.
+SpillPolicy spillWithin(SpillPolicy policy, const MemoryBudget& budget);
 
 struct QuantizeRequest {
     std::string method = "duquant";
@@ -43,7 +50,15 @@ struct QuantizeRequest {
     std::string evalText;   // empty: the bundled stories-eval.txt
     std::int64_t evalLimit = -1; // at most this many windows (the reference's --limit); -1: all
     std::string exportDir;  // empty: no export
+    MemoryBudget memory;    // bytes 0: the available memory
 };
+
+// The peak memory of the job: calibration (unless statistics come from a session), the layer-by-layer
+// quantization, the evaluation. `checkpoint` gives the shapes and the stored dtype.
+MemoryEstimate estimateQuantizeJob(const Checkpoint& checkpoint, const CalibrationSettings& calibration,
+                                   const QuantizeRequest& request, bool calibrate);
+// What to change when a quantization job does not fit.
+extern const char* const kQuantizeMemoryAdvice;
 
 struct QuantizeOutcome {
     QuantizationResult result;
@@ -51,6 +66,7 @@ struct QuantizeOutcome {
     std::int64_t evalWindows = 0;
     std::string saveDir; // where the per-layer checkpoints went ("" when none)
     double quantizeSeconds = 0, evalSeconds = 0, exportSeconds = 0;
+    nlohmann::json memory; // the estimate checked before the run
     nlohmann::json toJson(const CalibrationSource& source, const QuantizeRequest& request) const;
 };
 

@@ -5,6 +5,8 @@
 #include "model/hfcheckpoint.h"
 #include "model/llama2ccheckpoint.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -68,8 +70,18 @@ std::string Checkpoint::fingerprint() const {
                 hash.add(bytes.data() + at, chunk);
             }
         }
+        // Each touch of the map faults in (and reads ahead) megabytes: without this, hashing a model
+        // left most of its file resident.
+        release(m.name);
     }
     return hash.hex();
+}
+
+at::Tensor Checkpoint::materialize(const std::string& name, c10::Device device, c10::ScalarType dtype) const {
+    // copy=true: a float32 file read as float32 would otherwise alias the read-only map.
+    auto out = view(name).to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+    release(name);
+    return out;
 }
 
 std::shared_ptr<const Checkpoint> openCheckpoint(const std::string& path, const std::string& tokenizer) {

@@ -5,6 +5,8 @@
 #include "model/modelconfig.h"
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -32,6 +34,16 @@ public:
     virtual at::Tensor tensor(const std::string& name) const = 0;
     // The stored bytes, without copying (for fingerprints).
     virtual std::span<const std::byte> rawBytes(const std::string& name) const = 0;
+    // The tensor in its stored dtype without a copy where the format allows
+    // (a view of the memory map): read it — convert it, gather rows — and
+    // never write it. Other checkpoints return tensor(name).
+    virtual at::Tensor view(const std::string& name) const { return tensor(name); }
+    // Drops the resident pages of a tensor read through view() (a memory
+    // map's pages count in the process's RSS); a no-op where nothing is mapped.
+    virtual void release(const std::string& /*name*/) const {}
+    // The tensor converted to `dtype` on `device` as a fresh tensor (never a
+    // view of the file), its pages released afterwards: how layers stream.
+    at::Tensor materialize(const std::string& name, c10::Device device, c10::ScalarType dtype) const;
     // Tokenizer found beside the weights, or "" when none.
     virtual std::string tokenizerPath() const = 0;
 

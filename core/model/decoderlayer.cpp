@@ -1,6 +1,7 @@
 #include "model/decoderlayer.h"
 
 #include "model/activationhook.h"
+#include "model/attention.h"
 #include "model/layerweights.h"
 #include "model/modelconfig.h"
 #include "model/rotary.h"
@@ -36,11 +37,7 @@ at::Tensor decoderLayerForward(const LayerWeights& w, const ModelConfig& c, cons
         k = k.repeat_interleave(groups, 1);
         v = v.repeat_interleave(groups, 1);
     }
-    auto scores = at::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(hd)));
-    auto causal = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(h.device())).triu(1);
-    scores = scores.masked_fill(causal, -std::numeric_limits<float>::infinity());
-    auto probs = at::softmax(scores, -1, at::kFloat).to(v.scalar_type());
-    auto attn = at::matmul(probs, v).transpose(1, 2).reshape({B, T, c.numHeads * hd});
+    auto attn = causalAttention(q, k, v).transpose(1, 2).reshape({B, T, c.numHeads * hd});
     attn = tap(Site::AttnOutput, attn);
     auto hidden = h + at::linear(attn, w.wo);
 

@@ -154,6 +154,16 @@ std::vector<TensorMeta> HfCheckpoint::tensors() const {
 
 at::Tensor HfCheckpoint::tensor(const std::string& name) const { return shardOf(name).load(name); }
 
+at::Tensor HfCheckpoint::view(const std::string& name) const {
+    const SafetensorsReader& shard = shardOf(name);
+    return shard.view(*shard.find(name));
+}
+
+void HfCheckpoint::release(const std::string& name) const {
+    const SafetensorsReader& shard = shardOf(name);
+    shard.release(*shard.find(name));
+}
+
 std::span<const std::byte> HfCheckpoint::rawBytes(const std::string& name) const {
     const SafetensorsReader& shard = shardOf(name);
     return shard.rawBytes(*shard.find(name));

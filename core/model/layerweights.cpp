@@ -8,7 +8,7 @@
 namespace ol {
 
 LayerWeights LayerWeights::load(const Checkpoint& ck, int i, c10::Device device, c10::ScalarType dtype) {
-    auto get = [&](const std::string& name) { return ck.tensor(name).to(device, dtype); };
+    auto get = [&](const std::string& name) { return ck.materialize(name, device, dtype); };
     LayerWeights w;
     w.inputNorm = get(names::inputNorm(i));
     w.wq = get(names::linear(i, "self_attn.q_proj"));

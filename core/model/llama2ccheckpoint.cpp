@@ -108,10 +108,20 @@ std::vector<TensorMeta> Llama2cCheckpoint::tensors() const {
 }
 
 at::Tensor Llama2cCheckpoint::tensor(const std::string& name) const {
+    auto copy = view(name).clone(); // an owned copy of the read-only mapping
+    release(name);
+    return copy;
+}
+
+at::Tensor Llama2cCheckpoint::view(const std::string& name) const {
     const Entry& e = entry(name);
     auto* base = const_cast<std::byte*>(m_file->data() + e.offset);
-    // from_blob views the read-only mapping; clone() gives an owned copy.
-    return at::from_blob(base, e.shape, at::TensorOptions().dtype(at::kFloat)).clone();
+    return at::from_blob(base, e.shape, at::TensorOptions().dtype(at::kFloat));
+}
+
+void Llama2cCheckpoint::release(const std::string& name) const {
+    const auto bytes = rawBytes(name);
+    m_file->release(bytes.data(), bytes.size());
 }
 
 std::span<const std::byte> Llama2cCheckpoint::rawBytes(const std::string& name) const {

@@ -26,6 +26,8 @@ public:
     bool has(const std::string& name) const override { return m_entries.count(name) > 0; }
     at::Tensor tensor(const std::string& name) const override;
     std::span<const std::byte> rawBytes(const std::string& name) const override;
+    at::Tensor view(const std::string& name) const override;
+    void release(const std::string& name) const override;
     std::string tokenizerPath() const override { return m_tokenizerPath; }
 
 private:

@@ -26,6 +26,16 @@ at::Tensor OverlayCheckpoint::tensor(const std::string& name) const {
     return m_base->tensor(name);
 }
 
+at::Tensor OverlayCheckpoint::view(const std::string& name) const {
+    if (auto it = m_overrides.find(name); it != m_overrides.end())
+        return it->second;
+    return m_base->view(name);
+}
+
+void OverlayCheckpoint::release(const std::string& name) const {
+    if (!m_overrides.count(name)) m_base->release(name);
+}
+
 std::span<const std::byte> OverlayCheckpoint::rawBytes(const std::string& name) const {
     if (auto it = m_overrides.find(name); it != m_overrides.end())
         return {static_cast<const std::byte*>(it->second.data_ptr()), it->second.nbytes()};

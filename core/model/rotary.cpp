@@ -35,11 +35,35 @@ at::Tensor rotaryInverseFrequencies(const ModelConfig& c) {
     return inv;
 }
 
+namespace {
+
+// cos and sin of the angles [T, half]: the same for every layer, query and key of a forward, so the last
+// ones computed are kept (per thread) while T, the frequencies and the device stay the same.
+struct RotaryTables {
+    std::int64_t positions = -1;
+    at::Tensor inverseFrequencies; // float64, compared by value
+    c10::Device device = c10::Device(c10::kCPU);
+    at::Tensor cos, sin;
+};
+
+const RotaryTables& rotaryTables(std::int64_t T, const ModelConfig& c, c10::Device device) {
+    thread_local RotaryTables tables;
+    const auto inv = rotaryInverseFrequencies(c);
+    if (tables.positions != T || tables.device != device || !tables.inverseFrequencies.equal(inv)) {
+        auto positions = at::arange(T, at::kDouble);
+        auto angles = at::outer(positions, inv).to(device, at::kFloat); // [T, half]
+        tables = {T, inv, device, angles.cos(), angles.sin()};
+    }
+    return tables;
+}
+
+} // namespace
+
 at::Tensor applyRotary(const at::Tensor& x, const ModelConfig& c) {
     const std::int64_t T = x.size(2), half = c.headDim / 2;
-    auto positions = at::arange(T, at::kDouble);
-    auto angles = at::outer(positions, rotaryInverseFrequencies(c)).to(x.device(), at::kFloat); // [T, half]
-    auto cos = angles.cos(), sin = angles.sin();
+    const auto& tables = rotaryTables(T, c, x.device());
+    const auto& cos = tables.cos;
+    const auto& sin = tables.sin;
     auto xf = x.to(at::kFloat);
     at::Tensor x0, x1;
     if (c.rotaryInterleaved) {

@@ -25,6 +25,9 @@ double seconds(std::chrono::steady_clock::time_point since) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
+// Rows of the untransformed weight quantized for its report.
+constexpr std::int64_t kReportRows = 256;
+
 void checkFinite(const at::Tensor& x, int layer, const std::string& what) {
     if (!at::isfinite(x).all().item<bool>())
         throw RuntimeFailure("layer " + std::to_string(layer) + ": " + what + " contains NaN or Inf");
@@ -167,8 +170,13 @@ void LayerQuantizer::quantizeModule(const std::string& m, const LwcFactors& lwc,
         }
     }
     if (keepIntegerForm) {
-        auto before = m_fp.linear(m);
-        WeightReport r{m, quantError(before, fakeQuantize(before, spec)), quantError(w, target.detach())};
+        // The untransformed weight's error on at most kReportRows rows: quantizing the whole FP weight
+        // only for the report cost as much as quantizing the layer.
+        const auto& fpWeight = m_fp.linear(m);
+        const std::int64_t rows = fpWeight.size(0), sampled = std::min(rows, kReportRows);
+        const auto before = sampled == rows ? fpWeight
+                                            : fpWeight.index_select(0, at::linspace(0, rows - 1, sampled).round().to(at::kLong));
+        WeightReport r{m, quantError(before, fakeQuantize(before, spec)), quantError(w, target.detach()), sampled, rows};
         bool replaced = false;
         for (auto& existing : m_report.weights)
             if (existing.module == m) existing = r, replaced = true;
@@ -196,7 +204,10 @@ nlohmann::json LayerReport::toJson() const {
     nlohmann::json j{{"layer", layer}};
     for (const auto& s : sites)
         j["activations"][siteKey(s.site)] = {{"before", errorJson(s.before)}, {"after", errorJson(s.after)}};
-    for (const auto& w : weights) j["weights"][w.module] = {{"before", errorJson(w.before)}, {"after", errorJson(w.after)}};
+    for (const auto& w : weights) {
+        j["weights"][w.module] = {{"before", errorJson(w.before)}, {"after", errorJson(w.after)}};
+        if (w.beforeRows != w.rows) j["weights"][w.module]["before"]["rows"] = {w.beforeRows, w.rows};
+    }
     j["seconds"] = {{"prepare", seconds.prepare}, {"transform", seconds.transform}, {"weights", seconds.weights},
                     {"train", seconds.train},     {"forward", seconds.forward},     {"save", seconds.save}};
     if (trainLoss >= 0) j["train_loss"] = trainLoss;
@@ -212,7 +223,9 @@ LayerReport LayerReport::fromJson(const nlohmann::json& j) {
             r.sites.push_back({siteFromKey(k), errorFromJson(v.at("before")), errorFromJson(v.at("after"))});
     if (j.contains("weights"))
         for (const auto& [k, v] : j.at("weights").items())
-            r.weights.push_back({k, errorFromJson(v.at("before")), errorFromJson(v.at("after"))});
+            r.weights.push_back({k, errorFromJson(v.at("before")), errorFromJson(v.at("after")),
+                                 v.at("before").contains("rows") ? v.at("before").at("rows").at(0).get<std::int64_t>() : 0,
+                                 v.at("before").contains("rows") ? v.at("before").at("rows").at(1).get<std::int64_t>() : 0});
     const auto& s = j.at("seconds");
     r.seconds = {s.at("prepare").get<double>(), s.at("transform").get<double>(), s.at("weights").get<double>(),
                  s.at("train").get<double>(),   s.at("forward").get<double>(),   s.at("save").get<double>()};

@@ -19,7 +19,12 @@ struct SiteReport {
 };
 struct WeightReport {
     std::string module;
-    QuantError before, after; // weight error of the FP weight vs the transformed weight
+    // Weight error of the FP weight vs the transformed weight. `after` is over every element; `before`
+    // (the untransformed weight, quantized only for this report) over beforeRows evenly spaced rows:
+    // each row is quantized on its own, so the sample's MSE and SQNR estimate the whole weight's
+    // without bias, and max_abs is the sample's.
+    QuantError before, after;
+    std::int64_t beforeRows = 0, rows = 0;
 };
 struct StageSeconds {
     double prepare = 0, transform = 0, weights = 0, train = 0, forward = 0, save = 0;

@@ -69,11 +69,44 @@ double since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Runs [n, T, H] through one layer in batches (bounded memory).
-at::Tensor batched(const at::Tensor& x, std::int64_t batch, const std::function<at::Tensor(const at::Tensor&)>& f) {
+// Runs [n, T, H] through one layer in batches into a tensor of the same shape (in RAM or spilled);
+// each batch's pages are released once written, so a spilled set never becomes resident as a whole.
+at::Tensor batched(const at::Tensor& x, std::int64_t batch, const SpillPolicy& spill,
+                   const std::function<at::Tensor(const at::Tensor&)>& f) {
+    auto out = allocateActivations(x.sizes().vec(), x.scalar_type(), spill, x.device());
+    for (std::int64_t i = 0; i < x.size(0); i += batch) {
+        const std::int64_t m = std::min(batch, x.size(0) - i);
+        out.narrow(0, i, m).copy_(f(x.narrow(0, i, m)));
+        releaseResident(x.narrow(0, i, m));
+        releaseResident(out.narrow(0, i, m));
+    }
+    return out;
+}
+
+// The embedded calibration windows [n, T, H], embedded a batch at a time (rows gathered: exact).
+at::Tensor embedWindows(const LlamaModel& model, const at::Tensor& tokens, std::int64_t batch, const SpillPolicy& spill) {
+    const std::int64_t n = tokens.size(0), T = tokens.size(1);
+    auto out = allocateActivations({n, T, model.config().hiddenSize}, model.dtype(), spill, model.device());
+    for (std::int64_t i = 0; i < n; i += batch) {
+        const std::int64_t m = std::min(batch, n - i);
+        out.narrow(0, i, m).copy_(model.embed(tokens.narrow(0, i, m)));
+        releaseResident(out.narrow(0, i, m));
+    }
+    return out;
+}
+
+// The mean over windows [1, T, H]. A spilled set is averaged a slice of positions at a time (each
+// position's mean is independent of the others), so that it never becomes resident as a whole.
+at::Tensor meanOverWindows(const at::Tensor& x) {
+    if (!isSpilled(x)) return x.mean(0, true);
+    const std::int64_t T = x.size(1), step = std::max<std::int64_t>(1, (16ll << 20) / std::max<std::int64_t>(1, x.size(0) * x.size(2)));
     std::vector<at::Tensor> parts;
-    for (std::int64_t i = 0; i < x.size(0); i += batch) parts.push_back(f(x.narrow(0, i, std::min(batch, x.size(0) - i))));
-    return at::cat(parts, 0);
+    for (std::int64_t t = 0; t < T; t += step) {
+        const std::int64_t m = std::min(step, T - t);
+        parts.push_back(x.narrow(1, t, m).mean(0, true));
+        for (std::int64_t w = 0; w < x.size(0); ++w) releaseResident(x.select(0, w).narrow(0, t, m));
+    }
+    return at::cat(parts, 1);
 }
 
 c10::Device deviceOfLayer(const PipelineOptions& o, int layer, int numLayers) {
@@ -103,14 +136,15 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
     std::unique_ptr<RunStore> store;
     if (!o.saveDir.empty()) store = std::make_unique<RunStore>(o.saveDir, result.manifest, o.resume);
     else if (o.resume) throw UsageError("--resume needs --save_dir (the directory of the run to continue)");
+    if (!o.keepLayers && !store) throw UsageError("layers that leave memory need a run store (--save_dir)");
 
     // Layer-0 inputs of every calibration window.
     auto tokens = at::from_blob(const_cast<std::int32_t*>(data.tokens.data()),
                                 {data.settings.nsamples, data.settings.seqlen}, at::kInt)
                       .to(at::kLong);
-    auto inputs = model.embed(tokens.to(model.device()));
+    auto inputs = embedWindows(model, tokens, o.batchSize, o.spill);
     // DuQuant calibrates every transform on one "average sequence" (algorithms.md §1.5).
-    auto carry = inputs.mean(0, true);
+    auto carry = meanOverWindows(inputs);
     const bool train = method.needsTraining(o.settings);
     const bool samples = train || method.needsSampleInputs(o.settings);
     at::Tensor quantInputs = samples ? inputs : at::Tensor(), fpInputs = train ? inputs : at::Tensor();
@@ -125,23 +159,24 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
             progress->report(double(i) / L, "layer " + std::to_string(i + 1) + "/" + std::to_string(L) + ": loading finished layer");
         }
         const auto device = deviceOfLayer(o, i, L);
-        result.layers.push_back(store->loadLayer(i, config, device));
+        QuantizedLayer finished = store->loadLayer(i, config, device);
         result.reports.push_back(store->loadReport(i));
         stream.replay(result.reports.back().rotationDraws);
         if (samples) {
             // Replays the finished layers: the same functions as the original run, so bit-identical inputs.
             if (train) {
                 const auto fp = model.layer(i).to(device, model.dtype());
-                fpInputs = batched(fpInputs.to(device), o.batchSize,
+                fpInputs = batched(fpInputs.to(device), o.batchSize, o.spill,
                                    [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
             }
             QuantizedActivationHook hook;
-            hook.setLayer(i, &result.layers.back());
-            quantInputs = batched(quantInputs.to(device), o.batchSize, [&](const at::Tensor& x) {
-                return decoderLayerForward(result.layers.back().weights, config, x, i, &hook);
+            hook.setLayer(i, &finished);
+            quantInputs = batched(quantInputs.to(device), o.batchSize, o.spill, [&](const at::Tensor& x) {
+                return decoderLayerForward(finished.weights, config, x, i, &hook);
             });
         }
-        if (onLayer) onLayer(result.layers.back(), result.reports.back());
+        if (onLayer) onLayer(finished, result.reports.back());
+        if (o.keepLayers) result.layers.push_back(std::move(finished));
     }
     if (resumed > 0) carry = store->loadCarry(std::min(resumed, L) - 1).to(model.device());
 
@@ -170,7 +205,7 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
         }
         if (train) {
             fpInputs = fpInputs.to(device);
-            fpOutputs = batched(fpInputs, o.batchSize,
+            fpOutputs = batched(fpInputs, o.batchSize, o.spill,
                                 [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
             ctx.sampleTargets = fpOutputs;
         }
@@ -188,7 +223,7 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
             fpInputs = fpOutputs;
         }
         if (samples) {
-            quantInputs = batched(quantInputs, o.batchSize, [&](const at::Tensor& x) { return q.forward(x); });
+            quantInputs = batched(quantInputs, o.batchSize, o.spill, [&](const at::Tensor& x) { return q.forward(x); });
         }
         if (store) {
             const auto ts = std::chrono::steady_clock::now();
@@ -196,9 +231,9 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
             store->save(q.layer(), q.report(), carry);
             q.report().seconds.save = since(ts);
         }
-        result.layers.push_back(std::move(q.layer()));
         result.reports.push_back(q.report());
-        if (onLayer) onLayer(result.layers.back(), result.reports.back());
+        if (onLayer) onLayer(q.layer(), result.reports.back());
+        if (o.keepLayers) result.layers.push_back(std::move(q.layer()));
     }
     if (progress) progress->report(1.0, "quantized " + std::to_string(L) + " layers");
     result.seconds = since(t0);

@@ -4,6 +4,7 @@
 // method calibrate its transforms on the layer's input as the quantized model
 // so far produces it, optionally train, quantize the weights, checkpoint the
 // layer, free it. Resumes after the last finished layer of a --save_dir.
+#include "io/spilltensor.h"
 #include "quant/layerquantizer.h"
 
 #include <c10/core/Device.h>
@@ -25,10 +26,14 @@ struct PipelineOptions {
     std::string saveDir; // empty: no checkpoints
     bool resume = false;
     std::int64_t batchSize = 4; // samples per forward when propagating training inputs
+    // False: each finished layer goes to the run store (saveDir) and leaves memory; the result's
+    // `layers` stays empty and a QuantizedModel streams them back (runStoreLoader).
+    bool keepLayers = true;
+    SpillPolicy spill; // where every window's layer input lives (RAM or a spill file)
 };
 
 struct QuantizationResult {
-    std::vector<QuantizedLayer> layers;
+    std::vector<QuantizedLayer> layers; // empty unless PipelineOptions::keepLayers
     std::vector<LayerReport> reports;
     int resumedLayers = 0; // layers taken from the checkpoint directory
     double seconds = 0;

@@ -38,6 +38,15 @@ std::vector<std::string> consumersOf(Site site) {
     return out;
 }
 
+QuantizedLayerLoader loaderOf(const std::vector<QuantizedLayer>& layers) {
+    return [&layers](int index) {
+        if (index < 0 || index >= static_cast<int>(layers.size()))
+            throw UsageError("quantized layer " + std::to_string(index) + " out of range (" +
+                             std::to_string(layers.size()) + " layers)");
+        return layers[index];
+    };
+}
+
 void QuantizedActivationHook::setLayer(int index, const QuantizedLayer* layer) {
     if (index >= static_cast<int>(m_layers.size())) m_layers.resize(index + 1, nullptr);
     m_layers[index] = layer;

@@ -9,6 +9,7 @@
 #include "quant/quantizer.h"
 
 #include <array>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ struct QuantizedLayer {
     InputTransform& input(Site s) { return inputs[linearInputIndex(s)]; }
     const InputTransform& input(Site s) const { return inputs[linearInputIndex(s)]; }
 };
+
+// Layer `index` of a quantized model (from a run store, an export, a vector),
+// so that layers can stream instead of all being held.
+using QuantizedLayerLoader = std::function<QuantizedLayer(int index)>;
+// A loader over layers held in memory.
+QuantizedLayerLoader loaderOf(const std::vector<QuantizedLayer>& layers);
 
 // Applies a layer's online activation work at each hook site (inference).
 // Transforms and quantizers of layers absent from the map pass through.

@@ -1,6 +1,7 @@
 #include "quant/quantizedmodel.h"
 
 #include "errors.h"
+#include "model/decoderlayer.h"
 
 #include <ATen/ATen.h>
 
@@ -15,14 +16,46 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
         auto& l = m_layers[i];
         if (l.index != static_cast<int>(i)) throw UsageError("quantized layers out of order at " + std::to_string(i));
-        m_model.setLayer(static_cast<int>(i), l.weights.to(device, dtype));
-        m_hook.setLayer(static_cast<int>(i), &l);
+        l.weights = l.weights.to(device, dtype);
     }
+}
+
+QuantizedModel::QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device device,
+                               QuantizedLayerLoader loader, c10::ScalarType dtype)
+    : m_model(std::move(checkpoint), device, dtype, LlamaModel::Residency::Streamed), m_loader(std::move(loader)) {
+    if (!m_loader) throw UsageError("a streamed quantized model needs a layer loader");
+}
+
+at::Tensor QuantizedModel::hiddenStates(const at::Tensor& tokens) {
+    at::NoGradGuard noGrad;
+    const auto& config = m_model.config();
+    auto h = m_model.embed(tokens);
+    for (int i = 0; i < m_model.numLayers(); ++i) {
+        QuantizedLayer loaded;
+        const QuantizedLayer* layer = &loaded;
+        if (m_loader) {
+            loaded = m_loader(i);
+            if (loaded.index != i) throw FormatError("quantized layer " + std::to_string(i) + " came back as layer " +
+                                                     std::to_string(loaded.index));
+            loaded.weights = loaded.weights.to(m_model.device(), m_model.dtype());
+        } else {
+            layer = &m_layers[i];
+        }
+        QuantizedActivationHook hook;
+        hook.setLayer(i, layer);
+        h = decoderLayerForward(layer->weights, config, h, i, &hook);
+    }
+    return h;
 }
 
 at::Tensor QuantizedModel::logits(const at::Tensor& tokens) {
     at::NoGradGuard noGrad;
-    return m_model.forward(tokens, &m_hook);
+    return m_model.head(hiddenStates(tokens));
+}
+
+at::Tensor QuantizedModel::tokenNll(const at::Tensor& tokens) {
+    at::NoGradGuard noGrad;
+    return m_model.nllFromHidden(hiddenStates(tokens), tokens);
 }
 
 } // namespace ol

@@ -1,11 +1,15 @@
 #pragma once
 // A quantized model that evaluates like any CausalLm: the FP model's
 // embedding and head, the quantized layers' weights, and the online
-// activation work (transforms, fake quantization) applied by a hook.
+// activation work (transforms, fake quantization) applied by a hook. Its
+// layers are either held in memory or loaded one at a time when the forward
+// reaches them (from a run store or an export), so evaluating a quantized 7B
+// model holds one layer, not 32.
 #include "model/causallm.h"
 #include "model/llamamodel.h"
 #include "quant/quantizedlayer.h"
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -15,17 +19,24 @@ class QuantizedModel : public CausalLm {
 public:
     QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device device, std::vector<QuantizedLayer> layers,
                    c10::ScalarType dtype = c10::kFloat);
+    // Streams: each forward loads each layer through `loader` and drops it after.
+    QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device device, QuantizedLayerLoader loader,
+                   c10::ScalarType dtype = c10::kFloat);
 
     at::Tensor logits(const at::Tensor& tokens) override;
+    at::Tensor tokenNll(const at::Tensor& tokens) override;
     c10::Device device() const override { return m_model.device(); }
     std::int64_t vocabSize() const override { return m_model.vocabSize(); }
     const LlamaModel& base() const { return m_model; }
+    // Empty when streamed.
     const std::vector<QuantizedLayer>& layers() const { return m_layers; }
 
 private:
+    at::Tensor hiddenStates(const at::Tensor& tokens);
+
     LlamaModel m_model;
     std::vector<QuantizedLayer> m_layers;
-    QuantizedActivationHook m_hook;
+    QuantizedLayerLoader m_loader;
 };
 
 } // namespace ol

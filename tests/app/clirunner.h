@@ -1,5 +1,8 @@
 #pragma once
 // Runs the real outlierlab-cli binary (path from $OUTLIERLAB_CLI, set by CTest).
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
 #include <QMap>
 #include <QProcess>
 #include <QString>
@@ -29,4 +32,20 @@ inline CliRun runCli(const QStringList& args, int timeoutMs = 300000, const QMap
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
+}
+
+// SHA-256 over a directory's safetensors files (names and bytes, in name order): "the same export bit for
+// bit". Empty when there is none or one cannot be read, so that two missing exports never compare equal
+// by accident: callers check that it is not empty.
+inline QByteArray hashOfExport(const QString& dir) {
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    const auto files = QDir(dir).entryInfoList({"*.safetensors"}, QDir::Files, QDir::Name);
+    if (files.isEmpty()) return {};
+    for (const auto& f : files) {
+        QFile file(f.filePath());
+        if (!file.open(QIODevice::ReadOnly)) return {};
+        h.addData(f.fileName().toUtf8());
+        h.addData(file.readAll());
+    }
+    return h.result().toHex();
 }

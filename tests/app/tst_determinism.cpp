@@ -4,7 +4,6 @@
 // (the real binary, the real plugins, real files).
 #include "clirunner.h"
 
-#include <QCryptographicHash>
 #include <QDebug>
 #include <QDir>
 #include <QJsonDocument>
@@ -42,15 +41,8 @@ private:
         const auto at = text.indexOf(key);
         Outcome o;
         if (at >= 0) o.ppl = QString::fromUtf8(text.mid(at + key.size()).split(',').first().split('}').first());
-        QCryptographicHash h(QCryptographicHash::Sha256);
-        for (const auto& f : QDir(out).entryInfoList(QDir::Files, QDir::Name)) {
-            if (!f.fileName().endsWith(".safetensors")) continue;
-            QFile file(f.filePath());
-            if (!file.open(QIODevice::ReadOnly)) return {};
-            h.addData(f.fileName().toUtf8());
-            h.addData(file.readAll());
-        }
-        o.weightsHash = h.result().toHex();
+        o.weightsHash = hashOfExport(out);
+        if (o.weightsHash.isEmpty()) return {};
         return o;
     }
 

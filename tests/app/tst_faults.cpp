@@ -4,7 +4,6 @@
 // process on a --save_dir that another one is writing is refused.
 #include "clirunner.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -23,37 +22,41 @@ QProcess* startStopping(const QStringList& args, const QString& stopAt) {
     return p;
 }
 
-QByteArray hashOfDir(const QString& dir) {
-    QCryptographicHash h(QCryptographicHash::Sha256);
-    for (const auto& f : QDir(dir).entryInfoList({"*.safetensors"}, QDir::Files, QDir::Name)) {
-        QFile file(f.filePath());
-        if (file.open(QIODevice::ReadOnly)) h.addData(file.readAll());
-    }
-    return h.result().toHex();
-}
-
 class TestFaults : public QObject {
     Q_OBJECT
 private:
     QTemporaryDir m_dir;
-    QStringList quantize(const QString& name) const {
-        return {"quantize", "--method", "duquant", "--max_rotation_step", "32", "--reference_compat", "--save_dir",
-                m_dir.filePath(name), "--export", m_dir.filePath(name + "-export"), "--quiet"};
+    QStringList quantize(const QString& name, const QStringList& method = kDuQuant) const {
+        return QStringList{"quantize", "--save_dir", m_dir.filePath(name), "--export", m_dir.filePath(name + "-export"),
+                           "--quiet"} +
+               method;
     }
+    static inline const QStringList kDuQuant{"--method", "duquant", "--max_rotation_step", "32", "--reference_compat"};
 
 private slots:
+    // RPTQ carries every window's layer input; spilled to a file, the resumed run must replay it exactly.
+    void killDuringALayerWriteThenResumeIsBitIdentical_data() {
+        QTest::addColumn<QStringList>("method");
+        QTest::newRow("duquant compat") << kDuQuant;
+        QTest::newRow("rptq, activations spilled") << QStringList{"--method", "rptq", "--spill", "always"};
+    }
     void killDuringALayerWriteThenResumeIsBitIdentical() {
-        const auto ref = runCli(quantize("ref"));
-        QVERIFY2(ref.exitCode == 0, qPrintable(ref.err));
-        QVERIFY(QFile::exists(m_dir.filePath("ref-export/model.safetensors")));
-        const auto killed = runCli(quantize("killed"), 300000, {{"OUTLIERLAB_KILL_AT", "layer-write:3"}});
+        QFETCH(QStringList, method);
+        const QString tag = QTest::currentDataTag();
+        const QString ref = tag.left(4) + "-ref", killedName = tag.left(4) + "-killed";
+        const auto refRun = runCli(quantize(ref, method));
+        QVERIFY2(refRun.exitCode == 0, qPrintable(refRun.err));
+        QVERIFY(QFile::exists(m_dir.filePath(ref + "-export/model.safetensors")));
+        const auto killed = runCli(quantize(killedName, method), 300000, {{"OUTLIERLAB_KILL_AT", "layer-write:3"}});
         QCOMPARE(killed.exitCode, -1); // SIGKILL
-        QVERIFY(QFile::exists(m_dir.filePath("killed/layers/layer-00001.h5")));
-        QVERIFY(!QFile::exists(m_dir.filePath("killed/layers/layer-00002.h5"))); // the half-written one never appears
-        const auto resumed = runCli(quantize("killed") << "--resume");
+        QVERIFY(QFile::exists(m_dir.filePath(killedName + "/layers/layer-00001.h5")));
+        QVERIFY(!QFile::exists(m_dir.filePath(killedName + "/layers/layer-00002.h5"))); // the half-written one never appears
+        const auto resumed = runCli(quantize(killedName, method) << "--resume");
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
-        QCOMPARE(hashOfDir(m_dir.filePath("killed-export")), hashOfDir(m_dir.filePath("ref-export")));
-        QCOMPARE(QDir(m_dir.filePath("killed/layers")).entryList(QDir::Files).size(), 5); // no temporaries left
+        const auto refHash = hashOfExport(m_dir.filePath(ref + "-export"));
+        QVERIFY(!refHash.isEmpty());
+        QCOMPARE(hashOfExport(m_dir.filePath(killedName + "-export")), refHash);
+        QCOMPARE(QDir(m_dir.filePath(killedName + "/layers")).entryList(QDir::Files).size(), 5); // no temporaries left
     }
 
     void secondWriterOfASaveDirIsRefused() {

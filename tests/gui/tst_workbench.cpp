@@ -149,7 +149,7 @@ private Q_SLOTS:
         auto exported = ol::openQuantizedExport(exportDir.toStdString(), c10::Device(c10::kCPU));
         QCOMPARE(exported.quantizationConfig.value("method", std::string()), std::string("duquant"));
         const auto tokenizer = ol::loadTokenizer(exported.checkpoint->tokenizerPath());
-        ol::QuantizedModel model(exported.checkpoint, c10::Device(c10::kCPU), std::move(exported.layers), c10::kFloat);
+        ol::QuantizedModel model(exported.checkpoint, c10::Device(c10::kCPU), exported.loadLayer, c10::kFloat);
         const auto tokens = ol::tokenizeTextFile(*tokenizer, ol::bundledEvalText());
         ol::PerplexityOptions po;
         po.seqlen = window.workbench()->workspace()->source.data.settings.seqlen; // the job evaluates at the calibration seqlen

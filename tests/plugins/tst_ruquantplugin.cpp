@@ -68,8 +68,11 @@ private slots:
         MethodRegistry::instance().create("ruquant", {{"block_size", 64}})->validate(config, s); // fits
     }
 
-    // One epoch of --lh on layer 0 (W4A4, 8 samples of 64 tokens) must bring the quantized layer closer to
-    // the FP layer on those samples than the initial ω (epochs 0 re-quantizes with the calibrated ω).
+    // Two epochs of --lh on layer 0 (W4A4, 8 samples of 64 tokens) must bring the quantized layer closer to
+    // the FP layer on those samples than the initial ω (epochs 0 re-quantizes with the calibrated ω). One
+    // epoch is too few to pin: its first AdamW steps move by about lr whatever the gradient's size, and
+    // float32 rounding in the attention decided its sign (-0.5% with one summation order, +0.2% with
+    // another); two epochs give -5.3%.
     void lhReducesTheLayerError() {
         auto& f = fixture();
         const auto& config = f.model->config();
@@ -101,11 +104,11 @@ private slots:
             return at::mse_loss(q.forward(inputs), targets).item<double>();
         };
         at::Tensor trainedOmega;
-        const double untrained = error(0, &omega0), trained = error(1, &trainedOmega);
+        const double untrained = error(0, &omega0), trained = error(2, &trainedOmega);
         QVERIFY(untrained > 0 && trained > 0);
         QVERIFY(!at::equal(omega0, trainedOmega));
-        QVERIFY2(trained < untrained, qPrintable(QString("MSE %1 after 1 epoch of --lh vs %2 before").arg(trained).arg(untrained)));
-        qInfo("layer-0 MSE: initial omega %g, after 1 epoch %g", untrained, trained);
+        QVERIFY2(trained < untrained, qPrintable(QString("MSE %1 after 2 epochs of --lh vs %2 before").arg(trained).arg(untrained)));
+        qInfo("layer-0 MSE: initial omega %g, after 2 epochs %g", untrained, trained);
     }
 
     void lhWithoutSamplesIsAClearError() {
