@@ -46,7 +46,11 @@ struct Row {
 
 int main(int argc, char** argv) {
     ol::configureProcess(argv);
-    const bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
+    bool json = false, bf16 = true;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--json") == 0) json = true;
+        else if (std::strcmp(argv[i], "--no-bf16") == 0) bf16 = false; // bf16 on CPUs without it takes > 5 min
+    }
     const int repeats = 3;
     configureThreads();
     std::vector<Row> rows;
@@ -75,7 +79,9 @@ int main(int argc, char** argv) {
     c.vocabSize = 32000;
     c.maxPositions = 4096;
     // fp32 rows first: bf16 products are slow on CPUs without native bf16.
+    double matmulRate = 0, layerRate = 0;
     for (auto dtype : {c10::kFloat, c10::kBFloat16}) {
+        if (dtype == c10::kBFloat16 && !bf16) continue;
         const char* name = dtype == c10::kFloat ? "fp32" : "bf16";
         {
             LlamaModel model(bundle.checkpoint, cpu, dtype);
@@ -95,7 +101,20 @@ int main(int argc, char** argv) {
         const double s = medianSeconds(1, [&] { decoderLayerForward(w, c, h, 0); });
         rows.push_back({"LLaMA-7B-shaped layer (1 x 2048)", name, 2048, s, peakRssGb()});
         print(rows.back());
+        if (dtype == c10::kFloat) {
+            // The layer's arithmetic: its seven products, and causal attention (q·kᵀ and p·v on the lower
+            // triangle), against the rate of one of its own products measured now.
+            const double T = 2048, H = 4096, I = 11008;
+            const double layerFlops = 2 * T * (4 * H * H + 3 * H * I) + 2 * 2 * (T * T / 2) * H;
+            const auto x = at::randn({2048, 4096});
+            const double mm = medianSeconds(3, [&] { at::linear(x, w.wGate); });
+            matmulRate = 2 * T * H * I / mm / 1e9;
+            layerRate = layerFlops / s / 1e9;
+        }
     }
+    std::printf("\nfloat32 matrix product [2048 x 4096] x [4096 x 11008]: %.1f GFLOP/s; LLaMA-7B-shaped layer forward: "
+                "%.1f GFLOP/s = %.0f%% of it\n",
+                matmulRate, layerRate, 100 * layerRate / matmulRate);
 
     if (json)
         for (const auto& row : rows)

@@ -548,7 +548,7 @@ std::string stageSummary(const nlohmann::json& seconds) {
         return "";
     // fixed order (nlohmann sorts keys), abbreviated so the table stays readable
     static const std::vector<std::pair<std::string, std::string>> kStages = {
-        {"calibration", "cal"}, {"smoothing", "smooth"}, {"transforms", "xform"}, {"weights", "wts"},
+        {"calibration", "cal"}, {"smoothing", "smooth"}, {"transforms", "xform"}, {"weights", "wts"}, {"reports", "rep"},
         {"training", "train"},  {"forward", "fwd"},      {"checkpoint", "ckpt"},  {"quantize_total", "quant"},
         {"evaluation", "eval"}, {"export", "export"}};
     std::string out;

@@ -142,6 +142,7 @@ MemoryEstimate estimateQuantizeJob(const Checkpoint& ck, const CalibrationSettin
     job.calibrate = calibrate;
     job.training = method->needsTraining(req.pipeline.settings);
     job.sampleInputs = job.training || method->needsSampleInputs(req.pipeline.settings);
+    job.transforms = method->transformsWeights();
     job.evalPpl = req.evalPpl;
     job.evalBatch = req.evalLimit > 0 ? std::min<std::int64_t>(4, req.evalLimit) : 4;
     const auto spill = spillWithin(req.pipeline.spill, req.memory.bytes > 0 ? req.memory : MemoryBudget::available());
@@ -280,9 +281,10 @@ nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const Qu
         j["layers"].push_back(r.toJson());
         total.prepare += r.seconds.prepare, total.transform += r.seconds.transform, total.weights += r.seconds.weights;
         total.train += r.seconds.train, total.forward += r.seconds.forward, total.save += r.seconds.save;
+        total.reports += r.seconds.reports;
     }
     j["seconds"] = {{"calibration", source.seconds},  {"smoothing", total.prepare}, {"transforms", total.transform},
-                    {"weights", total.weights},       {"training", total.train},    {"forward", total.forward},
+                    {"weights", total.weights},       {"reports", total.reports},   {"training", total.train},    {"forward", total.forward},
                     {"checkpoint", total.save},       {"quantize_total", quantizeSeconds},
                     {"evaluation", evalSeconds},      {"export", exportSeconds}};
     j["resumed_layers"] = result.resumedLayers;

@@ -74,8 +74,17 @@ std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, cons
     p.report(0, "opening the model");
     auto w = openModelOnly(modelPath, tokenizerPath, settings);
     p.checkCancelled();
+    // The workbench keeps every layer's statistics (its views show them); activations spill past a
+    // quarter of the available memory, and a calibration that still cannot fit is refused up front.
+    const auto budget = MemoryBudget::available();
+    CalibrationOptions options;
+    options.spill = spillWithin({}, budget);
+    const auto& cs = w->source.data.settings;
+    requireMemory(estimateCalibration(w->source.model->config(), ModelFootprint::of(*w->source.bundle.checkpoint),
+                                      cs.nsamples, cs.seqlen, options.batchSize, options.spill.budgetBytes),
+                  budget, "choose fewer windows or shorter ones in Run > Calibrate");
     SubProgress sub(p, 0.02, 1.0, "calibrate: ");
-    auto r = runCalibration(*w->source.model, w->source.data, {}, &sub);
+    auto r = runCalibration(*w->source.model, w->source.data, options, &sub);
     w->sites = std::move(r.sites);
     w->calibrationSeconds = r.seconds;
     classifyAll(*w);

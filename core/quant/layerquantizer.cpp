@@ -66,7 +66,7 @@ private:
 } // namespace
 
 LayerQuantizer::LayerQuantizer(const QuantMethod& method, const LayerContext& context, const LayerWeights& fp)
-    : m_method(method), m_context(context), m_fp(fp) {
+    : m_method(method), m_context(context) {
     const auto& s = *context.settings;
     m_layer.index = context.layer;
     m_layer.weights = fp.clone();
@@ -77,7 +77,14 @@ LayerQuantizer::LayerQuantizer(const QuantMethod& method, const LayerContext& co
     m_report.layer = context.layer;
     for (const auto* name : {"input norm", "post-attention norm"}) (void)name;
     checkFinite(fp.wq, context.layer, "q_proj weight");
-    for (const auto& m : linearModules()) checkFinite(fp.linear(m), context.layer, m + " weight");
+    for (const auto& m : linearModules()) {
+        checkFinite(fp.linear(m), context.layer, m + " weight");
+        // Only the rows the report quantizes are kept of the FP weights, not a second copy of the layer.
+        const auto& w = fp.linear(m);
+        const std::int64_t rows = w.size(0), sampled = std::min(rows, kReportRows);
+        m_fpReportRows[m] = sampled == rows ? w : w.index_select(0, at::linspace(0, rows - 1, sampled).round().to(at::kLong)
+                                                                     .to(w.device()));
+    }
 }
 
 at::Tensor LayerQuantizer::calibrate(const at::Tensor& input) {
@@ -117,6 +124,7 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
             quantizeModule(m, {}, true);
         }
         // Report: the activation as the FP model has it vs what is quantized now.
+        const auto tr = std::chrono::steady_clock::now();
         auto it = m_layer.smoothing.find(smoothingPair(site));
         auto fp = x2d;
         if (it != m_layer.smoothing.end() && !transform.divisor.defined()) fp = x2d * it->second.to(x2d.scalar_type());
@@ -124,6 +132,7 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
         const auto after = transform.applyToActivation(x2d);
         m_report.sites.push_back({site, quantError(fp, fakeQuantize(fp, spec)),
                                   quantError(after, QuantizedActivationHook::quantizeInput(m_layer, site, after))});
+        m_report.seconds.reports += seconds(tr);
         m_report.seconds.weights += seconds(t0);
     }
     return QuantizedActivationHook::process(m_layer, site, x);
@@ -170,17 +179,17 @@ void LayerQuantizer::quantizeModule(const std::string& m, const LwcFactors& lwc,
         }
     }
     if (keepIntegerForm) {
+        const auto tr = std::chrono::steady_clock::now();
         // The untransformed weight's error on at most kReportRows rows: quantizing the whole FP weight
         // only for the report cost as much as quantizing the layer.
-        const auto& fpWeight = m_fp.linear(m);
-        const std::int64_t rows = fpWeight.size(0), sampled = std::min(rows, kReportRows);
-        const auto before = sampled == rows ? fpWeight
-                                            : fpWeight.index_select(0, at::linspace(0, rows - 1, sampled).round().to(at::kLong));
-        WeightReport r{m, quantError(before, fakeQuantize(before, spec)), quantError(w, target.detach()), sampled, rows};
+        const auto& before = m_fpReportRows.at(m);
+        WeightReport r{m, quantError(before, fakeQuantize(before, spec)), quantError(w, target.detach()), before.size(0),
+                       w.size(0)};
         bool replaced = false;
         for (auto& existing : m_report.weights)
             if (existing.module == m) existing = r, replaced = true;
         if (!replaced) m_report.weights.push_back(r);
+        m_report.seconds.reports += seconds(tr);
     }
 }
 
@@ -209,7 +218,8 @@ nlohmann::json LayerReport::toJson() const {
         if (w.beforeRows != w.rows) j["weights"][w.module]["before"]["rows"] = {w.beforeRows, w.rows};
     }
     j["seconds"] = {{"prepare", seconds.prepare}, {"transform", seconds.transform}, {"weights", seconds.weights},
-                    {"train", seconds.train},     {"forward", seconds.forward},     {"save", seconds.save}};
+                    {"train", seconds.train},     {"forward", seconds.forward},     {"save", seconds.save},
+                    {"reports", seconds.reports}};
     if (trainLoss >= 0) j["train_loss"] = trainLoss;
     if (!rotationDraws.empty()) j["rotation_draws"] = rotationDraws;
     return j;
@@ -228,7 +238,8 @@ LayerReport LayerReport::fromJson(const nlohmann::json& j) {
                                  v.at("before").contains("rows") ? v.at("before").at("rows").at(1).get<std::int64_t>() : 0});
     const auto& s = j.at("seconds");
     r.seconds = {s.at("prepare").get<double>(), s.at("transform").get<double>(), s.at("weights").get<double>(),
-                 s.at("train").get<double>(),   s.at("forward").get<double>(),   s.at("save").get<double>()};
+                 s.at("train").get<double>(),   s.at("forward").get<double>(),   s.at("save").get<double>(),
+                 s.value("reports", 0.0)};
     r.trainLoss = j.value("train_loss", -1.0);
     if (j.contains("rotation_draws")) r.rotationDraws = j.at("rotation_draws").get<std::vector<std::int64_t>>();
     return r;

@@ -28,6 +28,7 @@ struct WeightReport {
 };
 struct StageSeconds {
     double prepare = 0, transform = 0, weights = 0, train = 0, forward = 0, save = 0;
+    double reports = 0; // the error reports, part of `weights`
     double total() const { return prepare + transform + weights + train + forward + save; }
 };
 struct LayerReport {
@@ -70,7 +71,7 @@ private:
 
     const QuantMethod& m_method;
     LayerContext m_context;
-    LayerWeights m_fp;
+    std::map<std::string, at::Tensor> m_fpReportRows; // ≤ kReportRows evenly spaced rows of each FP weight
     QuantizedLayer m_layer;
     LayerReport m_report;
     std::map<std::string, at::Tensor> m_rotated;     // W·diag(s) (smoothing folded), before the site transform

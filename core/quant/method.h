@@ -61,6 +61,9 @@ public:
     virtual void train(const LayerContext&, QuantizedLayer&, LayerQuantizer&) const {}
     // Per-sample inputs without training (RPTQ's statistics and static activation scales); implied by training.
     virtual bool needsSampleInputs(const QuantSettings& s) const { return needsTraining(s); }
+    // Whether prepare/transformFor replace the weights by smoothed or transformed copies while a layer is
+    // quantized (one more layer-sized set of tensors at the peak; the memory estimate counts it).
+    virtual bool transformsWeights() const { return true; }
 };
 
 // A per-site seed that does not depend on which layers ran before (resume gives the same draws).

@@ -189,7 +189,6 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
         }
         NullProgress silent;
         SubProgress layerProgress(progress ? *progress : silent, double(i) / L, double(i + 1) / L, prefix);
-        const auto fp = model.layer(i).to(device, model.dtype());
         LayerContext ctx;
         ctx.layer = i;
         ctx.config = &config;
@@ -203,13 +202,17 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
             quantInputs = quantInputs.to(device);
             ctx.sampleInputs = quantInputs;
         }
-        if (train) {
-            fpInputs = fpInputs.to(device);
-            fpOutputs = batched(fpInputs, o.batchSize, o.spill,
-                                [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
-            ctx.sampleTargets = fpOutputs;
-        }
-        LayerQuantizer q(method, ctx, fp);
+        // The FP layer lives only until the quantizer has its own copy: one layer less at the peak.
+        LayerQuantizer q = [&] {
+            const auto fp = model.layer(i).to(device, model.dtype());
+            if (train) {
+                fpInputs = fpInputs.to(device);
+                fpOutputs = batched(fpInputs, o.batchSize, o.spill,
+                                    [&](const at::Tensor& x) { return decoderLayerForward(fp, config, x, i, nullptr); });
+                ctx.sampleTargets = fpOutputs;
+            }
+            return LayerQuantizer(method, ctx, fp);
+        }();
         carry = q.calibrate(carry.to(device));
         q.report().rotationDraws = stream.takeLog();
         faultPoint("layer");

@@ -36,7 +36,7 @@ std::int64_t forwardActivations(const ModelConfig& c, std::int64_t batch, std::i
 // logits (logits, shifted exponentials, the narrowed copy); all of the vocabulary when one slice holds it.
 std::int64_t classifier(const ModelConfig& c, std::int64_t tokens, int bytes) {
     const std::int64_t slice = std::min(c.vocabSize, std::max<std::int64_t>(256, kLogitSlice / std::max<std::int64_t>(1, tokens)));
-    return slice * c.hiddenSize * bytes + 3 * tokens * slice * 4;
+    return slice * c.hiddenSize * bytes + 2 * tokens * slice * 4;
 }
 
 } // namespace
@@ -87,19 +87,25 @@ ModelFootprint ModelFootprint::of(const Checkpoint& ck) {
 }
 
 MemoryEstimate estimateEval(const ModelConfig& c, const ModelFootprint& m, const EvalJob& j) {
-    MemoryEstimate e;
-    e.stage = "the evaluation forward";
-    e.terms.push_back({"runtime", kRuntime});
+    // The decoder layers and the classifier run one after the other: the peak is the larger of the two.
+    MemoryEstimate layers;
+    layers.stage = "the evaluation forward";
+    layers.terms.push_back({"runtime", kRuntime});
     if (j.resident) {
-        e.terms.push_back({"resident weights", m.totalParams * j.computeBytes});
+        layers.terms.push_back({"resident weights", m.totalParams * j.computeBytes});
     } else {
-        e.terms.push_back({"one decoder layer", m.layerParams * j.computeBytes});
-        e.terms.push_back({"mapped pages of one tensor", m.largestTensor * m.storedBytes});
+        layers.terms.push_back({"one decoder layer", m.layerParams * j.computeBytes});
+        layers.terms.push_back({"mapped pages of one tensor", m.largestTensor * m.storedBytes});
     }
-    e.terms.push_back({"activations of " + std::to_string(j.batch) + " x " + std::to_string(j.seqlen) + " tokens",
-                       forwardActivations(c, j.batch, j.seqlen, j.computeBytes)});
-    e.terms.push_back({"classifier", classifier(c, j.batch * j.seqlen, j.computeBytes)});
-    return e;
+    layers.terms.push_back({"activations of " + std::to_string(j.batch) + " x " + std::to_string(j.seqlen) + " tokens",
+                            forwardActivations(c, j.batch, j.seqlen, j.computeBytes)});
+    MemoryEstimate head;
+    head.stage = "the classifier";
+    head.terms.push_back({"runtime", kRuntime});
+    if (j.resident) head.terms.push_back({"resident weights", m.totalParams * j.computeBytes});
+    head.terms.push_back({"hidden states", j.batch * j.seqlen * c.hiddenSize * j.computeBytes});
+    head.terms.push_back({"classifier slice and its logits", classifier(c, j.batch * j.seqlen, j.computeBytes)});
+    return head.peakBytes() > layers.peakBytes() ? head : layers;
 }
 
 // One set of every window's activations [n, T, H] in float32, or, spilled, the batch being computed.
@@ -129,7 +135,10 @@ MemoryEstimate estimateQuantize(const ModelConfig& c, const ModelFootprint& m, c
     MemoryEstimate layer;
     layer.stage = "the layer-by-layer quantization";
     layer.terms.push_back({"runtime", kRuntime});
-    layer.terms.push_back({"FP, transformed and quantized layer", 3 * m.layerParams * 4});
+    // The FP layer and the quantizer's copy (briefly both), or the copy, its smoothed/transformed
+    // weights and the quantized ones being written over them.
+    layer.terms.push_back({j.transforms ? "quantized and transformed layer" : "FP layer and its quantized copy",
+                           (j.transforms ? 3 : 2) * m.layerParams * 4});
     layer.terms.push_back({"quantizing one weight", 4 * m.largestTensor * 4});
     const std::int64_t windows = activationSet(c, j.nsamples, j.seqlen, 4, j.spillAbove);
     layer.terms.push_back({"calibration windows", windows});

@@ -48,6 +48,7 @@ struct QuantizeJob {
     bool calibrate = true;     // false: statistics reused from a session
     bool sampleInputs = false; // the method keeps every window's layer input (RPTQ, training)
     bool training = false;     // plus FP inputs and targets (LWC, learnable Householder)
+    bool transforms = true;    // the method holds smoothed/transformed copies of the layer's weights
     bool evalPpl = false;
     std::int64_t evalBatch = 4;
     std::int64_t spillAbove = -1; // activation sets larger than this live in spill files (-1: never)

@@ -10,6 +10,7 @@ class RtnMethod : public QuantMethod {
 public:
     std::string name() const override { return "rtn"; }
     nlohmann::json parameters() const override { return nlohmann::json::object(); }
+    bool transformsWeights() const override { return false; }
 };
 
 class RtnPlugin : public QObject, public MethodPlugin {
