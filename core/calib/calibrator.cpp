@@ -11,6 +11,17 @@
 
 namespace ol {
 
+at::Tensor embedWindows(const LlamaModel& model, const at::Tensor& tokens, std::int64_t batch, const SpillPolicy& spill) {
+    const std::int64_t n = tokens.size(0), T = tokens.size(1);
+    auto out = allocateActivations({n, T, model.config().hiddenSize}, model.dtype(), spill, model.device());
+    for (std::int64_t i = 0; i < n; i += batch) {
+        const std::int64_t m = std::min(batch, n - i);
+        out.narrow(0, i, m).copy_(model.embed(tokens.narrow(0, i, m)));
+        releaseResident(out.narrow(0, i, m));
+    }
+    return out;
+}
+
 CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData& data, const CalibrationOptions& o,
                                  Progress* progress,
                                  const std::function<void(const std::vector<SiteStatistics>&)>& onLayer) {
@@ -22,12 +33,7 @@ CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData&
 
     // Every window's hidden state, in RAM or in a spill file; each batch's pages are released once used.
     const std::vector<std::int64_t> shape{n, T, model.config().hiddenSize};
-    at::Tensor hidden = allocateActivations(shape, model.dtype(), o.spill, model.device());
-    for (std::int64_t b = 0; b < n; b += batch) {
-        const std::int64_t m = std::min(batch, n - b);
-        hidden.narrow(0, b, m).copy_(model.embed(tokens.narrow(0, b, m)));
-        releaseResident(hidden.narrow(0, b, m));
-    }
+    at::Tensor hidden = embedWindows(model, tokens, batch, o.spill);
     StatisticsHook hook(o.accumulator);
     CalibrationResult result;
     const int layers = model.numLayers();

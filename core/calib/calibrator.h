@@ -28,6 +28,10 @@ struct CalibrationResult {
     double seconds = 0;
 };
 
+// Every window's embedding [n, T, H] (rows gathered: exact), a batch at a time into RAM or a spill file
+// as `spill` decides, each batch's pages released once written. Calibration and the pipeline start here.
+at::Tensor embedWindows(const LlamaModel& model, const at::Tensor& tokens, std::int64_t batch, const SpillPolicy& spill);
+
 // `onLayer` (optional) receives each layer's statistics as soon as it is done
 // (staged results for views, per-layer session writes).
 CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData& data, const CalibrationOptions& options,

@@ -129,6 +129,10 @@ SpillPolicy spillWithin(SpillPolicy policy, const MemoryBudget& budget) {
     return policy;
 }
 
+namespace {
+MemoryBudget budgetOf(const QuantizeRequest& req) { return req.memory.bytes > 0 ? req.memory : MemoryBudget::available(); }
+} // namespace
+
 const char* const kQuantizeMemoryAdvice =
     "use fewer calibration windows (--nsamples) or shorter ones (--seqlen), reuse a --session that holds this "
     "calibration, or run on a GPU (--device cuda); --max_memory sets another budget";
@@ -145,7 +149,7 @@ MemoryEstimate estimateQuantizeJob(const Checkpoint& ck, const CalibrationSettin
     job.transforms = method->transformsWeights();
     job.evalPpl = req.evalPpl;
     job.evalBatch = req.evalLimit > 0 ? std::min<std::int64_t>(4, req.evalLimit) : 4;
-    const auto spill = spillWithin(req.pipeline.spill, req.memory.bytes > 0 ? req.memory : MemoryBudget::available());
+    const auto spill = spillWithin(req.pipeline.spill, budgetOf(req));
     job.spillAbove = spill.mode == SpillMode::Always ? 0 : spill.mode == SpillMode::Never ? -1 : spill.budgetBytes;
     return estimateQuantize(ck.config(), ModelFootprint::of(ck), job);
 }
@@ -159,7 +163,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
     method->validate(config, req.pipeline.settings);
     {
         const auto estimate = estimateQuantizeJob(*source.bundle.checkpoint, source.data.settings, req, false);
-        const auto budget = req.memory.bytes > 0 ? req.memory : MemoryBudget::available();
+        const auto budget = budgetOf(req);
         requireMemory(estimate, budget, kQuantizeMemoryAdvice);
         out.memory = {{"estimate_bytes", estimate.peakBytes()}, {"stage", estimate.stage},
                       {"budget_bytes", budget.bytes}, {"budget", budget.source}};
@@ -168,7 +172,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         throw UsageError("--export " + req.exportDir + " exists and is not a directory");
 
     PipelineOptions pipeline = req.pipeline;
-    pipeline.spill = spillWithin(pipeline.spill, req.memory.bytes > 0 ? req.memory : MemoryBudget::available());
+    pipeline.spill = spillWithin(pipeline.spill, budgetOf(req));
     if (pipeline.saveDir.empty() && !source.sessionPath.empty()) {
         // Checkpoints live next to the session, one directory per configuration; without --resume a
         // rerun of the same configuration starts over there.
@@ -208,15 +212,12 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         }
         out.saveDir = scratch ? std::string() : pipeline.saveDir;
     }
-    const auto store = std::make_shared<RunStore>(RunStore::open(pipeline.saveDir));
-    const auto& modelConfig = config;
-    const auto layerDevice = req.pipeline.devices.front();
-    const QuantizedLayerLoader layers = [store, &modelConfig, layerDevice](int i) {
-        return store->loadLayer(i, modelConfig, layerDevice);
-    };
     out.quantizeSeconds = since(t0);
 
     const auto device = req.pipeline.devices.front();
+    // Evaluation and export read the finished layers back from the store, one at a time.
+    const auto store = std::make_shared<RunStore>(RunStore::open(pipeline.saveDir));
+    const QuantizedLayerLoader layers = [store, &config, device](int i) { return store->loadLayer(i, config, device); };
     std::vector<std::int32_t> evalTokens;
     PerplexityOptions po;
     po.seqlen = source.data.settings.seqlen; // as the reference: the calibration seqlen

@@ -1,6 +1,7 @@
 #include "quant/pipeline.h"
 
 #include "calib/calibrationdata.h"
+#include "calib/calibrator.h"
 #include "calib/sitestatistics.h"
 #include "errors.h"
 #include "faultpoint.h"
@@ -83,18 +84,6 @@ at::Tensor batched(const at::Tensor& x, std::int64_t batch, const SpillPolicy& s
     return out;
 }
 
-// The embedded calibration windows [n, T, H], embedded a batch at a time (rows gathered: exact).
-at::Tensor embedWindows(const LlamaModel& model, const at::Tensor& tokens, std::int64_t batch, const SpillPolicy& spill) {
-    const std::int64_t n = tokens.size(0), T = tokens.size(1);
-    auto out = allocateActivations({n, T, model.config().hiddenSize}, model.dtype(), spill, model.device());
-    for (std::int64_t i = 0; i < n; i += batch) {
-        const std::int64_t m = std::min(batch, n - i);
-        out.narrow(0, i, m).copy_(model.embed(tokens.narrow(0, i, m)));
-        releaseResident(out.narrow(0, i, m));
-    }
-    return out;
-}
-
 // The mean over windows [1, T, H]. A spilled set is averaged a slice of positions at a time (each
 // position's mean is independent of the others), so that it never becomes resident as a whole.
 at::Tensor meanOverWindows(const at::Tensor& x) {
@@ -142,7 +131,7 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
     auto tokens = at::from_blob(const_cast<std::int32_t*>(data.tokens.data()),
                                 {data.settings.nsamples, data.settings.seqlen}, at::kInt)
                       .to(at::kLong);
-    auto inputs = embedWindows(model, tokens, o.batchSize, o.spill);
+    auto inputs = embedWindows(model, tokens, std::max<std::int64_t>(1, o.batchSize), o.spill);
     // DuQuant calibrates every transform on one "average sequence" (algorithms.md §1.5).
     auto carry = meanOverWindows(inputs);
     const bool train = method.needsTraining(o.settings);

@@ -192,6 +192,10 @@ private slots:
     }
     void spilledActivationsAreExact() {
         QFETCH(QStringList, method);
+        // The flag reaches the allocator: an unusable spill directory fails the run (a quantization that
+        // ignored --spill would pass the comparison below without spilling anything).
+        const auto refused = runCli(QStringList{"quantize", "--spill", "always", "--spill_dir", "/proc", "--quiet"} + method);
+        QVERIFY2(refused.exitCode != 0 && refused.err.contains("/proc: cannot create a spill file"), qPrintable(refused.err));
         QByteArray hashes[2];
         QString ppl[2];
         const char* modes[2] = {"never", "always"};
