@@ -55,7 +55,9 @@ void configureThreads() {
 }
 
 void configureProcess(char** argv) {
-    ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    // Why these two numbers: device.h.
+    ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    ::mallopt(M_TRIM_THRESHOLD, 32 << 20);
     if (std::getenv("OMP_WAIT_POLICY") != nullptr)
         return;
     ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);

@@ -31,12 +31,6 @@ at::Tensor decoderLayerForward(const LayerWeights& w, const ModelConfig& c, cons
     k = tap(Site::Key, applyRotary(k, c));
     v = tap(Site::Value, v);
 
-    // Grouped-query attention: each kv head serves numHeads/numKvHeads query heads.
-    const std::int64_t groups = c.numHeads / c.numKvHeads;
-    if (groups > 1) {
-        k = k.repeat_interleave(groups, 1);
-        v = v.repeat_interleave(groups, 1);
-    }
     auto attn = causalAttention(q, k, v).transpose(1, 2).reshape({B, T, c.numHeads * hd});
     attn = tap(Site::AttnOutput, attn);
     auto hidden = h + at::linear(attn, w.wo);

@@ -62,9 +62,11 @@ private slots:
 
     // Planted outliers (shared/data/README.md): the values below were measured with this recipe (32 x 256
     // calibration windows, seed 2, the first 20 eval windows) by bench/kernel_spread.sh under OpenBLAS's default
-    // (SkylakeX), Haswell, SandyBridge and Nehalem kernels: RTN W4A4 71.548–71.799, RPTQ W4A4 5.7429–5.7911,
-    // RPTQ --only_quant_kv 3.66479–3.66502, RTN W4A16 3.62595 (all four). Pinned at the middle of each range
-    // with a tolerance of about twice its half-width (at least 0.5%), so that a change of the algorithm shows.
+    // (SkylakeX), Haswell, SandyBridge and Nehalem kernels (2026-12-06, fused attention): RTN W4A4
+    // 71.685–71.735, RPTQ W4A4 5.6869–5.8372, RPTQ --only_quant_kv 3.66479–3.66480, RTN W4A16 3.62595 (all four).
+    // RPTQ W4A4 is as chaotic as DuQuant's W4A4 here (before the fused attention: 5.7429–5.7911). Pinned at the
+    // middle of each range with a tolerance of about twice its half-width (at least 0.5%), so that a change of
+    // the algorithm shows.
     void plantedOutliers() {
         auto p = runCli({"plant-outliers", "--out", path("planted"), "--massive", "0:7:150", "--massive", "2:100:400", "--normal",
                          "1:attn_in:5:20", "--normal", "3:mlp_in:30:25", "--quiet"});
@@ -89,7 +91,7 @@ private slots:
         qInfo("planted, 20 windows: FP %.4f, RTN W4A4 %.4f, RPTQ W4A4 %.4f, RPTQ --only_quant_kv %.4f, RTN W4A16 %.4f", fp, ppl["rtn"],
               ppl["rptq"], ppl["rptq-kv"], ppl["rtn-w4a16"]);
         const QMap<QString, QPair<double, double>> pinned = {
-            {"rtn", {71.674, 0.005}}, {"rptq", {5.767, 0.01}}, {"rptq-kv", {3.6649, 0.005}}, {"rtn-w4a16", {3.62595, 0.005}}};
+            {"rtn", {71.71, 0.005}}, {"rptq", {5.762, 0.03}}, {"rptq-kv", {3.6649, 0.005}}, {"rtn-w4a16", {3.62595, 0.005}}};
         for (auto it = pinned.begin(); it != pinned.end(); ++it)
             QVERIFY2(std::abs(ppl[it.key()] / it.value().first - 1) < it.value().second,
                      qPrintable(QString("%1: %2, pinned %3").arg(it.key()).arg(ppl[it.key()]).arg(it.value().first)));
