@@ -25,7 +25,7 @@ double seconds(std::chrono::steady_clock::time_point since) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-// Rows of the untransformed weight quantized for its report.
+// Rows of each weight whose error is reported (evenly spaced; every row when there are fewer).
 constexpr std::int64_t kReportRows = 256;
 
 void checkFinite(const at::Tensor& x, int layer, const std::string& what) {
@@ -75,15 +75,15 @@ LayerQuantizer::LayerQuantizer(const QuantMethod& method, const LayerContext& co
     m_layer.value = s.valueSpec();
     m_layer.queryKeyHadamard = method.rotatesQueryKey();
     m_report.layer = context.layer;
-    for (const auto* name : {"input norm", "post-attention norm"}) (void)name;
     checkFinite(fp.wq, context.layer, "q_proj weight");
     for (const auto& m : linearModules()) {
         checkFinite(fp.linear(m), context.layer, m + " weight");
         // Only the rows the report quantizes are kept of the FP weights, not a second copy of the layer.
         const auto& w = fp.linear(m);
         const std::int64_t rows = w.size(0), sampled = std::min(rows, kReportRows);
-        m_fpReportRows[m] = sampled == rows ? w : w.index_select(0, at::linspace(0, rows - 1, sampled).round().to(at::kLong)
-                                                                     .to(w.device()));
+        auto& index = m_reportRows[m];
+        if (sampled < rows) index = at::linspace(0, rows - 1, sampled).round().to(at::kLong).to(w.device());
+        m_fpReportRows[m] = index.defined() ? w.index_select(0, index) : w;
     }
 }
 
@@ -123,17 +123,19 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
             m_transformed[m] = transform.applyToWeight(m_rotated[m]);
             quantizeModule(m, {}, true);
         }
+        // What this site's consumers get: the same calls as QuantizedActivationHook::process, made here
+        // so that the report reuses them instead of quantizing the activation twice.
+        const auto after = transform.applyToActivation(x);
+        const auto quantized = QuantizedActivationHook::quantizeInput(m_layer, site, after);
         // Report: the activation as the FP model has it vs what is quantized now.
         const auto tr = std::chrono::steady_clock::now();
         auto it = m_layer.smoothing.find(smoothingPair(site));
         auto fp = x2d;
         if (it != m_layer.smoothing.end() && !transform.divisor.defined()) fp = x2d * it->second.to(x2d.scalar_type());
-        const auto& spec = m_layer.activation;
-        const auto after = transform.applyToActivation(x2d);
-        m_report.sites.push_back({site, quantError(fp, fakeQuantize(fp, spec)),
-                                  quantError(after, QuantizedActivationHook::quantizeInput(m_layer, site, after))});
+        m_report.sites.push_back({site, quantError(fp, fakeQuantize(fp, m_layer.activation)), quantError(after, quantized)});
         m_report.seconds.reports += seconds(tr);
         m_report.seconds.weights += seconds(t0);
+        return quantized;
     }
     return QuantizedActivationHook::process(m_layer, site, x);
 }
@@ -180,10 +182,13 @@ void LayerQuantizer::quantizeModule(const std::string& m, const LwcFactors& lwc,
     }
     if (keepIntegerForm) {
         const auto tr = std::chrono::steady_clock::now();
-        // The untransformed weight's error on at most kReportRows rows: quantizing the whole FP weight
-        // only for the report cost as much as quantizing the layer.
+        // Both errors on the same at most kReportRows rows: quantizing the whole FP weight only for the
+        // report cost as much as quantizing the layer, and a pass over the whole quantized weight a tenth.
+        const auto& rows = m_reportRows.at(m);
         const auto& before = m_fpReportRows.at(m);
-        WeightReport r{m, quantError(before, fakeQuantize(before, spec)), quantError(w, target.detach()), before.size(0),
+        const auto after = rows.defined() ? w.index_select(0, rows) : w;
+        const auto quantized = rows.defined() ? target.detach().index_select(0, rows) : target.detach();
+        WeightReport r{m, quantError(before, fakeQuantize(before, spec)), quantError(after, quantized), before.size(0),
                        w.size(0)};
         bool replaced = false;
         for (auto& existing : m_report.weights)
@@ -215,7 +220,8 @@ nlohmann::json LayerReport::toJson() const {
         j["activations"][siteKey(s.site)] = {{"before", errorJson(s.before)}, {"after", errorJson(s.after)}};
     for (const auto& w : weights) {
         j["weights"][w.module] = {{"before", errorJson(w.before)}, {"after", errorJson(w.after)}};
-        if (w.beforeRows != w.rows) j["weights"][w.module]["before"]["rows"] = {w.beforeRows, w.rows};
+        if (w.beforeRows != w.rows)
+            for (const char* which : {"before", "after"}) j["weights"][w.module][which]["rows"] = {w.beforeRows, w.rows};
     }
     j["seconds"] = {{"prepare", seconds.prepare}, {"transform", seconds.transform}, {"weights", seconds.weights},
                     {"train", seconds.train},     {"forward", seconds.forward},     {"save", seconds.save},

@@ -19,10 +19,9 @@ struct SiteReport {
 };
 struct WeightReport {
     std::string module;
-    // Weight error of the FP weight vs the transformed weight. `after` is over every element; `before`
-    // (the untransformed weight, quantized only for this report) over beforeRows evenly spaced rows:
-    // each row is quantized on its own, so the sample's MSE and SQNR estimate the whole weight's
-    // without bias, and max_abs is the sample's.
+    // Weight error of the FP weight (quantized only for this report) and of the transformed weight, both
+    // over the same beforeRows evenly spaced rows of `rows`: each row is quantized on its own, so the
+    // sample's MSE and SQNR estimate the whole weight's without bias, and max_abs is the sample's.
     QuantError before, after;
     std::int64_t beforeRows = 0, rows = 0;
 };
@@ -71,7 +70,8 @@ private:
 
     const QuantMethod& m_method;
     LayerContext m_context;
-    std::map<std::string, at::Tensor> m_fpReportRows; // ≤ kReportRows evenly spaced rows of each FP weight
+    std::map<std::string, at::Tensor> m_reportRows;   // the reported rows' indices (undefined: every row)
+    std::map<std::string, at::Tensor> m_fpReportRows; // those rows of each FP weight
     QuantizedLayer m_layer;
     LayerReport m_report;
     std::map<std::string, at::Tensor> m_rotated;     // W·diag(s) (smoothing folded), before the site transform

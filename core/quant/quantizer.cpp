@@ -1,6 +1,7 @@
 #include "quant/quantizer.h"
 
 #include "errors.h"
+#include "quant/fakequantkernel.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -140,6 +141,15 @@ at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const LwcFac
         return x;
     validate(spec, "quantizer");
     const Grouped g = grouped(x, spec);
+    const bool needsGrad = at::GradMode::is_enabled() && x.requires_grad();
+    if (!needsGrad && !lwc.defined() && g.x.device().is_cpu()) {
+        // One pass per group, the same bits as the tensor ops below (fakequantkernel.h).
+        const auto in = g.x.contiguous();
+        auto out = at::empty_like(in);
+        fakeQuantizeGroups(in.data_ptr<float>(), out.data_ptr<float>(), g.rows * g.groups, g.groupSize,
+                           {spec.bits, spec.symmetric, static_cast<float>(spec.clip)});
+        return out.reshape(x.sizes()).to(x.scalar_type());
+    }
     const QuantParams p = paramsOf(g, spec, lwc);
     const at::Tensor scale = p.scale.unsqueeze(-1), zero = p.zero.unsqueeze(-1);
     const at::Tensor q = gridOf(g.x, scale, zero, spec.bits);

@@ -273,6 +273,42 @@ private slots:
         }
     }
 
+    // The one-pass kernel (no gradient, no LWC) against the tensor ops it replaces (taken when x needs a
+    // gradient): the same bits for every bit width, symmetric or not, clipped or not, grouped or not, on
+    // activation-like rows with outliers, constant rows (scale clamped), infinities and NaN.
+    void fusedKernelMatchesTensorOpsBitwise() {
+        at::manual_seed(11);
+        auto x = at::randn({64, 96});
+        x.index_put_({3, 5}, 400.0);                // a massive outlier
+        x.index_put_({7}, 0.25);                    // a constant row
+        x.index_put_({9}, at::randn({96}) * 1e-7);  // a row whose range is below the minimum scale
+        x.index_put_({11, 0}, INFINITY);
+        x.index_put_({12, 1}, -INFINITY);
+        x.index_put_({13, 2}, NAN);
+        x.narrow(1, 32, 16).mul_(20.0);             // normal-outlier channels
+        int cases = 0;
+        for (int bits : {2, 3, 4, 6, 8})
+            for (bool symmetric : {false, true})
+                for (double clip : {1.0, 0.9})
+                    for (std::int64_t groupSize : {0, 32}) {
+                        const QuantSpec spec{bits, symmetric, clip, groupSize};
+                        const auto fast = fakeQuantize(x, spec);
+                        at::AutoGradMode grad(true);
+                        const auto ops = fakeQuantize(x.clone().requires_grad_(true), spec).detach();
+                        QVERIFY2(at::equal(fast.nan_to_num(7.0), ops.nan_to_num(7.0)) &&
+                                     at::equal(fast.isnan(), ops.isnan()),
+                                 qPrintable(QString("bits %1 symmetric %2 clip %3 group %4: max difference %5")
+                                                .arg(bits).arg(symmetric).arg(clip).arg(groupSize)
+                                                .arg((fast - ops).abs().nan_to_num(0.0).max().item<double>())));
+                        ++cases;
+                    }
+        QCOMPARE(cases, 40);
+        // Shapes and dtypes come back as given.
+        const auto bf = fakeQuantize(at::randn({2, 3, 16}).to(at::kBFloat16), QuantSpec{4});
+        QCOMPARE(bf.scalar_type(), at::kBFloat16);
+        QCOMPARE(bf.sizes(), (at::IntArrayRef{2, 3, 16}));
+    }
+
     void codesDequantizeBitwise() {
         // dequantize(quantizeCodes(x)) is fakeQuantize(x) bit for bit, in every mode.
         const at::Tensor w = randomWeights(16, 64, 4);
