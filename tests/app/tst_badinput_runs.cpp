@@ -1,5 +1,6 @@
 // Bad sessions, runs and recipes with the real binary, and what failures leave
-// behind: a full disk during an HDF5 write (a small tmpfs), corrupt session
+// behind: a full disk during an HDF5 write or the export, a read-only export or
+// run directory (small tmpfs mounts), corrupt session
 // data, run.json values this build cannot honour, a tokenizer outside the run,
 // recipes with wrong keys, types, ranges or clashing outputs (refused before any
 // work), --resume of nothing, stale temporaries, and the run stub of a failed
@@ -66,9 +67,10 @@ bool editJson(const QString& file, const QString& key, const QJsonValue& value) 
 // A small tmpfs, unmounted when the test ends. Empty when mounting is impossible (not root, no tmpfs).
 class SmallDisk {
   public:
-    SmallDisk(const QString& dir, const QString& size) : m_dir(dir) {
+    SmallDisk(const QString& dir, const QString& size, const QString& extraOptions = {}) : m_dir(dir) {
         QDir().mkpath(dir);
-        m_mounted = QProcess::execute("mount", {"-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir}) == 0;
+        const QString options = "size=" + size + (extraOptions.isEmpty() ? "" : "," + extraOptions);
+        m_mounted = QProcess::execute("mount", {"-t", "tmpfs", "-o", options, "tmpfs", dir}) == 0;
     }
     ~SmallDisk() {
         if (m_mounted)
@@ -133,6 +135,39 @@ class TestBadInputRuns : public QObject {
         for (const auto& f : filesUnder(path("full/run/layers")))
             QVERIFY2(ol::H5File::openRead(path("full/run/layers/" + f).toStdString()).exists("/report"),
                      qPrintable(f));
+    }
+
+    // The export's disk fills, or its target is read-only: a clear error naming the export, nothing
+    // half-written there, and once space returns the run (whose layers are all checkpointed) exports the
+    // same bytes as an export that never failed. A read-only --save_dir is refused before any layer.
+    void diskFullOrReadOnlyDuringExport() {
+        auto r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume" << "--export" << path("ref-export"));
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto reference = hashOfExport(path("ref-export"));
+        QVERIFY(!reference.isEmpty());
+        {
+            SmallDisk disk(path("small"), "64k"); // the bundled model's export is about 0.5 MB
+            if (!disk.mounted())
+                QSKIP("cannot mount a tmpfs here (needs root); the full-disk export is not exercised");
+            r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume" << "--export" << path("small/e"));
+            QCOMPARE(r.exitCode, 1);
+            QVERIFY2(r.err.contains("small/e") && r.err.contains("No space left on device") && readable(r), qPrintable(r.err));
+            QCOMPARE(filesUnder(path("small")), QStringList{});
+        }
+        {
+            SmallDisk disk(path("ro"), "1m", "ro");
+            QVERIFY(disk.mounted());
+            r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume" << "--export" << path("ro/e"));
+            QCOMPARE(r.exitCode, 1);
+            QVERIFY2(r.err.contains("ro/e") && r.err.contains("Read-only file system") && readable(r), qPrintable(r.err));
+            r = runCli(QStringList(kRtn) << "--save_dir" << path("ro/run"));
+            QVERIFY(r.exitCode != 0);
+            QVERIFY2(r.err.contains("ro/run") && r.err.contains("Read-only file system") && readable(r), qPrintable(r.err));
+            QCOMPARE(filesUnder(path("ro")), QStringList{});
+        }
+        r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume" << "--export" << path("later-export"));
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(hashOfExport(path("later-export")), reference);
     }
 
     // A run that fails before its first layer leaves no stub (it would only make the rerun ask for --resume).

@@ -1,10 +1,12 @@
 // Crashes and concurrent writers with the real binary: kill -9 (SIGKILL at a
-// fault point, core/faultpoint.h) while a layer's checkpoint is half written,
-// then --resume: the same export bit for bit, no temporaries left; a second
-// process on a --save_dir that another one is writing is refused.
+// fault point, core/faultpoint.h) during calibration, with a layer quantized but
+// not saved, while a layer's checkpoint or the export is half written, then the
+// rerun: the same export bit for bit, no temporaries left; a second process on a
+// --save_dir that another one is writing is refused.
 #include "clirunner.h"
 
 #include <QDir>
+#include <QMap>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -32,31 +34,69 @@ private:
                method;
     }
     static inline const QStringList kDuQuant{"--method", "duquant", "--max_rotation_step", "32", "--reference_compat"};
+    static inline const QStringList kRptqSpilled{"--method", "rptq", "--spill", "always"};
+    static inline const QStringList kRtn{"--method", "rtn"};
+    QMap<QString, QString> m_references; // method flags -> the export of an uninterrupted run
+    int m_runs = 0;
+    // The export of an uninterrupted run with these flags (made once per method).
+    QString referenceRun(const QStringList& method) {
+        const auto key = method.join(' ');
+        if (!m_references.contains(key)) {
+            const QString name = QString("ref-%1").arg(m_references.size());
+            const auto run = runCli(quantize(name, method));
+            if (run.exitCode != 0 || hashOfExport(m_dir.filePath(name + "-export")).isEmpty()) {
+                qWarning("reference run failed: %s", qPrintable(run.err));
+                return {};
+            }
+            m_references[key] = m_dir.filePath(name + "-export");
+        }
+        return m_references[key];
+    }
 
 private slots:
-    // RPTQ carries every window's layer input; spilled to a file, the resumed run must replay it exactly.
-    void killDuringALayerWriteThenResumeIsBitIdentical_data() {
+    // kill -9 at each moment of a run, then the command a user reruns: the same export bit for bit, and
+    // nothing half-written left (no layer or export temporaries). RPTQ carries every window's layer input;
+    // spilled to a file, the resumed run must replay it exactly. A kill during calibration happens before
+    // the run directory exists: there is nothing to resume (--resume says so), and the plain rerun is the
+    // reference run.
+    void killThenResumeIsBitIdentical_data() {
         QTest::addColumn<QStringList>("method");
-        QTest::newRow("duquant compat") << kDuQuant;
-        QTest::newRow("rptq, activations spilled") << QStringList{"--method", "rptq", "--spill", "always"};
+        QTest::addColumn<QString>("killAt");
+        QTest::addColumn<int>("layersLeft"); // finished layer files after the kill; -1: no run directory
+        QTest::newRow("duquant compat, layer checkpoint half written") << kDuQuant << "layer-write:3" << 2;
+        QTest::newRow("duquant compat, layer quantized, not saved") << kDuQuant << "layer:2" << 1;
+        QTest::newRow("rptq spilled, layer checkpoint half written") << kRptqSpilled << "layer-write:3" << 2;
+        QTest::newRow("rtn, during calibration") << kRtn << "calibration:2" << -1;
+        QTest::newRow("rtn, export half written") << kRtn << "export-write" << 5;
     }
-    void killDuringALayerWriteThenResumeIsBitIdentical() {
+    void killThenResumeIsBitIdentical() {
         QFETCH(QStringList, method);
-        const QString tag = QTest::currentDataTag();
-        const QString ref = tag.left(4) + "-ref", killedName = tag.left(4) + "-killed";
-        const auto refRun = runCli(quantize(ref, method));
-        QVERIFY2(refRun.exitCode == 0, qPrintable(refRun.err));
-        QVERIFY(QFile::exists(m_dir.filePath(ref + "-export/model.safetensors")));
-        const auto killed = runCli(quantize(killedName, method), 300000, {{"OUTLIERLAB_KILL_AT", "layer-write:3"}});
+        QFETCH(QString, killAt);
+        QFETCH(int, layersLeft);
+        const QString ref = referenceRun(method);
+        QVERIFY(!ref.isEmpty());
+        const QString name = QString("killed-%1").arg(++m_runs);
+        const auto killed = runCli(quantize(name, method), 300000, {{"OUTLIERLAB_KILL_AT", killAt}});
         QCOMPARE(killed.exitCode, -1); // SIGKILL
-        QVERIFY(QFile::exists(m_dir.filePath(killedName + "/layers/layer-00001.h5")));
-        QVERIFY(!QFile::exists(m_dir.filePath(killedName + "/layers/layer-00002.h5"))); // the half-written one never appears
-        const auto resumed = runCli(quantize(killedName, method) << "--resume");
-        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
-        const auto refHash = hashOfExport(m_dir.filePath(ref + "-export"));
-        QVERIFY(!refHash.isEmpty());
-        QCOMPARE(hashOfExport(m_dir.filePath(killedName + "-export")), refHash);
-        QCOMPARE(QDir(m_dir.filePath(killedName + "/layers")).entryList(QDir::Files).size(), 5); // no temporaries left
+        const QDir layers(m_dir.filePath(name + "/layers"));
+        QVERIFY(!QFile::exists(m_dir.filePath(name + "-export"))); // a half-written export never appears
+        if (layersLeft < 0) {
+            QVERIFY(!QFile::exists(m_dir.filePath(name)));
+            const auto refused = runCli(quantize(name, method) << "--resume");
+            QCOMPARE(refused.exitCode, 2);
+            QVERIFY2(refused.err.contains("no run.json") && refused.err.contains("leave out --resume"), qPrintable(refused.err));
+            const auto rerun = runCli(quantize(name, method));
+            QVERIFY2(rerun.exitCode == 0, qPrintable(rerun.err));
+        } else {
+            // Only whole layers are visible: the one being written or quantized never appears.
+            QCOMPARE(layers.entryList({"layer-*.h5"}, QDir::Files).size(), layersLeft);
+            const auto resumed = runCli(quantize(name, method) << "--resume");
+            QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        }
+        QCOMPARE(hashOfExport(m_dir.filePath(name + "-export")), hashOfExport(ref));
+        QCOMPARE(layers.entryList(QDir::Files).size(), 5); // no temporaries left
+        const auto beside = QDir(m_dir.path()).entryList({name + "-export*"}, QDir::Dirs | QDir::NoDotAndDotDot);
+        QCOMPARE(beside, QStringList{name + "-export"}); // no export temporary left either
     }
 
     void secondWriterOfASaveDirIsRefused() {
