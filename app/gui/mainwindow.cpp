@@ -105,7 +105,9 @@ void MainWindow::buildDocks() {
         m_docks << d;
         return d;
     };
-    auto* layers = make(m_layers, tr("Model && layers"), QStringLiteral("LayersDock"), Qt::LeftDockWidgetArea);
+    // A dock's title bar shows '&' as it is; its View-menu action needs it doubled.
+    auto* layers = make(m_layers, tr("Model & layers"), QStringLiteral("LayersDock"), Qt::LeftDockWidgetArea);
+    layers->toggleViewAction()->setText(tr("Model && layers"));
     auto* outliers = make(m_outliers, tr("Outliers"), QStringLiteral("OutliersDock"), Qt::RightDockWidgetArea);
     auto* tune = make(m_form, tr("Tune"), QStringLiteral("TuneDock"), Qt::RightDockWidgetArea);
     auto* preview = make(m_preview, tr("Preview"), QStringLiteral("PreviewDock"), Qt::RightDockWidgetArea);

@@ -201,6 +201,9 @@ private Q_SLOTS:
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QVERIFY(!window.dock(QStringLiteral("LogDock"))->isVisible()); // the layout came back from QSettings
+        // A title bar shows '&' literally, a menu action needs it doubled.
+        QCOMPARE(window.dock(QStringLiteral("LayersDock"))->windowTitle(), QStringLiteral("Model & layers"));
+        QCOMPARE(window.dock(QStringLiteral("LayersDock"))->toggleViewAction()->text(), QStringLiteral("Model && layers"));
         window.resetLayout();
         QVERIFY(!window.dock(QStringLiteral("LogDock"))->isHidden());
         QVERIFY(waitFor(window.openSession(session)));

@@ -4,6 +4,7 @@
 // (metadata, ranges, undo/redo) driving the preview's numbers, the job list,
 // plot export. Screenshots of each view go to the build directory.
 #include "calib/outliers.h"
+#include <QPointer>
 #include "jobs/joblistwidget.h"
 #include "jobs/jobmanager.h"
 #include "jobs/layerpreview.h"
@@ -264,14 +265,24 @@ private Q_SLOTS:
                 return [&installed, name] { installed << name; };
             };
         };
-        auto* first = jobs.startPreview(QStringLiteral("first"), slow(QStringLiteral("first"), 2000));
+        QPointer<Job> first = jobs.startPreview(QStringLiteral("first"), slow(QStringLiteral("first"), 2000));
+        Job::State firstState = Job::State::Running;
+        connect(first, &Job::finished, this, [&] { firstState = first->state(); });
         QTRY_COMPARE(started.load(), 1);
         auto* second = jobs.startPreview(QStringLiteral("second"), slow(QStringLiteral("second"), 50));
         QVERIFY(jobs.waitForIdle(10000));
-        QCOMPARE(first->state(), Job::State::Cancelled);
+        QCOMPARE(firstState, Job::State::Cancelled);
+        QTRY_VERIFY(first.isNull()); // replaced and stopped: deleted
         QCOMPARE(second->state(), Job::State::Finished);
         QCOMPARE(installed, QStringList{QStringLiteral("second")});
         QCOMPARE(list.rowCount(), 1); // previews share one row
+        QCOMPARE(jobs.jobs().size(), 1);
+        // A preview per keystroke for a long session: the list stays bounded.
+        for (int i = 0; i < 200; ++i)
+            jobs.startPreview(QStringLiteral("p%1").arg(i), [](ol::Progress&) -> std::function<void()> { return {}; });
+        QVERIFY(jobs.waitForIdle(10000));
+        QTRY_COMPARE(jobs.jobs().size(), 1);
+        QCOMPARE(list.rowCount(), 1);
         // A long job: listed on its own row, cancellable, and a failure carries the message.
         auto* failing = jobs.start(QStringLiteral("failing"), [](ol::Progress&) -> std::function<void()> {
             throw std::runtime_error("model.safetensors: tensor model.norm.weight is truncated");

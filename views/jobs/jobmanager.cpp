@@ -25,6 +25,7 @@ Job* JobManager::launch(const QString& title, Work work, QThreadPool* pool, bool
     connect(job, &Job::finished, this, [this, job] {
         if (job->state() == Job::State::Failed) emit failed(job->title(), job->error());
         emit jobFinished(job);
+        if (job->isTransient() && job != m_preview) forget(job); // a replaced preview that has now stopped
     });
     emit jobAdded(job);
     job->start(pool, std::move(work));
@@ -33,8 +34,18 @@ Job* JobManager::launch(const QString& title, Work work, QThreadPool* pool, bool
 
 Job* JobManager::start(const QString& title, Work work) { return launch(title, std::move(work), &m_pool, false); }
 
+void JobManager::forget(Job* job) {
+    m_jobs.removeOne(job);
+    job->deleteLater();
+}
+
 Job* JobManager::startPreview(const QString& title, Work work) {
-    if (m_preview) m_preview->cancel();
+    // The previous preview is cancelled; once stopped it leaves the list (a preview per keystroke would
+    // otherwise pile up for the life of the window).
+    if (m_preview) {
+        m_preview->cancel();
+        if (m_preview->isDone()) forget(m_preview);
+    }
     // Only the newest preview may install its result.
     auto guarded = [this, work = std::move(work), id = m_nextId](ol::Progress& p) -> std::function<void()> {
         auto install = work(p);

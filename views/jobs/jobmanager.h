@@ -20,7 +20,8 @@ public:
     using Work = std::function<std::function<void()>(ol::Progress&)>;
     // A long job; listed in the Jobs view.
     Job* start(const QString& title, Work work);
-    // A preview: cancels the previous preview; only the newest one's result is installed.
+    // A preview: cancels the previous preview; only the newest one's result is installed. Replaced
+    // previews are deleted once they have stopped: keep a QPointer, not a Job*, to an older one.
     Job* startPreview(const QString& title, Work work);
 
     const QList<Job*>& jobs() const { return m_jobs; }
@@ -36,6 +37,7 @@ signals:
 
 private:
     Job* launch(const QString& title, Work work, QThreadPool* pool, bool transient);
+    void forget(Job* job); // out of the list, deleted later
     QThreadPool m_pool, m_previewPool;
     QList<Job*> m_jobs;
     QPointer<Job> m_preview;
