@@ -75,6 +75,7 @@ MethodInfo MethodInfo::fromJson(const nlohmann::json& j, const std::string& orig
             p.defaultValue = pj.at("default");
             p.minimum = pj.value("min", nlohmann::json());
             p.maximum = pj.value("max", nlohmann::json());
+            p.minimumMeans = pj.value("min_means", "");
             if (pj.contains("choices")) p.choices = pj.at("choices").get<std::vector<std::string>>();
             p.defaultValue = coerce(p, p.defaultValue);
             m.parameters.push_back(std::move(p));
@@ -125,8 +126,8 @@ const MethodInfo& commonQuantParameters() {
       "parameters": [
         {"name": "wbits", "type": "int", "default": 4, "min": 2, "max": 16, "label": "Weight bits", "help": "weight bit width (16 = not quantized)"},
         {"name": "abits", "type": "int", "default": 4, "min": 2, "max": 16, "label": "Activation bits", "help": "activation bit width of every linear input, per token (16 = not quantized)"},
-        {"name": "kv_bits", "type": "int", "default": -1, "min": -1, "max": 16, "label": "Q/K/V bits", "help": "bit width of Q, K (after rotary) and V, per head and token; -1 = same as --abits, as the reference"},
-        {"name": "group_size", "type": "int", "default": 0, "min": 0, "label": "Weight group", "help": "weight quantization groups along the input channels; 0 = one per output channel"},
+        {"name": "kv_bits", "type": "int", "default": -1, "min": -1, "max": 16, "label": "Q/K/V bits", "min_means": "same as activations", "help": "bit width of Q, K (after rotary) and V, per head and token; -1 = same as --abits, as the reference"},
+        {"name": "group_size", "type": "int", "default": 0, "min": 0, "label": "Weight group", "min_means": "per output channel", "help": "weight quantization groups along the input channels; 0 = one per output channel"},
         {"name": "symmetric", "type": "bool", "default": false, "label": "Symmetric weights", "help": "symmetric weight quantization (activations stay asymmetric)"},
         {"name": "swc", "type": "double", "default": 1.0, "min": 0.01, "max": 1.0, "label": "Weight clip", "help": "static weight clipping ratio (1 = none); wins over --lwc"},
         {"name": "lac", "type": "double", "default": 1.0, "min": 0.01, "max": 1.0, "label": "Activation clip", "help": "activation clipping ratio for linear inputs and Q/K (1 = none)"}

@@ -16,6 +16,7 @@ struct MethodParameter {
     nlohmann::json defaultValue;
     nlohmann::json minimum, maximum; // null when unbounded
     std::vector<std::string> choices;
+    std::string minimumMeans; // what the minimum stands for, shown instead of it ("same as activations")
 };
 
 struct MethodInfo {

@@ -200,6 +200,14 @@ private Q_SLOTS:
         QCOMPARE(block->value(), 128);
         QCOMPARE(block->minimum(), 1);
         QVERIFY(block->toolTip().contains(QStringLiteral("--block_size")));
+        // A minimum that means something says so instead of showing -1 or 0.
+        auto* kv = qobject_cast<QSpinBox*>(form.editor(QStringLiteral("kv_bits")));
+        QVERIFY(kv);
+        QCOMPARE(kv->value(), -1);
+        QCOMPARE(kv->text(), QStringLiteral("same as activations"));
+        auto* group = qobject_cast<QSpinBox*>(form.editor(QStringLiteral("group_size")));
+        QVERIFY(group);
+        QCOMPARE(group->text(), QStringLiteral("per output channel"));
         QSignalSpy changed(&form, &ParameterForm::changed);
         block->setValue(8); // as a user would
         QCOMPARE(form.methodParameters()["block_size"].get<int>(), 8);

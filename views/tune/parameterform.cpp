@@ -159,6 +159,8 @@ QWidget* ParameterForm::makeEditor(const ol::MethodParameter& p, bool) {
     if (p.type == "int") {
         auto* s = new QSpinBox;
         s->setRange(p.minimum.is_null() ? INT_MIN : p.minimum.get<int>(), p.maximum.is_null() ? INT_MAX : p.maximum.get<int>());
+        // "Q/K/V bits: same as activations" rather than a bare -1.
+        if (!p.minimumMeans.empty()) s->setSpecialValueText(QString::fromStdString(p.minimumMeans));
         s->setKeyboardTracking(false);
         connect(s, &QSpinBox::valueChanged, this, [this, name](int v) { onEdited(name, v); });
         editor = s;
