@@ -4,6 +4,7 @@
 // perplexity → the export reloads and evaluates to the same number. A
 // watchdog timer measures the longest stall of the GUI thread meanwhile.
 #include "eval/perplexity.h"
+#include "sanitizerbuild.h"
 #include "io/quantexport.h"
 #include "jobs/joblistwidget.h"
 #include "layers/layerpanel.h"
@@ -157,8 +158,9 @@ private Q_SLOTS:
         const double reloaded = ol::evaluatePerplexity(model, tokens, po).ppl;
         QVERIFY2(std::abs(reloaded / *run.quantPpl - 1) < 1e-5, qPrintable(QString::number(reloaded, 'f', 6)));
 
-        // The GUI thread never stalled for more than 50 ms while the jobs ran.
-        QVERIFY2(worst < 50.0, qPrintable(QString::number(worst)));
+        // The GUI thread never stalled for more than 50 ms while the jobs ran (ASan slows every event
+        // handler several times: 250 ms there).
+        QVERIFY2(worst < (kAddressSanitizer ? 250.0 : 50.0), qPrintable(QString::number(worst)));
     }
 
     void errorsShowAsDialogsAndLeaveNothing() {

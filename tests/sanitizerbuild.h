@@ -1,0 +1,9 @@
+#pragma once
+// Whether this test (and, in the sanitizer presets, the CLI it starts) is built with AddressSanitizer:
+// there shadow memory, the allocation quarantine and the instrumented code are what peak-memory and
+// latency bounds would measure, so those bounds are checked in the ordinary build only.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
