@@ -22,7 +22,7 @@ OL_VECTOR_CLONES void quantizeGroup(const float* x, float* out, std::int64_t n, 
     for (std::int64_t i = 0; i < n; ++i) {
         lo = std::min(lo, x[i]);
         hi = std::max(hi, x[i]);
-        nan = nan || x[i] != x[i];
+        nan |= x[i] != x[i]; // no short circuit: the loop stays vectorizable
     }
     if (nan) { // the tensor ops' min and max propagate NaN into the whole group
         std::fill(out, out + n, NAN);

@@ -123,10 +123,9 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
             m_transformed[m] = transform.applyToWeight(m_rotated[m]);
             quantizeModule(m, {}, true);
         }
-        // What this site's consumers get: the same calls as QuantizedActivationHook::process, made here
-        // so that the report reuses them instead of quantizing the activation twice.
-        const auto after = transform.applyToActivation(x);
-        const auto quantized = QuantizedActivationHook::quantizeInput(m_layer, site, after);
+        // What this site's consumers get, kept for the report instead of quantizing the activation twice.
+        at::Tensor after;
+        const auto quantized = QuantizedActivationHook::quantizeLinearInput(m_layer, site, x, &after);
         // Report: the activation as the FP model has it vs what is quantized now.
         const auto tr = std::chrono::steady_clock::now();
         auto it = m_layer.smoothing.find(smoothingPair(site));

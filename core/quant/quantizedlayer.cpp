@@ -71,7 +71,10 @@ at::Tensor reorderHeads(const at::Tensor& x, const at::Tensor& order) {
 }
 } // namespace
 
-at::Tensor QuantizedActivationHook::quantizeInput(const QuantizedLayer& l, Site site, const at::Tensor& y) {
+at::Tensor QuantizedActivationHook::quantizeLinearInput(const QuantizedLayer& l, Site site, const at::Tensor& x,
+                                                       at::Tensor* transformed) {
+    const auto y = l.input(site).applyToActivation(x);
+    if (transformed) *transformed = y;
     const auto& sq = l.staticQuant[static_cast<int>(site)];
     return sq.set() ? fakeQuantizeStatic(y, sq) : fakeQuantize(y, l.activation);
 }
@@ -89,7 +92,7 @@ at::Tensor QuantizedActivationHook::process(const QuantizedLayer& l, Site site, 
         return sq.set() ? fakeQuantizeStatic(y, sq) : fakeQuantize(y, l.queryKey);
     }
     case Site::Value: return sq.set() ? fakeQuantizeStatic(x, sq) : fakeQuantize(x, l.value);
-    default: return quantizeInput(l, site, l.input(site).applyToActivation(x));
+    default: return quantizeLinearInput(l, site, x);
     }
 }
 

@@ -66,8 +66,10 @@ public:
     at::Tensor onActivation(int layer, Site site, const at::Tensor& x) override;
     // The work of one site of one layer (shared with the calibration forward).
     static at::Tensor process(const QuantizedLayer& layer, Site site, const at::Tensor& x);
-    // The quantizer of a linear input applied to its already transformed activation.
-    static at::Tensor quantizeInput(const QuantizedLayer& layer, Site site, const at::Tensor& transformed);
+    // A linear input's work: its transform, then its quantizer. `transformed`, when given, receives the
+    // activation between the two (the calibration's report compares them).
+    static at::Tensor quantizeLinearInput(const QuantizedLayer& layer, Site site, const at::Tensor& x,
+                                          at::Tensor* transformed = nullptr);
 
 private:
     std::vector<const QuantizedLayer*> m_layers;

@@ -2,6 +2,7 @@
 // clipping and its precedence over LWC, STE gradients, an independent float64
 // re-derivation, integer codes, error measures and parameter validation.
 #include "errors.h"
+#include "quant/fakequantkernel.h"
 #include "quant/quantizer.h"
 
 #include <ATen/ATen.h>
@@ -292,7 +293,13 @@ private slots:
                 for (double clip : {1.0, 0.9})
                     for (std::int64_t groupSize : {0, 32}) {
                         const QuantSpec spec{bits, symmetric, clip, groupSize};
-                        const auto fast = fakeQuantize(x, spec);
+                        const auto dispatched = fakeQuantize(x, spec);
+                        // The kernel called directly, so that a dispatch that never reached it still fails.
+                        auto fast = at::empty_like(x);
+                        const std::int64_t gs = groupSize > 0 ? groupSize : x.size(1);
+                        fakeQuantizeGroups(x.data_ptr<float>(), fast.data_ptr<float>(), x.numel() / gs, gs,
+                                           {bits, symmetric, static_cast<float>(clip)});
+                        QVERIFY(at::equal(dispatched.nan_to_num(7.0), fast.nan_to_num(7.0)));
                         at::AutoGradMode grad(true);
                         const auto ops = fakeQuantize(x.clone().requires_grad_(true), spec).detach();
                         QVERIFY2(at::equal(fast.nan_to_num(7.0), ops.nan_to_num(7.0)) &&
