@@ -12,6 +12,7 @@
 #include "quant/method.h"
 #include "quant/pipeline.h"
 #include "quant/runstore.h"
+#include "quant/sitetransform.h"
 #include "resources.h"
 
 #include <ATen/ATen.h>
@@ -86,10 +87,12 @@ inline void runAndResume(const QuantMethod& m, const std::string& name, Quantiza
     killed.saveDir = outDir(name + "-killed");
     CancelAtLayer cancel(2);
     QVERIFY_THROWS_EXCEPTION(Cancelled, runQuantization(*f.model, f.data, f.act, m, killed, &cancel));
-    QCOMPARE(RunStore(killed.saveDir, runManifest(*f.model, f.data, m, killed), true).completedLayers(), 2);
+    // A method that polls the progress inside a layer stops in layer 3; one that never does, after it.
+    const int stored = RunStore(killed.saveDir, runManifest(*f.model, f.data, m, killed), true).completedLayers();
+    QVERIFY2(stored == 2 || (stored == 3 && name == "hadamard"), qPrintable(QString::number(stored)));
     killed.resume = true;
     resumed = runQuantization(*f.model, f.data, f.act, m, killed);
-    QCOMPARE(resumed.resumedLayers, 2);
+    QCOMPARE(resumed.resumedLayers, stored);
     QCOMPARE(resumed.layers.size(), full.layers.size());
 }
 
@@ -100,6 +103,22 @@ template <class F> void expectUsageError(F&& f, const std::string& text) {
     } catch (const UsageError& e) {
         QVERIFY2(std::string(e.what()).find(text) != std::string::npos, e.what());
     }
+}
+
+// Two site transforms hold the same steps, layout and static quantizer, bit for bit.
+inline void expectEqualTransforms(const SiteTransform& a, const SiteTransform& b, const char* what = "") {
+    auto same = [](const at::Tensor& x, const at::Tensor& y) { return x.defined() == y.defined() && (!x.defined() || at::equal(x, y)); };
+    QCOMPARE(a.steps.size(), b.steps.size());
+    for (std::size_t k = 0; k < a.steps.size(); ++k) {
+        const auto &x = a.steps[k], &y = b.steps[k];
+        QVERIFY2(x.kind == y.kind, what);
+        QVERIFY2(same(x.vector, y.vector), what);
+        QVERIFY2(same(x.rotation.main, y.rotation.main) && same(x.rotation.tail, y.rotation.tail), what);
+        QCOMPARE(x.rotation.blockSize, y.rotation.blockSize);
+    }
+    QVERIFY2(same(a.clusterSizes, b.clusterSizes), what);
+    QCOMPARE(a.staticActivation.bits, b.staticActivation.bits);
+    QVERIFY2(same(a.staticActivation.scale, b.staticActivation.scale) && same(a.staticActivation.zero, b.staticActivation.zero), what);
 }
 
 } // namespace ol::testutil

@@ -43,7 +43,7 @@ nlohmann::json describeQuantization(const Checkpoint& fp, const QuantizedLayer* 
     const auto& s = m.at("settings");
     nlohmann::json q;
     q["quant_method"] = "outlierlab";
-    q["format_version"] = 1;
+    q["format_version"] = 2; // 2: per-layer transforms as ordered steps
     q["method"] = m.at("method");
     q["method_title"] = m.value("method_title", m.at("method").get<std::string>());
     q["parameters"] = m.at("parameters");
@@ -64,35 +64,38 @@ nlohmann::json describeQuantization(const Checkpoint& fp, const QuantizedLayer* 
         for (const auto& [pair, s2] : l.smoothing) t["smoothing_pairs"].push_back(pair);
         for (Site site : kLinearInputs) {
             const auto& it = l.input(site);
-            nlohmann::json d = {{"online_divisor", it.divisor.defined()},
-                                {"rotations", it.rotation.rotations.size()},
-                                {"permutations", it.rotation.permutations.size()}};
-            d["reorder"] = it.reorder.defined();
-            if (it.clusterSizes.defined()) d["clusters"] = it.clusterSizes.size(0);
-            if (!it.rotation.rotations.empty()) {
-                d["block_size"] = it.rotation.rotations[0].blockSize;
-                d["channels"] = it.rotation.rotations[0].channels;
+            nlohmann::json d = {{"steps", nlohmann::json::array()}};
+            for (const auto& step : it.steps) {
+                d["steps"].push_back(stepKindKey(step.kind));
+                if ((step.kind == StepKind::BlockRotation || step.kind == StepKind::Hadamard) && !d.contains("block_size"))
+                    d["block_size"] = step.rotation.blockSize, d["channels"] = step.rotation.channels;
             }
+            if (it.clusterSizes.defined()) d["clusters"] = it.clusterSizes.size(0);
+            if (it.staticActivation.set()) d["static_activation_bits"] = it.staticActivation.bits;
             t["inputs"][siteKey(site)] = d;
         }
         t["query_key_hadamard"] = l.queryKeyHadamard;
         t["query_key_reorder"] = l.queryKeyOrder.defined();
         bool anyStatic = false;
-        for (const auto& sq : l.staticQuant) anyStatic = anyStatic || sq.set();
+        nlohmann::json bits;
+        for (int k = 0; k < kSiteCount; ++k) {
+            const auto site = static_cast<Site>(k);
+            const auto& sq = isLinearInput(site) ? l.input(site).staticActivation : l.staticQuant[k];
+            if (sq.set()) bits[siteKey(site)] = sq.bits, anyStatic = true;
+        }
         if (anyStatic) {
-            // RPTQ: calibrated per-cluster quantizers (static_quant.<site>.scale/.zero per channel, equal within a cluster).
-            nlohmann::json bits;
-            for (int k = 0; k < kSiteCount; ++k)
-                if (l.staticQuant[k].set()) bits[siteKey(static_cast<Site>(k))] = l.staticQuant[k].bits;
+            // RPTQ: calibrated per-cluster quantizers (per channel, equal within a cluster).
             q["activation_granularity"] = "per_cluster_static_asymmetric";
             q["query_key_value_granularity"] = "per_head_cluster_static_asymmetric";
             q["static_activation_bits"] = bits;
             q["weight_granularity"] = "per_output_channel_per_input_cluster";
         }
     }
-    t["apply"] = "x -> (((x / divisor)[reorder]) blocks @ rotation.0)[perm.0] blocks @ rotation.1 ..., then per-token quantization "
-                 "(or the static per-cluster quantizer static_quant.<site> where present); "
-                 "weights are stored already multiplied by the same transform";
+    t["apply"] = "x -> the steps of model.layers.<i>.input_transforms.<site> in order (scale: x / step.<k>.vector; permute: "
+                 "x[..., step.<k>.vector]; block_rotation: each block of x @ step.<k>.main (the last, smaller one @ .tail); "
+                 "householder: x - 2(x.u)u with u = vector/|vector|; hadamard: each block of x @ the normalized Sylvester "
+                 "Hadamard), then per-token quantization (or the static per-cluster quantizer .static_scale/.static_zero where "
+                 "present); weights are stored already multiplied by the same transform";
     q["transforms"] = t;
     q["rotary_convention"] = fp.config().rotaryInterleaved ? "interleaved" : "rotate_half";
     for (const auto* key : {"fingerprint", "model_fingerprint", "calibration_fingerprint", "calibration", "seed", "fp_ppl",

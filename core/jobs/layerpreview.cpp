@@ -4,10 +4,10 @@
 #include "jobs/progress.h"
 #include "model/layerweights.h"
 #include "model/modelconfig.h"
-#include "quant/inputtransform.h"
 #include "quant/layerquantizer.h"
 #include "quant/method.h"
 #include "quant/quantizedlayer.h"
+#include "quant/smoothing.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>
@@ -70,44 +70,16 @@ at::Tensor sharedEdges(const at::Tensor& a, const at::Tensor& b) {
     return at::linspace(lo, hi == lo ? lo + 1 : hi, kHistogramBins + 1, at::kDouble);
 }
 
-// The consumer's sampled rows as the pipeline's prepare() leaves them: columns × the site's smoothing
-// scale, and the producer-side row folds (v rows ÷ the o_proj scale for MHA, up rows ÷ the down_proj
-// scale) that smoothing.cpp applies.
-at::Tensor foldedRows(const QuantizedLayer& layer, const std::string& module, Site site, const at::Tensor& rows,
-                      const at::Tensor& index) {
-    auto w = rows;
-    if (auto it = layer.smoothing.find(smoothingPair(site)); it != layer.smoothing.end())
-        w = w * it->second.to(at::kFloat).unsqueeze(0);
-    auto rowFold = [&](const char* pair) {
-        if (auto it = layer.smoothing.find(pair); it != layer.smoothing.end())
-            w = w / it->second.to(at::kFloat).index_select(0, index).unsqueeze(1);
-    };
-    if (module == "self_attn.v_proj" && !layer.input(Site::AttnOutput).divisor.defined()) rowFold("out");
-    if (module == "mlp.up_proj") rowFold("down");
-    return w;
-}
-
 at::Tensor sampleIndex(std::int64_t rows, std::int64_t maxRows) {
     if (maxRows <= 0 || rows <= maxRows) return at::arange(rows, at::kLong);
     return at::linspace(0, static_cast<double>(rows - 1), maxRows, at::kDouble).round().to(at::kLong);
 }
 
-std::string describeTransform(const QuantizedLayer& layer, Site site, const InputTransform& t) {
-    std::vector<std::string> parts;
-    if (layer.smoothing.count(smoothingPair(site))) parts.push_back("smoothing");
-    if (!t.rotation.rotations.empty()) {
-        const auto& r = t.rotation.rotations.front();
-        parts.push_back(std::to_string(t.rotation.rotations.size()) + " block rotation" +
-                        (t.rotation.rotations.size() == 1 ? "" : "s") + " (block " + std::to_string(r.blockSize) + ")");
-    }
-    if (!t.rotation.permutations.empty())
-        parts.push_back(std::to_string(t.rotation.permutations.size()) + " zigzag permutation" +
-                        (t.rotation.permutations.size() == 1 ? "" : "s"));
-    if (t.householder.defined()) parts.push_back("global Householder");
-    if (parts.empty()) return "none (identity)";
-    std::string s;
-    for (const auto& p : parts) s += (s.empty() ? "" : " + ") + p;
-    return s;
+std::string describeTransform(const QuantizedLayer& layer, Site site, const SiteTransform& t) {
+    std::string out = layer.smoothing.count(smoothingPair(site)) && !t.find(StepKind::Scale) ? "smoothing" : "";
+    const auto steps = t.describe();
+    if (!steps.empty()) out += (out.empty() ? "" : " + ") + steps;
+    return out.empty() ? "none (identity)" : out;
 }
 
 } // namespace
@@ -135,8 +107,12 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
     ctx.seed = in.seed;
     ctx.progress = progress;
 
+    // The pipeline's per-site code on a layer made of probes (or the whole FP layer): prepare(), the method's
+    // SiteTransform from the activation that reaches the site, the hook's activation quantization and the
+    // layer quantizer's weight quantization (layout, clusters, integer grid), on sampled weight rows.
     QuantizedLayer layer;
     layer.index = in.layer;
+    layer.activation = in.settings.activationSpec();
     // prepare() replaces tensors (folds are out of place): shallow copies never touch the caller's weights.
     LayerWeights probe;
     if (in.useProbe && !in.probe) probe = previewProbe(*in.weights);
@@ -144,19 +120,21 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
     method.prepare(ctx, layer);
     if (progress) progress->checkCancelled();
 
+    // What reaches the site in the pipeline: the FP activation with the smoothing folded upstream divided
+    // out (an online divisor is a step of the site's transform instead).
     const auto x = in.sample.to(at::kFloat);
-    at::Tensor seen = x;
-    InputTransform transform;
-    if (layer.input(in.site).divisor.defined()) {
-        seen = x / layer.input(in.site).divisor.to(at::kFloat);
-    } else if (auto it = layer.smoothing.find(smoothingPair(in.site)); it != layer.smoothing.end()) {
-        seen = x / it->second.to(at::kFloat);
-    }
-    transform.rotation = method.transformFor(ctx, in.site, seen);
-    transform.householder =
-        method.householderFor(ctx, in.site, transform.rotation.isIdentity() ? seen : transform.rotation.apply(seen));
+    auto& transform = layer.input(in.site);
+    at::Tensor reaching = x;
+    if (auto it = layer.smoothing.find(smoothingPair(in.site)); it != layer.smoothing.end() && !transform.find(StepKind::Scale))
+        reaching = x / it->second.to(at::kFloat);
+    transform = method.transformFor(ctx, in.site, reaching, std::move(transform));
     if (progress) progress->checkCancelled();
-    const auto after = transform.applyToActivation(seen);
+    at::Tensor after;
+    const auto quantizedAfter = QuantizedActivationHook::quantizeLinearInput(layer, in.site, reaching, &after);
+    // "Before": no method at all, through the same code (an empty transform).
+    QuantizedLayer plain;
+    plain.activation = layer.activation;
+    const auto quantizedBefore = QuantizedActivationHook::quantizeLinearInput(plain, in.site, x);
 
     LayerPreview p;
     p.layer = in.layer;
@@ -171,25 +149,27 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
     const auto edges = sharedEdges(x, after);
     p.before = describe(x, edges);
     p.after = describe(after, edges);
-    const auto aspec = in.settings.activationSpec();
-    p.before.activation = quantError(x, fakeQuantize(x, aspec));
-    p.after.activation = quantError(after, fakeQuantize(after, aspec));
+    p.before.activation = quantError(x, quantizedBefore);
+    p.after.activation = quantError(after, quantizedAfter);
 
-    std::vector<at::Tensor> fpRows, transformedRows;
+    const auto wspec = in.settings.weightSpec();
+    const bool outOnline = layer.input(Site::AttnOutput).find(StepKind::Scale) != nullptr;
+    std::vector<at::Tensor> fpRows, transformedRows, qBefore, qAfter;
     for (const auto& m : consumersOf(in.site)) {
         const auto& fp = in.weights->linear(m);
         p.weightRowsTotal += fp.size(0);
         const auto index = sampleIndex(fp.size(0), in.maxWeightRows);
         const auto rows = fp.index_select(0, index).to(at::kFloat);
         fpRows.push_back(rows);
-        const auto folded = in.useProbe ? foldedRows(layer, m, in.site, rows, index)
+        qBefore.push_back(quantizeSiteWeight(rows, wspec, SiteTransform{}, {}, true).forward);
+        const auto folded = in.useProbe ? smoothedWeight(m, rows, layer.smoothing, outOnline, index)
                                         : layer.weights.linear(m).index_select(0, index).to(at::kFloat);
         transformedRows.push_back(transform.applyToWeight(folded));
+        qAfter.push_back(quantizeSiteWeight(transformedRows.back(), wspec, transform, {}, true).forward);
     }
     const auto wBefore = at::cat(fpRows), wAfter = at::cat(transformedRows);
+    const auto qwBefore = at::cat(qBefore), qwAfter = at::cat(qAfter);
     p.weightRows = wBefore.size(0);
-    const auto wspec = in.settings.weightSpec();
-    const auto qwBefore = fakeQuantize(wBefore, wspec), qwAfter = fakeQuantize(wAfter, wspec);
     p.before.weight = quantError(wBefore, qwBefore);
     p.after.weight = quantError(wAfter, qwAfter);
     if (progress) progress->checkCancelled();
@@ -198,8 +178,8 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
     // (The products are the costly part of a preview: a subset of the rows keeps them cheap.)
     const auto outRows = sampleIndex(wBefore.size(0), in.maxOutputRows);
     const auto fpOut = at::matmul(x, wBefore.index_select(0, outRows).t());
-    p.before.output = quantError(fpOut, at::matmul(fakeQuantize(x, aspec), qwBefore.index_select(0, outRows).t()));
-    p.after.output = quantError(fpOut, at::matmul(fakeQuantize(after, aspec), qwAfter.index_select(0, outRows).t()));
+    p.before.output = quantError(fpOut, at::matmul(quantizedBefore, qwBefore.index_select(0, outRows).t()));
+    p.after.output = quantError(fpOut, at::matmul(quantizedAfter, qwAfter.index_select(0, outRows).t()));
     p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return p;
 }

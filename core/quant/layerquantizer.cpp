@@ -109,12 +109,8 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
     if (!m_done[linearInputIndex(site)]) {
         m_done[linearInputIndex(site)] = true;
         const auto x2d = x.reshape({-1, x.size(-1)});
-        // What the consumers see: smoothed (folded upstream, or divided here for GQA o_proj).
-        const auto seen = transform.divisor.defined() ? x2d / transform.divisor.to(x2d.scalar_type()) : x2d;
         auto t0 = std::chrono::steady_clock::now();
-        transform.rotation = m_method.transformFor(m_context, site, seen);
-        transform.householder = m_method.householderFor(
-            m_context, site, transform.rotation.isIdentity() ? seen : transform.rotation.apply(seen));
+        transform = m_method.transformFor(m_context, site, x2d, std::move(transform));
         m_report.seconds.transform += seconds(t0);
 
         t0 = std::chrono::steady_clock::now();
@@ -130,7 +126,7 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
         const auto tr = std::chrono::steady_clock::now();
         auto it = m_layer.smoothing.find(smoothingPair(site));
         auto fp = x2d;
-        if (it != m_layer.smoothing.end() && !transform.divisor.defined()) fp = x2d * it->second.to(x2d.scalar_type());
+        if (it != m_layer.smoothing.end() && !transform.find(StepKind::Scale)) fp = x2d * it->second.to(x2d.scalar_type());
         m_report.sites.push_back({site, quantError(fp, fakeQuantize(fp, m_layer.activation)), quantError(after, quantized)});
         m_report.seconds.reports += seconds(tr);
         m_report.seconds.weights += seconds(t0);
@@ -143,42 +139,12 @@ void LayerQuantizer::quantizeModule(const std::string& m, const LwcFactors& lwc,
     const auto& w = m_transformed.at(m);
     const auto spec = m_context.settings->weightSpec();
     auto& target = m_layer.weights.linear(m);
-    if (!spec.enabled()) {
-        target = w;
+    auto q = quantizeSiteWeight(w, spec, m_layer.input(inputSiteOf(m)), lwc, keepIntegerForm);
+    target = q.forward;
+    if (q.integer)
+        m_layer.quantized[m] = std::move(*q.integer);
+    else if (keepIntegerForm || !spec.enabled())
         m_layer.quantized.erase(m);
-    } else {
-        if (!keepIntegerForm || spec.bits > 8) {
-            // Differentiable (LWC training); above 8 bits the float result itself is kept (no uint8 codes).
-            const auto& clusters = m_layer.input(inputSiteOf(m)).clusterSizes;
-            if (clusters.defined()) {
-                const auto p = computeGroupedParams(w.detach(), spec, clusters.cpu());
-                target = fakeQuantizeStatic(w, {spec.bits, expandGroups(p.scale, clusters), expandGroups(p.zero, clusters)});
-            } else {
-                target = fakeQuantize(w, spec, lwc);
-            }
-            if (keepIntegerForm) m_layer.quantized.erase(m);
-        } else {
-            QuantizedWeight q;
-            q.spec = spec;
-            auto wd = w.detach();
-            const auto& clusters = m_layer.input(inputSiteOf(m)).clusterSizes;
-            if (clusters.defined()) {
-                // RPTQ: one scale/zero per (row, input cluster); no LWC with variable groups.
-                q.groupSizes = clusters.cpu();
-                q.params = computeGroupedParams(wd, spec, q.groupSizes);
-                q.codes = quantizeGroupedCodes(wd, q.params, spec, q.groupSizes);
-            } else {
-                LwcFactors fixed;
-                if (lwc.defined()) fixed = {lwc.up.detach(), lwc.low.detach()};
-                q.params = computeQuantParams(wd, spec, fixed);
-                q.codes = quantizeCodes(wd, q.params, spec);
-                q.lwcUp = fixed.up, q.lwcLow = fixed.low;
-            }
-            // The forward uses exactly what a reload of the integer form gives (bit-identical resume/export).
-            target = q.dequantized().to(w.scalar_type());
-            m_layer.quantized[m] = std::move(q);
-        }
-    }
     if (keepIntegerForm) {
         const auto tr = std::chrono::steady_clock::now();
         // Both errors on the same at most kReportRows rows: quantizing the whole FP weight only for the

@@ -2,9 +2,11 @@
 
 #include "errors.h"
 #include "model/modelconfig.h"
+#include "quant/duquanttransform.h"
 #include "quant/packing.h"
 
 #include <ATen/ATen.h>
+#include <functional>
 
 namespace ol {
 
@@ -30,6 +32,63 @@ std::pair<std::int64_t, std::int64_t> expectedShape(const ModelConfig& c, const 
 }
 
 std::string transformPrefix(Site s) { return std::string("input_transforms.") + siteKey(s); }
+
+using TensorGetter = std::function<at::Tensor(const std::string&)>;
+
+BlockRotation rotationFromMeta(const nlohmann::json& d, const std::string& name, const TensorGetter& get) {
+    BlockRotation r;
+    r.channels = d.at("channels").get<std::int64_t>();
+    r.blockSize = d.at("block_size").get<std::int64_t>();
+    r.main = get(name + ".main").to(at::kDouble);
+    if (d.at("tail").get<bool>()) r.tail = get(name + ".tail").to(at::kDouble);
+    return r;
+}
+
+SiteTransform siteTransformFromMeta(const nlohmann::json& meta, const std::string& prefix, const TensorGetter& get) {
+    SiteTransform t;
+    int k = 0;
+    for (const auto& d : meta.at("steps")) {
+        const auto name = prefix + ".step." + std::to_string(k++);
+        switch (stepKindFromKey(d.at("kind").get<std::string>())) {
+        case StepKind::Scale: t.steps.push_back(TransformStep::scale(get(name + ".vector"))); break;
+        case StepKind::Permute: t.steps.push_back(TransformStep::permute(get(name + ".vector").to(at::kLong))); break;
+        case StepKind::Householder: t.steps.push_back(TransformStep::householder(get(name + ".vector"))); break;
+        case StepKind::BlockRotation: t.steps.push_back(TransformStep::blockRotation(rotationFromMeta(d, name, get))); break;
+        case StepKind::Hadamard:
+            t.steps.push_back(TransformStep::hadamard(d.at("channels").get<std::int64_t>(), d.at("block_size").get<std::int64_t>()));
+            break;
+        }
+    }
+    if (meta.contains("static_quant")) {
+        const auto& q = meta.at("static_quant");
+        t.staticActivation.bits = q.at("bits").get<int>();
+        if (q.at("params").get<bool>())
+            t.staticActivation.scale = get(prefix + ".static_scale").to(at::kFloat),
+            t.staticActivation.zero = get(prefix + ".static_zero").to(at::kFloat);
+    }
+    return t;
+}
+
+// Format 1 (before steps): divisor, reorder, R₁ P₁ R₂ …, Householder, in that fixed order.
+SiteTransform legacySiteTransform(const nlohmann::json& meta, const std::string& prefix, const TensorGetter& get) {
+    SiteTransform t;
+    if (meta.at("divisor").get<bool>()) t.steps.push_back(TransformStep::scale(get(prefix + ".divisor")));
+    if (meta.value("reorder", false)) t.steps.push_back(TransformStep::permute(get(prefix + ".reorder").to(at::kLong)));
+    DuQuantTransform chain;
+    int k = 0;
+    for (const auto& r : meta.at("rotations")) {
+        chain.rotations.push_back(rotationFromMeta(r, prefix + ".rotation." + std::to_string(k), get));
+        ++k;
+    }
+    for (int p = 0; p < meta.at("permutations").get<int>(); ++p)
+        chain.permutations.push_back(get(prefix + ".permutation." + std::to_string(p)).to(at::kLong));
+    if (chain.rotations.size() != chain.permutations.size() + 1 && !chain.isIdentity())
+        throw FormatError(prefix + ": " + std::to_string(chain.rotations.size()) + " rotations do not interleave " +
+                          std::to_string(chain.permutations.size()) + " permutations");
+    t.append(chain);
+    if (meta.value("householder", false)) t.steps.push_back(TransformStep::householder(get(prefix + ".householder")));
+    return t;
+}
 
 } // namespace
 
@@ -63,32 +122,40 @@ SerializedLayer serializeLayer(const QuantizedLayer& l) {
         if (q.groupSizes.defined()) put(m + ".group_sizes", q.groupSizes);
         s.meta["weights"][m] = meta;
     }
+    s.meta["format_version"] = kLayerFormatVersion;
     for (Site site : kLinearInputs) {
         const auto& t = l.input(site);
         const auto prefix = transformPrefix(site);
-        nlohmann::json meta = {{"divisor", t.divisor.defined()}, {"rotations", nlohmann::json::array()},
-                               {"permutations", t.rotation.permutations.size()}};
-        if (t.divisor.defined()) put(prefix + ".divisor", t.divisor);
-        meta["householder"] = t.householder.defined();
-        if (t.householder.defined()) put(prefix + ".householder", t.householder);
-        meta["reorder"] = t.reorder.defined();
-        if (t.reorder.defined()) put(prefix + ".reorder", t.reorder);
-        meta["clusters"] = t.clusterSizes.defined();
-        if (t.clusterSizes.defined()) put(prefix + ".cluster_sizes", t.clusterSizes);
-        for (std::size_t k = 0; k < t.rotation.rotations.size(); ++k) {
-            const auto& r = t.rotation.rotations[k];
-            meta["rotations"].push_back({{"channels", r.channels}, {"block_size", r.blockSize}, {"tail", r.tail.defined()}});
-            put(prefix + ".rotation." + std::to_string(k) + ".main", r.main);
-            if (r.tail.defined()) put(prefix + ".rotation." + std::to_string(k) + ".tail", r.tail);
+        nlohmann::json steps = nlohmann::json::array();
+        for (std::size_t k = 0; k < t.steps.size(); ++k) {
+            const auto& step = t.steps[k];
+            const auto name = prefix + ".step." + std::to_string(k);
+            nlohmann::json d = {{"kind", stepKindKey(step.kind)}};
+            switch (step.kind) {
+            case StepKind::BlockRotation:
+                d["channels"] = step.rotation.channels, d["block_size"] = step.rotation.blockSize;
+                d["tail"] = step.rotation.tail.defined();
+                put(name + ".main", step.rotation.main);
+                if (step.rotation.tail.defined()) put(name + ".tail", step.rotation.tail);
+                break;
+            case StepKind::Hadamard: d["channels"] = step.rotation.channels, d["block_size"] = step.rotation.blockSize; break;
+            default: put(name + ".vector", step.vector); break;
+            }
+            steps.push_back(d);
         }
-        for (std::size_t k = 0; k < t.rotation.permutations.size(); ++k)
-            put(prefix + ".permutation." + std::to_string(k), t.rotation.permutations[k]);
+        nlohmann::json meta = {{"steps", steps}, {"clusters", t.clusterSizes.defined()}};
+        if (t.clusterSizes.defined()) put(prefix + ".cluster_sizes", t.clusterSizes);
+        if (t.staticActivation.set()) {
+            meta["static_quant"] = {{"bits", t.staticActivation.bits}, {"params", t.staticActivation.scale.defined()}};
+            if (t.staticActivation.scale.defined())
+                put(prefix + ".static_scale", t.staticActivation.scale), put(prefix + ".static_zero", t.staticActivation.zero);
+        }
         s.meta["inputs"][siteKey(site)] = meta;
     }
-    for (int k = 0; k < kSiteCount; ++k) {
-        const auto& q = l.staticQuant[k];
+    for (Site site : {Site::Query, Site::Key, Site::Value}) {
+        const auto& q = l.staticQuant[static_cast<int>(site)];
         if (!q.set()) continue;
-        const std::string key = siteKey(static_cast<Site>(k));
+        const std::string key = siteKey(site);
         s.meta["static_quant"][key] = {{"bits", q.bits}, {"params", q.scale.defined()}};
         if (q.scale.defined()) put("static_quant." + key + ".scale", q.scale), put("static_quant." + key + ".zero", q.zero);
     }
@@ -156,30 +223,21 @@ QuantizedLayer deserializeLayer(const SerializedLayer& s, const ModelConfig& c, 
             l.weights.linear(m) = q.dequantized();
             l.quantized[m] = std::move(q);
         }
+        const int version = s.meta.value("format_version", 1);
+        if (version > kLayerFormatVersion)
+            throw FormatError(origin + ": layer format version " + std::to_string(version) + " is newer than this OutlierLab reads (" +
+                              std::to_string(kLayerFormatVersion) + ")");
         for (Site site : kLinearInputs) {
             const auto& meta = s.meta.at("inputs").at(siteKey(site));
-            const auto prefix = transformPrefix(site);
             auto& t = l.input(site);
-            if (meta.at("divisor").get<bool>()) t.divisor = get(prefix + ".divisor");
-            if (meta.value("householder", false)) t.householder = get(prefix + ".householder");
-            if (meta.value("reorder", false)) t.reorder = get(prefix + ".reorder").to(at::kLong);
-            if (meta.value("clusters", false)) t.clusterSizes = get(prefix + ".cluster_sizes").cpu().to(at::kLong);
-            int k = 0;
-            for (const auto& r : meta.at("rotations")) {
-                BlockRotation br;
-                br.channels = r.at("channels").get<std::int64_t>();
-                br.blockSize = r.at("block_size").get<std::int64_t>();
-                br.main = get(prefix + ".rotation." + std::to_string(k) + ".main").to(at::kDouble);
-                if (r.at("tail").get<bool>()) br.tail = get(prefix + ".rotation." + std::to_string(k) + ".tail").to(at::kDouble);
-                t.rotation.rotations.push_back(br);
-                ++k;
-            }
-            for (int p = 0; p < meta.at("permutations").get<int>(); ++p)
-                t.rotation.permutations.push_back(get(prefix + ".permutation." + std::to_string(p)).to(at::kLong));
+            t = version == 1 ? legacySiteTransform(meta, transformPrefix(site), get) : siteTransformFromMeta(meta, transformPrefix(site), get);
+            if (meta.value("clusters", false)) t.clusterSizes = get(transformPrefix(site) + ".cluster_sizes").cpu().to(at::kLong);
         }
         if (s.meta.contains("static_quant"))
             for (const auto& [key, q] : s.meta.at("static_quant").items()) {
-                auto& sq = l.staticQuant[static_cast<int>(siteFromKey(key))];
+                // Format 1 kept the linear inputs' static quantizers here too.
+                const auto site = siteFromKey(key);
+                auto& sq = isLinearInput(site) ? l.input(site).staticActivation : l.staticQuant[static_cast<int>(site)];
                 sq.bits = q.at("bits").get<int>();
                 if (q.at("params").get<bool>())
                     sq.scale = get("static_quant." + key + ".scale").to(at::kFloat), sq.zero = get("static_quant." + key + ".zero").to(at::kFloat);

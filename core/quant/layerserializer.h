@@ -7,14 +7,13 @@
 //   <module>.qweight                  packed integer codes, uint8 [Cout, bytes per row]
 //   <module>.scales, <module>.zeros   float32 [Cout, groups]
 //   <module>.lwc_up, <module>.lwc_low learned clipping factors (LWC runs)
-//   input_transforms.<site>.divisor   online smoothing divisor [C]
-//   input_transforms.<site>.householder   global Householder vector ω [C] (RUQuant)
-//   input_transforms.<site>.rotation.<k>.main / .tail   float64 block rotations
-//   input_transforms.<site>.permutation.<k>             int64 [C]
-//   input_transforms.<site>.reorder   RPTQ channel order, int64 [C], order[new] = old
-//   input_transforms.<site>.cluster_sizes   RPTQ channel clusters, int64 [G]
-//   <module>.group_sizes              variable weight groups along Cin (RPTQ clusters), int64 [G]
-//   static_quant.<site>.scale / .zero static activation quantizer (RPTQ; bits in the JSON)
+//   input_transforms.<site>.step.<k>.vector        step k's vector: scale divisor, permutation (int64),
+//                                                  Householder ω (its kind and sizes in the JSON "steps")
+//   input_transforms.<site>.step.<k>.main / .tail  step k's float64 block rotation
+//   input_transforms.<site>.cluster_sizes          channel clusters of the transformed input, int64 [G]
+//   input_transforms.<site>.static_scale / _zero   the site's static activation quantizer (bits in the JSON)
+//   <module>.group_sizes              variable weight groups along Cin (the clusters), int64 [G]
+//   static_quant.<q|k|v>.scale / .zero static quantizers of Q, K, V (bits in the JSON)
 //   query_key_order                   RPTQ Q/K order inside each kv head, int64 [kvHeads, headDim]
 //   smoothing.<pair>                  smoothing scales (already folded; for reference)
 #include "quant/quantizedlayer.h"
@@ -27,6 +26,11 @@
 namespace ol {
 
 struct ModelConfig;
+
+// Version of a layer's JSON description. 1: fixed fields per input (divisor, reorder, rotations and
+// permutations, householder; static quantizers of every site under static_quant); 2: an ordered list of
+// steps per input. Both load.
+constexpr int kLayerFormatVersion = 2;
 
 struct SerializedLayer {
     std::map<std::string, at::Tensor> tensors;

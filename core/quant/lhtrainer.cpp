@@ -30,8 +30,9 @@ double trainLh(LayerQuantizer& q, const LhOptions& o, Progress* progress) {
     at::AutoGradMode grad(true);
     std::vector<at::Tensor> params;
     for (Site s : kLinearInputs) {
-        auto& h = q.layer().input(s).householder;
-        if (!h.defined()) continue; // global_householder off, or a degenerate ω at this site
+        auto* step = q.layer().input(s).find(StepKind::Householder);
+        if (!step) continue; // global_householder off, or a degenerate ω at this site
+        auto& h = step->vector;
         h = h.detach().to(at::kFloat).clone().set_requires_grad(true);
         params.push_back(h);
     }
@@ -74,10 +75,8 @@ double trainLh(LayerQuantizer& q, const LhOptions& o, Progress* progress) {
         lastMean = broke ? NAN : sum / double(n);
     }
     at::NoGradGuard noGrad;
-    for (Site s : kLinearInputs) {
-        auto& h = q.layer().input(s).householder;
-        if (h.defined()) h = h.detach();
-    }
+    for (Site s : kLinearInputs)
+        if (auto* step = q.layer().input(s).find(StepKind::Householder)) step->vector = step->vector.detach();
     q.refreshTransformedWeights();
     q.quantizeWeights({}, true);
     return lastMean;

@@ -1,13 +1,15 @@
 #pragma once
 // The interface a quantization method implements (one per plugin). The
 // pipeline hands a method one decoder layer at a time; the method folds what
-// it folds (smoothing), computes the transform of each linear input from the
-// activation that reaches it, and may train (LWC). The shared machinery
-// (weight quantization, the calibration forward, reports) stays in core.
+// it folds (smoothing), returns the SiteTransform of each linear input from
+// the activation that reaches it (the steps and the quantization layout), and
+// may train (LWC). The shared machinery (applying the steps, weight
+// quantization, the calibration forward, reports, files) stays in core and
+// knows no method.
 #include "model/activationhook.h"
-#include "quant/duquanttransform.h"
 #include "quant/methodinfo.h"
 #include "quant/quantsettings.h"
+#include "quant/sitetransform.h"
 #include "quant/smoothing.h"
 
 #include <cstdint>
@@ -42,13 +44,17 @@ public:
     // Resolved parameters (defaults filled in), as stored with the run.
     virtual nlohmann::json parameters() const = 0;
 
-    // Before the calibration forward: fold smoothing into layer.weights, set online divisors. Replace
-    // tensors (w = w * s), never edit them in place: the preview hands in shared FP weights.
+    // Before the calibration forward: fold smoothing into layer.weights, place what is known before it
+    // (online divisors, reorders, cluster layouts) in layer.inputs. Replace tensors (w = w * s), never edit
+    // them in place: the preview hands in shared FP weights.
     virtual void prepare(const LayerContext&, QuantizedLayer&) const {}
-    // The calibration forward reached linear input `site`; x is what its consumers see, [N, C].
-    virtual DuQuantTransform transformFor(const LayerContext&, Site, const at::Tensor&) const { return {}; }
-    // Then an optional global Householder vector ω, from the activation after that transform (RUQuant).
-    virtual at::Tensor householderFor(const LayerContext&, Site, const at::Tensor&) const { return {}; }
+    // The calibration forward reached linear input `site` with x [N, C]; `placed` is what prepare() put
+    // there. Returns the site's whole transform: `placed` plus the steps found on placed.applyToActivation(x).
+    virtual SiteTransform transformFor(const LayerContext&, Site, const at::Tensor& x, SiteTransform placed) const {
+        (void)x;
+        return placed;
+    }
+    // Q and K rotated by a head_dim Hadamard before their quantization (cancels in Q·Kᵀ).
     virtual bool rotatesQueryKey() const { return false; }
     // Draws its random factors from one run-wide stream in calibration order, as the reference code's global
     // generator (DuQuant --reference_compat), instead of per-site seeds; a resume then replays the draws.

@@ -13,7 +13,8 @@ namespace ol {
 void foldSmoothing(const LayerContext& ctx, QuantizedLayer& layer, double alpha) {
     auto r = applySmoothing(layer.weights, *ctx.config, ctx.actScales, alpha);
     layer.smoothing = r.scales;
-    layer.input(Site::AttnOutput).divisor = r.onlineOutDivisor;
+    // GQA: o_proj's input cannot be folded into v_proj's rows; it is divided online.
+    if (r.onlineOutDivisor.defined()) layer.input(Site::AttnOutput).steps.push_back(TransformStep::scale(r.onlineOutDivisor));
 }
 
 void checkRotationFits(const ModelConfig& c, std::int64_t bs, bool queryKeyHadamard) {

@@ -42,7 +42,7 @@ nlohmann::json runManifest(const LlamaModel& model, const CalibrationData& data,
                            const PipelineOptions& o) {
     nlohmann::json m;
     m["format"] = "outlierlab-quantization-run";
-    m["format_version"] = 1;
+    m["format_version"] = kRunFormatVersion;
     m["model_path"] = model.checkpoint().path();
     m["tokenizer_path"] = model.checkpoint().tokenizerPath();
     m["model_fingerprint"] = model.checkpoint().fingerprint();

@@ -61,6 +61,35 @@ at::Tensor QuantizedWeight::dequantized() const {
     return groupSizes.defined() ? dequantizeGrouped(codes, params, spec, groupSizes) : dequantize(codes, params, spec);
 }
 
+SiteWeight quantizeSiteWeight(const at::Tensor& w, const QuantSpec& spec, const SiteTransform& site, const LwcFactors& lwc,
+                              bool integerForm) {
+    if (!spec.enabled()) return {w, std::nullopt};
+    const auto& clusters = site.clusterSizes;
+    if (!integerForm || spec.bits > 8) {
+        // Differentiable (LWC training); above 8 bits the float result itself is kept (no uint8 codes).
+        if (!clusters.defined()) return {fakeQuantize(w, spec, lwc), std::nullopt};
+        const auto p = computeGroupedParams(w.detach(), spec, clusters.cpu());
+        return {fakeQuantizeStatic(w, {spec.bits, expandGroups(p.scale, clusters), expandGroups(p.zero, clusters)}), std::nullopt};
+    }
+    QuantizedWeight q;
+    q.spec = spec;
+    const auto wd = w.detach();
+    if (clusters.defined()) {
+        // One scale/zero per (row, input cluster); no LWC with variable groups.
+        q.groupSizes = clusters.cpu();
+        q.params = computeGroupedParams(wd, spec, q.groupSizes);
+        q.codes = quantizeGroupedCodes(wd, q.params, spec, q.groupSizes);
+    } else {
+        LwcFactors fixed;
+        if (lwc.defined()) fixed = {lwc.up.detach(), lwc.low.detach()};
+        q.params = computeQuantParams(wd, spec, fixed);
+        q.codes = quantizeCodes(wd, q.params, spec);
+        q.lwcUp = fixed.up, q.lwcLow = fixed.low;
+    }
+    auto forward = q.dequantized().to(w.scalar_type());
+    return {forward, std::move(q)};
+}
+
 namespace {
 // Reorders the last dim of Q [B, heads, T, d] or K [B, kvHeads, T, d] by the per-kv-head order [kvHeads, d].
 at::Tensor reorderHeads(const at::Tensor& x, const at::Tensor& order) {
@@ -73,13 +102,14 @@ at::Tensor reorderHeads(const at::Tensor& x, const at::Tensor& order) {
 
 at::Tensor QuantizedActivationHook::quantizeLinearInput(const QuantizedLayer& l, Site site, const at::Tensor& x,
                                                        at::Tensor* transformed) {
-    const auto y = l.input(site).applyToActivation(x);
+    const auto& t = l.input(site);
+    const auto y = t.applyToActivation(x);
     if (transformed) *transformed = y;
-    const auto& sq = l.staticQuant[static_cast<int>(site)];
-    return sq.set() ? fakeQuantizeStatic(y, sq) : fakeQuantize(y, l.activation);
+    return t.staticActivation.set() ? fakeQuantizeStatic(y, t.staticActivation) : fakeQuantize(y, l.activation);
 }
 
 at::Tensor QuantizedActivationHook::process(const QuantizedLayer& l, Site site, const at::Tensor& x) {
+    if (isLinearInput(site)) return quantizeLinearInput(l, site, x);
     const auto& sq = l.staticQuant[static_cast<int>(site)];
     switch (site) {
     case Site::Query:
@@ -92,7 +122,7 @@ at::Tensor QuantizedActivationHook::process(const QuantizedLayer& l, Site site, 
         return sq.set() ? fakeQuantizeStatic(y, sq) : fakeQuantize(y, l.queryKey);
     }
     case Site::Value: return sq.set() ? fakeQuantizeStatic(x, sq) : fakeQuantize(x, l.value);
-    default: return quantizeLinearInput(l, site, x);
+    default: return x;
     }
 }
 

@@ -5,12 +5,13 @@
 #include "model/activationhook.h"
 #include "model/layerweights.h"
 #include "quant/clusterquant.h"
-#include "quant/inputtransform.h"
+#include "quant/sitetransform.h"
 #include "quant/quantizer.h"
 
 #include <array>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,20 +38,32 @@ struct QuantizedWeight {
 struct QuantizedLayer {
     int index = 0;
     LayerWeights weights;                        // what the forward multiplies
-    std::array<InputTransform, 4> inputs;        // by linearInputIndex
+    std::array<SiteTransform, 4> inputs;         // by linearInputIndex: steps and quantization layout
     std::map<std::string, QuantizedWeight> quantized; // module → integer form (absent at 16 bits)
     std::map<std::string, at::Tensor> smoothing; // pair → scale (report/export)
     QuantSpec activation, queryKey, value;       // online activation quantizers
     bool queryKeyHadamard = false;               // Q and K rotated by a head_dim Hadamard before quantization
-    // Static quantizers by Site (RPTQ); a site whose quantizer is not set uses the dynamic spec above.
+    // Static quantizers of Q, K and V by Site (RPTQ); unset: the dynamic specs above. (A linear input's
+    // static quantizer is part of its SiteTransform.)
     std::array<StaticQuant, kSiteCount> staticQuant;
     // int64 [kvHeads, headDim]: Q and K channels reordered inside each head after rotary (RPTQ R2; query head h
     // uses the order of its kv head); the same order on both sides keeps Q·Kᵀ exact. Undefined = none.
     at::Tensor queryKeyOrder;
 
-    InputTransform& input(Site s) { return inputs[linearInputIndex(s)]; }
-    const InputTransform& input(Site s) const { return inputs[linearInputIndex(s)]; }
+    SiteTransform& input(Site s) { return inputs[linearInputIndex(s)]; }
+    const SiteTransform& input(Site s) const { return inputs[linearInputIndex(s)]; }
 };
+
+// A consumer's transformed weight W·M quantized as its site's layout says: per (row, input cluster) when the
+// site has clusters, else by `spec` (groups, LWC factors). With `integerForm` at ≤ 8 bits also the integer
+// form, and the forward weight is then exactly what a reload of it gives (bit-identical resume and export);
+// otherwise a differentiable fake quantization (LWC training). The pipeline and the preview both use it.
+struct SiteWeight {
+    at::Tensor forward;                      // what the forward multiplies
+    std::optional<QuantizedWeight> integer;  // when kept
+};
+SiteWeight quantizeSiteWeight(const at::Tensor& transformed, const QuantSpec& spec, const SiteTransform& site,
+                              const LwcFactors& lwc, bool integerForm);
 
 // Layer `index` of a quantized model (from a run store, an export, a vector),
 // so that layers can stream instead of all being held.

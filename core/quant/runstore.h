@@ -18,7 +18,7 @@ struct ModelConfig;
 class DirectoryLock;
 
 // The run.json format this build writes and reads.
-constexpr int kRunFormatVersion = 1;
+constexpr int kRunFormatVersion = 2; // 2: layers describe their transforms as steps (layerserializer.h)
 
 class RunStore {
 public:

@@ -2,6 +2,7 @@
 
 #include "model/layerweights.h"
 #include "model/modelconfig.h"
+#include "quant/quantizedlayer.h"
 
 #include <ATen/ATen.h>
 
@@ -17,34 +18,40 @@ at::Tensor smoothingScales(const at::Tensor& actScales, const at::Tensor& keyWei
 
 SmoothingResult applySmoothing(LayerWeights& w, const ModelConfig& c, const LayerActScales& act, double alpha) {
     SmoothingResult r;
-    auto col = [](at::Tensor& weight, const at::Tensor& s) { weight = weight * s.to(weight.scalar_type()).unsqueeze(0); };
-    auto row = [](at::Tensor& weight, const at::Tensor& s) { weight = weight / s.to(weight.scalar_type()).unsqueeze(1); };
-
-    auto qkv = smoothingScales(act.attnIn, w.wq, alpha);
-    w.inputNorm = w.inputNorm / qkv.to(w.inputNorm.scalar_type());
-    col(w.wq, qkv), col(w.wk, qkv), col(w.wv, qkv);
-    r.scales["qkv"] = qkv;
-
-    auto fc1 = smoothingScales(act.mlpIn, w.wUp, alpha);
-    w.postNorm = w.postNorm / fc1.to(w.postNorm.scalar_type());
-    col(w.wUp, fc1), col(w.wGate, fc1);
-    r.scales["fc1"] = fc1;
-
-    // silu(gate)·up is linear in up's rows, so ÷s there scales the down input.
-    auto down = smoothingScales(act.downIn, w.wDown, alpha);
-    row(w.wUp, down);
-    col(w.wDown, down);
-    r.scales["down"] = down;
-
-    auto out = smoothingScales(act.oIn, w.wo, alpha);
-    col(w.wo, out);
-    if (c.numKvHeads == c.numHeads) {
-        row(w.wv, out); // MHA: attention output channel j is a mix of v row j only
-    } else {
-        r.onlineOutDivisor = out; // GQA: v rows serve several heads, so divide online
-    }
-    r.scales["out"] = out;
+    // Every scale from the unfolded weights.
+    r.scales["qkv"] = smoothingScales(act.attnIn, w.wq, alpha);
+    r.scales["fc1"] = smoothingScales(act.mlpIn, w.wUp, alpha);
+    r.scales["down"] = smoothingScales(act.downIn, w.wDown, alpha);
+    r.scales["out"] = smoothingScales(act.oIn, w.wo, alpha);
+    // MHA: attention output channel j is a mix of v row j only; GQA: v rows serve several heads, so divide online.
+    const bool outOnline = c.numKvHeads != c.numHeads;
+    if (outOnline) r.onlineOutDivisor = r.scales["out"];
+    w.inputNorm = w.inputNorm / r.scales["qkv"].to(w.inputNorm.scalar_type());
+    w.postNorm = w.postNorm / r.scales["fc1"].to(w.postNorm.scalar_type());
+    for (const auto& m : linearModules()) w.linear(m) = smoothedWeight(m, w.linear(m), r.scales, outOnline);
     return r;
+}
+
+const char* smoothingPairOf(const std::string& module) {
+    if (module == "self_attn.o_proj") return "out";
+    if (module == "mlp.down_proj") return "down";
+    if (module.rfind("self_attn.", 0) == 0) return "qkv";
+    return "fc1";
+}
+
+at::Tensor smoothedWeight(const std::string& module, const at::Tensor& w, const std::map<std::string, at::Tensor>& scales,
+                          bool outDividedOnline, const at::Tensor& rowIndex) {
+    auto folded = w;
+    if (auto it = scales.find(smoothingPairOf(module)); it != scales.end())
+        folded = folded * it->second.to(w.scalar_type()).unsqueeze(0);
+    // silu(gate)·up is linear in up's rows, so ÷s there scales the down input.
+    const char* produced = module == "mlp.up_proj" ? "down" : module == "self_attn.v_proj" && !outDividedOnline ? "out" : nullptr;
+    if (auto it = produced ? scales.find(produced) : scales.end(); it != scales.end()) {
+        auto s = it->second.to(w.scalar_type());
+        if (rowIndex.defined()) s = s.index_select(0, rowIndex.to(s.device()));
+        folded = folded / s.unsqueeze(1);
+    }
+    return folded;
 }
 
 } // namespace ol

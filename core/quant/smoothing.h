@@ -26,4 +26,13 @@ struct SmoothingResult {
 // Folds the four pairs into `w` (input/post RMSNorm, q/k/v, gate/up, up rows, down, v rows or o online).
 SmoothingResult applySmoothing(LayerWeights& w, const ModelConfig& config, const LayerActScales& act, double alpha);
 
+// The pair whose scale divides the input that linear `module` reads ("self_attn.o_proj" → "out").
+const char* smoothingPairOf(const std::string& module);
+// One linear's weight as applySmoothing leaves it: columns × the scale of the input it reads, rows ÷ the
+// scale of the input it produces (up_proj rows for down_proj's input; v_proj rows for o_proj's unless that
+// is divided online). `w` may hold only some rows of the weight: `rowIndex` says which (undefined: all), so
+// the preview folds a sample of rows with this same code.
+at::Tensor smoothedWeight(const std::string& module, const at::Tensor& w, const std::map<std::string, at::Tensor>& scales,
+                          bool outDividedOnline, const at::Tensor& rowIndex = {});
+
 } // namespace ol

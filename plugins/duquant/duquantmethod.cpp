@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "model/modelconfig.h"
 #include "quant/layerquantizer.h"
+#include "quant/duquanttransform.h"
 #include "quant/methodsupport.h"
 #include "quant/lwctrainer.h"
 #include "quant/quantizedlayer.h"
@@ -22,7 +23,7 @@ void DuQuantMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) cons
     foldSmoothing(ctx, layer, m_params.at("alpha").get<double>());
 }
 
-DuQuantTransform DuQuantMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {
+SiteTransform DuQuantMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x, SiteTransform placed) const {
     DuQuantTransformOptions o;
     o.rotation.blockSize = m_params.at("block_size").get<std::int64_t>();
     o.rotation.maxSteps = m_params.at("max_rotation_step").get<int>();
@@ -30,7 +31,8 @@ DuQuantTransform DuQuantMethod::transformFor(const LayerContext& ctx, Site site,
     o.rotation.seed = siteSeed(ctx.seed, ctx.layer, site);
     if (drawsFromRunStream()) o.rotation.stream = ctx.rotationStream; // null in the preview: per-site seeds
     o.permutationTimes = m_params.at("permutation_times").get<int>();
-    return calibrateDuQuantTransform(x, o, ctx.progress);
+    placed.append(calibrateDuQuantTransform(placed.applyToActivation(x), o, ctx.progress));
+    return placed;
 }
 
 bool DuQuantMethod::drawsFromRunStream() const { return m_params.at("reference_compat").get<bool>(); }

@@ -142,27 +142,38 @@ void RptqMethod::validate(const ModelConfig& c, const QuantSettings& s) const {
                          " cannot be used with rptq: its weights are grouped by the input channel clusters");
 }
 
-DuQuantTransform RptqMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {
-    if (ctx.sampleInputs.defined()) return {}; // the pipeline: prepare placed every reorder already
-    // Without the layer's samples (the GUI's live preview of one linear input): that input's reorder from its
-    // own activation sample, as a permutation between two identity rotations (x·P, W·P).
-    if (!isLinearInput(site)) return {};
+int RptqMethod::linearBits(const QuantSettings& s, Site site) const {
+    if (m_params.at("only_quant_kv").get<bool>()) return 16;
+    const bool compat = m_params.at("reference_compat").get<bool>();
+    return compat && (site == Site::AttnInput || site == Site::MlpInput) ? std::max(8, s.abits) : s.abits;
+}
+
+SiteTransform RptqMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x, SiteTransform placed) const {
+    if (ctx.sampleInputs.defined()) return placed; // the pipeline: prepare() placed every reorder and layout
+    // Without the layer's samples (the live preview of one linear input): the site's clusters, reorder and
+    // static quantizer from its own activation sample, as prepare() makes them from the samples' ranges (one
+    // sample: its range is the EMA). prepare() folds R3 and R5 into the weights; a permutation step (x·P,
+    // W·P) gives the same product.
+    if (!isLinearInput(site)) return placed;
     at::NoGradGuard noGrad;
     const auto flat = x.detach().to(at::kDouble).reshape({-1, x.size(-1)});
     const auto mx = flat.amax(0), mn = flat.amin(0);
     at::Tensor order;
-    switch (site) {
-    case Site::AttnInput: order = channelClusters(m_params, ctx, '1', site, mx, mn).order; break;
-    case Site::MlpInput: order = channelClusters(m_params, ctx, '4', site, mx, mn).order; break;
-    case Site::DownInput: order = channelClusters(m_params, ctx, '5', site, mx, mn).order; break;
-    default: order = outputClusters(m_params, ctx, mx, mn).flatIndex(ctx.config->numHeads); break;
+    std::vector<std::int64_t> sizes;
+    char id = '3';
+    if (site == Site::AttnOutput) {
+        const auto h = outputClusters(m_params, ctx, mx, mn);
+        order = h.flatIndex(ctx.config->numHeads), sizes = h.flatSizes(ctx.config->numHeads);
+    } else {
+        id = site == Site::AttnInput ? '1' : site == Site::MlpInput ? '4' : '5';
+        auto c = channelClusters(m_params, ctx, id, site, mx, mn);
+        order = c.order, sizes = c.sizes;
     }
-    const auto C = x.size(-1);
-    if (at::equal(order, at::arange(C, at::kLong))) return {};
-    DuQuantTransform t;
-    t.rotations = {BlockRotation::identity(C, 1), BlockRotation::identity(C, 1)};
-    t.permutations = {order};
-    return t;
+    if (reorders(id)) placed.steps.push_back(TransformStep::permute(order));
+    placed.clusterSizes = at::tensor(sizes, at::kLong);
+    placed.staticActivation = staticQuantFromRanges(mn.index_select(0, order), mx.index_select(0, order), sizes,
+                                                    linearBits(*ctx.settings, site), ctx.settings->lac);
+    return placed;
 }
 
 void RptqMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
@@ -199,8 +210,8 @@ void RptqMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
     // gate/up rows and down_proj columns (both folded, exact); R2: Q and K inside each head after rotary.
     auto& attnIn = layer.input(Site::AttnInput);
     auto& mlpIn = layer.input(Site::MlpInput);
-    if (reorders('1')) attnIn.reorder = r1.order;
-    if (reorders('4')) mlpIn.reorder = r4.order;
+    if (reorders('1')) attnIn.steps.push_back(TransformStep::permute(r1.order));
+    if (reorders('4')) mlpIn.steps.push_back(TransformStep::permute(r4.order));
     const auto vRows = r3.flatIndex(kvHeads), oCols = r3.flatIndex(heads);
     if (reorders('3')) {
         w.wv = w.wv.index_select(0, vRows.to(w.wv.device()));
@@ -219,12 +230,8 @@ void RptqMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
     layer.input(Site::DownInput).clusterSizes = at::tensor(r5.sizes, at::kLong);
 
     // 4. Static quantizers from the EMA ranges in the new layout, one scale/zero per cluster (§3.4, §3.5, §3.7).
-    const bool kvOnly = m_params.at("only_quant_kv").get<bool>(), compat = m_params.at("reference_compat").get<bool>();
-    const int a = s.abits, kv = s.effectiveKvBits();
-    auto linearBits = [&](Site site) {
-        if (kvOnly) return 16;
-        return compat && (site == Site::AttnInput || site == Site::MlpInput) ? std::max(8, a) : a;
-    };
+    const bool kvOnly = m_params.at("only_quant_kv").get<bool>();
+    const int kv = s.effectiveKvBits();
     auto setStatic = [&](Site site, const at::Tensor& flatIndex, const std::vector<std::int64_t>& sizes, int bits, double clip,
                          at::IntArrayRef shape) {
         const auto& r = R.at(site);
@@ -232,13 +239,13 @@ void RptqMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
         const auto mn = r.emaMin.reshape({-1}).index_select(0, idx), mx = r.emaMax.reshape({-1}).index_select(0, idx);
         auto q = staticQuantFromRanges(mn, mx, sizes, bits, clip);
         if (q.scale.defined()) q.scale = q.scale.reshape(shape), q.zero = q.zero.reshape(shape);
-        layer.staticQuant[static_cast<int>(site)] = q;
+        (isLinearInput(site) ? layer.input(site).staticActivation : layer.staticQuant[static_cast<int>(site)]) = q;
     };
     const std::int64_t H = c.hiddenSize, I = c.intermediateSize;
-    setStatic(Site::AttnInput, r1.order, r1.sizes, linearBits(Site::AttnInput), s.lac, {H});
-    setStatic(Site::AttnOutput, oCols, r3.flatSizes(heads), linearBits(Site::AttnOutput), s.lac, {heads * hd});
-    setStatic(Site::MlpInput, r4.order, r4.sizes, linearBits(Site::MlpInput), s.lac, {H});
-    setStatic(Site::DownInput, r5.order, r5.sizes, linearBits(Site::DownInput), s.lac, {I});
+    setStatic(Site::AttnInput, r1.order, r1.sizes, linearBits(s, Site::AttnInput), s.lac, {H});
+    setStatic(Site::AttnOutput, oCols, r3.flatSizes(heads), linearBits(s, Site::AttnOutput), s.lac, {heads * hd});
+    setStatic(Site::MlpInput, r4.order, r4.sizes, linearBits(s, Site::MlpInput), s.lac, {H});
+    setStatic(Site::DownInput, r5.order, r5.sizes, linearBits(s, Site::DownInput), s.lac, {I});
     setStatic(Site::Query, r2.flatIndex(heads), r2.flatSizes(heads), kvOnly ? 16 : kv, s.lac, {heads, 1, hd});
     setStatic(Site::Key, r2.flatIndex(kvHeads), r2.flatSizes(kvHeads), kv, s.lac, {kvHeads, 1, hd});
     setStatic(Site::Value, vRows, r3.flatSizes(kvHeads), kv, 1.0, {kvHeads, 1, hd});

@@ -16,11 +16,12 @@ public:
     nlohmann::json parameters() const override { return m_params; }
     void validate(const ModelConfig& config, const QuantSettings& settings) const override;
     void prepare(const LayerContext& ctx, QuantizedLayer& layer) const override;
-    DuQuantTransform transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const override;
+    SiteTransform transformFor(const LayerContext& ctx, Site site, const at::Tensor& x, SiteTransform placed) const override;
     bool needsSampleInputs(const QuantSettings&) const override { return true; }
 
 private:
     bool reorders(char site) const;
+    int linearBits(const QuantSettings& settings, Site site) const; // a linear input's static activation bits
     nlohmann::json m_params;
 };
 

@@ -31,7 +31,7 @@ std::uint64_t RuQuantMethod::seedFor(const LayerContext& ctx, Site site) const {
     return siteSeed(ctx.seed, ctx.layer, site) + (m_params.at("ruquant_seed").get<std::uint64_t>() << 32);
 }
 
-DuQuantTransform RuQuantMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {
+SiteTransform RuQuantMethod::transformFor(const LayerContext& ctx, Site site, const at::Tensor& x, SiteTransform placed) const {
     RuQuantRotationOptions o;
     o.blockSize = m_params.at("block_size").get<std::int64_t>();
     o.maxSteps = m_params.at("max_rotation_step").get<int>();
@@ -39,14 +39,17 @@ DuQuantTransform RuQuantMethod::transformFor(const LayerContext& ctx, Site site,
     o.referenceCompat = m_params.at("reference_compat").get<bool>();
     o.seed = seedFor(ctx, site);
     if (ctx.progress) ctx.progress->checkCancelled();
-    return calibrateRuQuantTransform(x, o, m_params.at("permutation_times").get<int>());
-}
-
-at::Tensor RuQuantMethod::householderFor(const LayerContext& ctx, Site site, const at::Tensor& x) const {
-    if (!m_params.at("global_householder").get<bool>()) return {};
-    // get_R calls used seed + 0 .. 2T + 1; the global draw comes after them.
-    const auto t = std::uint64_t(m_params.at("permutation_times").get<int>());
-    return globalHouseholderVector(x, seedFor(ctx, site) + 2 * (t + 1));
+    const auto seen = placed.applyToActivation(x);
+    const auto chain = calibrateRuQuantTransform(seen, o, m_params.at("permutation_times").get<int>());
+    placed.append(chain);
+    if (m_params.at("global_householder").get<bool>()) {
+        // The global reflection is found on the activation after the block rotations; get_R calls used
+        // seed + 0 .. 2T + 1, the global draw comes after them.
+        const auto t = std::uint64_t(m_params.at("permutation_times").get<int>());
+        const auto omega = globalHouseholderVector(chain.isIdentity() ? seen : chain.apply(seen), o.seed + 2 * (t + 1));
+        if (omega.defined()) placed.steps.push_back(TransformStep::householder(omega));
+    }
+    return placed;
 }
 
 bool RuQuantMethod::needsTraining(const QuantSettings&) const {

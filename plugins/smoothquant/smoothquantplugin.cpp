@@ -1,6 +1,6 @@
 // SmoothQuant: the smoothing fold of core/quant/smoothing, then RTN.
 #include "quant/methodplugin.h"
-#include "quant/quantizedlayer.h"
+#include "quant/methodsupport.h"
 
 #include <QObject>
 
@@ -12,9 +12,7 @@ public:
     std::string name() const override { return "smoothquant"; }
     nlohmann::json parameters() const override { return m_params; }
     void prepare(const LayerContext& ctx, QuantizedLayer& layer) const override {
-        auto r = applySmoothing(layer.weights, *ctx.config, ctx.actScales, m_params.at("alpha").get<double>());
-        layer.smoothing = r.scales;
-        layer.input(Site::AttnOutput).divisor = r.onlineOutDivisor;
+        foldSmoothing(ctx, layer, m_params.at("alpha").get<double>());
     }
 
 private:

@@ -227,7 +227,7 @@ class TestBadInputRuns : public QObject {
         QTest::addColumn<QJsonValue>("value");
         QTest::addColumn<QString>("expected");
         QTest::newRow("newer format") << "format_version" << QJsonValue(7)
-                                      << "run format version 7 is newer than this OutlierLab reads (1)";
+                                      << "run format version 7 is newer than this OutlierLab reads (2)";
         QTest::newRow("unknown method") << "method" << QJsonValue("nosuch") << "method 'nosuch' is unknown";
         QTest::newRow("negative layers") << "num_layers" << QJsonValue(-1) << "'num_layers' is -1";
         QTest::newRow("layers a string") << "num_layers" << QJsonValue("5") << "'num_layers' is \"5\"";

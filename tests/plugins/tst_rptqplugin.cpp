@@ -11,7 +11,7 @@
 #include "model/decoderlayer.h"
 #include "model/llamamodel.h"
 #include "model/modelloader.h"
-#include "quant/inputtransform.h"
+#include "quant/sitetransform.h"
 #include "quant/layerquantizer.h"
 #include "quant/method.h"
 #include "quant/methodinfo.h"
@@ -55,15 +55,17 @@ std::unique_ptr<LayerQuantizer> quantizeLayer(const QuantMethod& m, const QuantS
     return q;
 }
 
+// The order of a site's permutation step (the identity when it has none).
+at::Tensor reorderOf(const SiteTransform& t, std::int64_t channels) {
+    const auto* p = t.find(StepKind::Permute);
+    return p ? p->vector : at::arange(channels, at::kLong);
+}
+
 bool isIdentityOrder(const at::Tensor& order) { return at::equal(order.reshape({-1, order.size(-1)}), at::arange(order.size(-1), at::kLong).expand({order.numel() / order.size(-1), order.size(-1)})); }
 
 void expectEqualLayers(const QuantizedLayer& a, const QuantizedLayer& b) {
     for (const auto& m : linearModules()) QVERIFY2(at::equal(a.weights.linear(m), b.weights.linear(m)), m.c_str());
-    for (Site s : kLinearInputs) {
-        QCOMPARE(a.input(s).reorder.defined(), b.input(s).reorder.defined());
-        if (a.input(s).reorder.defined()) QVERIFY(at::equal(a.input(s).reorder, b.input(s).reorder));
-        QVERIFY(at::equal(a.input(s).clusterSizes, b.input(s).clusterSizes));
-    }
+    for (Site s : kLinearInputs) testutil::expectEqualTransforms(a.input(s), b.input(s), siteKey(s));
     for (int k = 0; k < kSiteCount; ++k) {
         QCOMPARE(a.staticQuant[k].bits, b.staticQuant[k].bits);
         if (a.staticQuant[k].scale.defined()) {
@@ -135,8 +137,8 @@ private slots:
         bool moved = false;
         for (const auto& l : r.layers) {
             const auto r = reorder.toStdString();
-            if (r.find('1') != std::string::npos) moved |= !isIdentityOrder(l.input(Site::AttnInput).reorder);
-            if (r.find('4') != std::string::npos) moved |= !isIdentityOrder(l.input(Site::MlpInput).reorder);
+            if (r.find('1') != std::string::npos) moved |= !isIdentityOrder(reorderOf(l.input(Site::AttnInput), 64));
+            if (r.find('4') != std::string::npos) moved |= !isIdentityOrder(reorderOf(l.input(Site::MlpInput), 64));
             if (r.find('2') != std::string::npos) moved |= !isIdentityOrder(l.queryKeyOrder);
             if (r.find('3') != std::string::npos) moved |= !at::equal(l.weights.wv, f.model->layer(l.index).wv);
             if (r.find('5') != std::string::npos) moved |= !at::equal(l.weights.wDown, f.model->layer(l.index).wDown);
@@ -158,7 +160,7 @@ private slots:
         auto m = MethodRegistry::instance().create("rptq", {});
         auto q = quantizeLayer(*m, s, 1, at::kDouble);
         const auto& l = q->layer();
-        QVERIFY(!isIdentityOrder(l.input(Site::AttnInput).reorder) && !isIdentityOrder(l.input(Site::MlpInput).reorder));
+        QVERIFY(!isIdentityOrder(reorderOf(l.input(Site::AttnInput), 64)) && !isIdentityOrder(reorderOf(l.input(Site::MlpInput), 64)));
         QVERIFY(!isIdentityOrder(l.queryKeyOrder));
         QVERIFY(!at::equal(l.weights.wv, f.model->layer(1).wv.to(at::kDouble)));
         QVERIFY(!at::equal(l.weights.wDown, f.model->layer(1).wDown.to(at::kDouble)));
@@ -183,7 +185,7 @@ private slots:
         QCOMPARE(a->layer().input(Site::AttnOutput).clusterSizes.size(0), std::int64_t(8 * 4)); // 4 per head, 8 heads
         QCOMPARE(a->layer().input(Site::DownInput).clusterSizes.sum().item<std::int64_t>(), std::int64_t(172));
         // A static quantizer is constant inside each cluster.
-        const auto& sq = a->layer().staticQuant[static_cast<int>(Site::AttnInput)];
+        const auto& sq = a->layer().input(Site::AttnInput).staticActivation;
         QCOMPARE(sq.bits, 4);
         std::int64_t start = 0;
         for (std::int64_t g = 0; g < sizes.size(0); ++g) {
@@ -201,22 +203,23 @@ private slots:
         QuantSettings s;
         auto kvOnly = quantizeLayer(*MethodRegistry::instance().create("rptq", {{"only_quant_kv", true}}), s, 0, at::kFloat);
         const auto& k = kvOnly->layer().staticQuant;
-        for (Site site : {Site::AttnInput, Site::AttnOutput, Site::MlpInput, Site::DownInput, Site::Query})
-            QCOMPARE(k[static_cast<int>(site)].bits, 16);
+        for (Site site : kLinearInputs) QCOMPARE(kvOnly->layer().input(site).staticActivation.bits, 16);
+        QCOMPARE(k[static_cast<int>(Site::Query)].bits, 16);
         QCOMPARE(k[static_cast<int>(Site::Key)].bits, 4);
         QCOMPARE(k[static_cast<int>(Site::Value)].bits, 4);
         QCOMPARE(kvOnly->layer().quantized.at("self_attn.o_proj").spec.bits, 4);
         auto compat = quantizeLayer(*MethodRegistry::instance().create("rptq", {{"reference_compat", true}}), s, 0, at::kFloat);
-        const auto& c = compat->layer().staticQuant;
-        QCOMPARE(c[static_cast<int>(Site::AttnInput)].bits, 8);
-        QCOMPARE(c[static_cast<int>(Site::MlpInput)].bits, 8);
-        QCOMPARE(c[static_cast<int>(Site::AttnOutput)].bits, 4);
-        QCOMPARE(c[static_cast<int>(Site::DownInput)].bits, 4);
-        QCOMPARE(c[static_cast<int>(Site::Query)].bits, 4);
+        const auto& c = compat->layer();
+        QCOMPARE(c.input(Site::AttnInput).staticActivation.bits, 8);
+        QCOMPARE(c.input(Site::MlpInput).staticActivation.bits, 8);
+        QCOMPARE(c.input(Site::AttnOutput).staticActivation.bits, 4);
+        QCOMPARE(c.input(Site::DownInput).staticActivation.bits, 4);
+        QCOMPARE(c.staticQuant[static_cast<int>(Site::Query)].bits, 4);
     }
 
     // The live preview has one site's activation sample and no layer samples: prepare folds nothing and
-    // transformFor returns that site's reorder as a permutation; x·P against W·P keeps x·Wᵀ (float64, 1e-12).
+    // transformFor returns that site's reorder as a permutation step with its clusters and static quantizer;
+    // x·P against W·P keeps x·Wᵀ (float64, 1e-12).
     void previewShowsTheReorderOfOneSite() {
         auto& f = fixture();
         const auto& config = f.model->config();
@@ -240,9 +243,9 @@ private slots:
         } cap;
         decoderLayerForward(layer.weights, config, layerInputs(1, at::kDouble), 1, &cap);
         for (Site site : kLinearInputs) {
-            InputTransform t;
-            t.rotation = m->transformFor(ctx, site, cap.x.at(site));
-            QVERIFY2(t.rotation.permutations.size() == 1, siteKey(site));
+            const auto t = m->transformFor(ctx, site, cap.x.at(site), {});
+            QVERIFY2(t.steps.size() == 1 && t.steps[0].kind == StepKind::Permute, siteKey(site));
+            QVERIFY2(t.clusterSizes.defined() && t.staticActivation.bits == 4, siteKey(site));
             const auto& w = layer.weights.linear(consumersOf(site).front());
             const auto ref = at::matmul(cap.x.at(site), w.t());
             const auto got = at::matmul(t.applyToActivation(cap.x.at(site)), t.applyToWeight(w).t());

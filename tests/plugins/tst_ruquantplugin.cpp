@@ -97,8 +97,9 @@ private slots:
                 at::AutoGradMode grad(true);
                 m->train(ctx, q.layer(), q);
             }
-            const auto& h = q.layer().input(Site::AttnInput).householder;
-            if (!h.defined() || h.requires_grad()) return -1; // trained ω must be stored, detached
+            const auto* step = q.layer().input(Site::AttnInput).find(StepKind::Householder);
+            if (!step || step->vector.requires_grad()) return -1; // trained ω must be stored, detached
+            const auto& h = step->vector;
             if (omega) *omega = h.clone();
             at::NoGradGuard noGrad;
             return at::mse_loss(q.forward(inputs), targets).item<double>();

@@ -1,21 +1,56 @@
 // The live preview's numbers: identities (RTN changes nothing; 16 bits give no
 // error), DuQuant taming the planted massive outlier of layer 2's down_proj
-// input, parameters reaching the result, and bad requests refused.
+// input, parameters reaching the result, agreement with the pipeline for
+// every method, and bad requests refused.
 #include "errors.h"
 #include "jobs/layerpreview.h"
 #include "jobs/progress.h"
 #include "jobs/workspace.h"
 #include "model/layerweights.h"
 #include "model/modelconfig.h"
+#include "model/decoderlayer.h"
 #include "model/llamamodel.h"
 #include "plantedmodel.h"
 #include "quant/method.h"
+#include "quant/layerquantizer.h"
 #include "quant/methodregistry.h"
+#include "quant/quantizedlayer.h"
 
 #include <ATen/ATen.h>
 #include <QTest>
 
 using namespace ol;
+
+namespace {
+
+// A method that records the activation each linear input met in the calibration forward.
+class Recording : public QuantMethod {
+public:
+    explicit Recording(const QuantMethod& m) : m_m(m) {}
+    mutable std::map<Site, at::Tensor> met;
+    std::string name() const override { return m_m.name(); }
+    nlohmann::json parameters() const override { return m_m.parameters(); }
+    void prepare(const LayerContext& c, QuantizedLayer& l) const override { m_m.prepare(c, l); }
+    SiteTransform transformFor(const LayerContext& c, Site s, const at::Tensor& x, SiteTransform placed) const override {
+        met[s] = x.clone();
+        return m_m.transformFor(c, s, x, std::move(placed));
+    }
+    bool rotatesQueryKey() const override { return m_m.rotatesQueryKey(); }
+    bool needsSampleInputs(const QuantSettings& s) const override { return m_m.needsSampleInputs(s); }
+
+private:
+    const QuantMethod& m_m;
+};
+
+struct Capture : ActivationHook {
+    std::map<Site, at::Tensor> x;
+    at::Tensor onActivation(int, Site site, const at::Tensor& t) override {
+        if (isLinearInput(site)) x[site] = t.reshape({-1, t.size(-1)});
+        return t;
+    }
+};
+
+} // namespace
 
 class TestLayerPreview : public QObject {
     Q_OBJECT
@@ -109,6 +144,63 @@ private Q_SLOTS:
                 QVERIFY2(near(a.after.output.mse, b.after.output.mse), qPrintable(what));
                 QVERIFY2(near(a.after.activation.mse, b.after.activation.mse), qPrintable(what));
             }
+    }
+
+    // The preview runs the pipeline's per-site code, so for every method a preview of a site's activation
+    // sample gives the output error that the layer the pipeline quantized gives on that same sample, when the
+    // pipeline's calibration forward met that activation. RPTQ (R1 or R4, the online reorders) clusters the FP
+    // layer's ranges: its sample is the FP activation. The others' sample is the activation the pipeline met
+    // with the upstream smoothing multiplied back, which the preview divides out again in float32: 1e-4
+    // relative on the output MSE. (RUQuant runs without smoothing here: its random permutations and Givens
+    // passes pick channels by argmax, and that 1-ulp difference flipped one choice at attn_in, 8% apart.)
+    void previewAgreesWithThePipeline() {
+        const auto& model = *m_ws->source.model;
+        const auto& config = model.config();
+        at::manual_seed(5);
+        auto x = model.embed(at::randint(3, 500, {1, 96}, at::kLong));
+        for (int i = 0; i < 2; ++i) x = decoderLayerForward(model.layer(i), config, x, i, nullptr);
+        Capture fp;
+        decoderLayerForward(*m_layer2, config, x, 2, &fp);
+        const std::vector<std::pair<std::string, nlohmann::json>> methods = {
+            {"rtn", nlohmann::json::object()},
+            {"smoothquant", nlohmann::json::object()},
+            {"duquant", {{"block_size", 4}, {"max_rotation_step", 32}}},
+            {"ruquant", {{"block_size", 4}, {"smooth", false}}},
+            {"rptq", {{"reorder", "1"}}},
+            {"rptq", {{"reorder", "4"}}}};
+        for (const auto& [name, params] : methods) {
+            auto method = MethodRegistry::instance().create(name, params);
+            Recording recording(*method);
+            QuantSettings settings;
+            LayerContext ctx;
+            ctx.layer = 2;
+            ctx.config = &config;
+            ctx.settings = &settings;
+            ctx.actScales = m_ws->source.actScales[2];
+            if (method->needsSampleInputs(settings)) ctx.sampleInputs = x;
+            LayerQuantizer q(recording, ctx, *m_layer2);
+            q.calibrate(x);
+            const auto& layer = q.layer();
+            for (Site site : kLinearInputs) {
+                const auto what = QStringLiteral("%1 %2").arg(name.c_str()).arg(siteKey(site));
+                auto it = layer.smoothing.find(smoothingPair(site));
+                const bool folded = it != layer.smoothing.end() && !layer.input(site).find(StepKind::Scale);
+                const auto& met = recording.met.at(site);
+                const auto sample = name == "rptq" ? fp.x.at(site) : folded ? met * it->second.to(at::kFloat) : met;
+                auto in = input(site);
+                in.sample = sample;
+                in.maxWeightRows = in.maxOutputRows = 0; // every row
+                const auto p = computeLayerPreview(*method, in);
+                const auto reaching = folded ? sample / it->second.to(at::kFloat) : sample;
+                const auto qx = QuantizedActivationHook::quantizeLinearInput(layer, site, reaching);
+                std::vector<at::Tensor> fpRows, qRows;
+                for (const auto& m : consumersOf(site)) fpRows.push_back(m_layer2->linear(m)), qRows.push_back(layer.weights.linear(m));
+                const auto err = quantError(at::matmul(sample, at::cat(fpRows).t()), at::matmul(qx, at::cat(qRows).t()));
+                QVERIFY2(std::abs(p.after.output.mse / err.mse - 1) < 1e-4,
+                         qPrintable(QStringLiteral("%1: preview %2, pipeline %3").arg(what).arg(p.after.output.mse).arg(err.mse)));
+                if (name == "rtn") QCOMPARE(p.after.output.mse, p.before.output.mse);
+            }
+        }
     }
 
     void probeIsExactForMultiHeadAttention() {

@@ -33,12 +33,7 @@ void expectEqualLayers(const QuantizedLayer& a, const QuantizedLayer& b) {
     for (const auto& m : linearModules()) QVERIFY2(at::equal(a.weights.linear(m), b.weights.linear(m)), m.c_str());
     QVERIFY(at::equal(a.weights.inputNorm, b.weights.inputNorm));
     QVERIFY(at::equal(a.weights.postNorm, b.weights.postNorm));
-    for (Site s : kLinearInputs) {
-        const auto& ra = a.input(s).rotation.rotations;
-        const auto& rb = b.input(s).rotation.rotations;
-        QCOMPARE(ra.size(), rb.size());
-        for (std::size_t k = 0; k < ra.size(); ++k) QVERIFY(at::equal(ra[k].main, rb[k].main));
-    }
+    for (Site s : kLinearInputs) testutil::expectEqualTransforms(a.input(s), b.input(s), siteKey(s));
 }
 
 } // namespace
@@ -73,7 +68,7 @@ private slots:
         const auto ref = f.model->logits(tokens), got = q.logits(tokens);
         const double rel = (ref - got).abs().max().item<double>() / ref.abs().max().item<double>();
         QVERIFY2(rel < tolerance, qPrintable(QString("max relative logit difference %1").arg(rel)));
-        if (method == "duquant") QVERIFY(!r.layers[0].input(Site::DownInput).rotation.isIdentity());
+        if (method == "duquant") QVERIFY(r.layers[0].input(Site::DownInput).find(StepKind::BlockRotation));
     }
 
     // Every fold and transform of a real layer, applied to real activations in float64:
@@ -111,7 +106,7 @@ private slots:
             const auto& t = q.layer().input(site);
             auto pair = site == Site::AttnInput ? "qkv" : site == Site::AttnOutput ? "out" : site == Site::MlpInput ? "fc1" : "down";
             // The folded producer gives x/s; the online divisor (GQA o_proj) divides here instead.
-            auto seen = t.divisor.defined() ? x : x / q.layer().smoothing.at(pair).to(at::kDouble);
+            auto seen = t.find(StepKind::Scale) ? x : x / q.layer().smoothing.at(pair).to(at::kDouble);
             auto transformed = t.applyToActivation(seen);
             auto ref = at::matmul(x, fp.linear(module).t());
             // up_proj's rows carry the down pair's 1/s (that is how the down input gets smoothed).
@@ -119,7 +114,7 @@ private slots:
             const auto got = at::matmul(transformed, q.transformedWeight(module).to(at::kDouble).t());
             const double rel = (ref - got).abs().max().item<double>() / ref.abs().max().item<double>();
             QVERIFY2(rel < 1e-10, qPrintable(QString("%1: relative error %2").arg(module.c_str()).arg(rel)));
-            QVERIFY(!t.rotation.isIdentity());
+            QVERIFY(t.find(StepKind::BlockRotation));
         }
     }
 

@@ -9,7 +9,7 @@
 #include "model/decoderlayer.h"
 #include "model/llamamodel.h"
 #include "model/modelloader.h"
-#include "quant/inputtransform.h"
+#include "quant/sitetransform.h"
 #include "quant/layerquantizer.h"
 #include "quant/methodregistry.h"
 #include "quant/pipeline.h"
@@ -144,7 +144,7 @@ private slots:
         QCOMPARE(w.size(0), std::int64_t(24));
         const auto row = x.abs().argmax().item<std::int64_t>() / 24;
         const auto v = x[row];
-        const auto hv = InputTransform::reflect(v.unsqueeze(0), w.to(at::kDouble)).squeeze(0);
+        const auto hv = SiteTransform::reflect(v.unsqueeze(0), w.to(at::kDouble)).squeeze(0);
         QVERIFY2(hv.min().item<double>() > -1e-5 * v.norm().item<double>(), "reflected outlier row has a negative entry");
         QVERIFY(std::abs(hv.norm().item<double>() - v.norm().item<double>()) < 1e-10 * v.norm().item<double>());
         QVERIFY(!globalHouseholderVector(at::zeros({5, 24}), 1).defined());
@@ -182,10 +182,10 @@ private slots:
             const Site site = inputSiteOf(module);
             auto x = cap.x.at(site).reshape({-1, cap.x.at(site).size(-1)});
             const auto& t = q.layer().input(site);
-            QVERIFY2(t.householder.defined(), module.c_str());
-            QVERIFY(!t.rotation.isIdentity());
+            QVERIFY2(t.find(StepKind::Householder), module.c_str());
+            QVERIFY(t.find(StepKind::BlockRotation));
             auto pair = site == Site::AttnInput ? "qkv" : site == Site::AttnOutput ? "out" : site == Site::MlpInput ? "fc1" : "down";
-            auto seen = t.divisor.defined() ? x : x / q.layer().smoothing.at(pair).to(at::kDouble);
+            auto seen = t.find(StepKind::Scale) ? x : x / q.layer().smoothing.at(pair).to(at::kDouble);
             auto transformed = t.applyToActivation(seen);
             auto ref = at::matmul(x, fp.linear(module).t());
             if (module == "mlp.up_proj") ref = ref / q.layer().smoothing.at("down").to(at::kDouble);
@@ -193,8 +193,8 @@ private slots:
             const double rel = maxAbs(ref - got) / maxAbs(ref);
             QVERIFY2(rel < 1e-10, qPrintable(QString("%1: relative error %2").arg(module.c_str()).arg(rel)));
             // The reflection really acts: dropping it from the activation breaks the identity.
-            InputTransform noH = t;
-            noH.householder = at::Tensor();
+            SiteTransform noH = t;
+            std::erase_if(noH.steps, [](const TransformStep& step) { return step.kind == StepKind::Householder; });
             const double relNoH = maxAbs(ref - at::matmul(noH.applyToActivation(seen), q.transformedWeight(module).to(at::kDouble).t())) / maxAbs(ref);
             QVERIFY2(relNoH > 1e-6, qPrintable(QString("%1: reflection has no effect (%2)").arg(module.c_str()).arg(relNoH)));
         }
@@ -217,8 +217,8 @@ private slots:
         const auto ref = f.model->logits(tokens), got = q.logits(tokens);
         const double rel = maxAbs(ref - got) / maxAbs(ref);
         QVERIFY2(rel < 2e-5, qPrintable(QString("max relative logit difference %1").arg(rel)));
-        QVERIFY(!r.layers[0].input(Site::DownInput).rotation.isIdentity());
-        QVERIFY(r.layers[0].input(Site::DownInput).householder.defined());
+        QVERIFY(r.layers[0].input(Site::DownInput).find(StepKind::BlockRotation));
+        QVERIFY(r.layers[0].input(Site::DownInput).find(StepKind::Householder));
     }
 
     // A run cancelled after layer 2 and resumed equals an uninterrupted run bit for bit (ω included).
@@ -237,12 +237,8 @@ private slots:
         for (std::size_t i = 0; i < a.layers.size(); ++i) {
             for (const auto& mod : linearModules()) QVERIFY2(at::equal(a.layers[i].weights.linear(mod), b.layers[i].weights.linear(mod)), mod.c_str());
             for (Site s : kLinearInputs) {
-                const auto &ta = a.layers[i].input(s), &tb = b.layers[i].input(s);
-                QCOMPARE(ta.rotation.rotations.size(), tb.rotation.rotations.size());
-                for (std::size_t k = 0; k < ta.rotation.rotations.size(); ++k)
-                    QVERIFY(at::equal(ta.rotation.rotations[k].main, tb.rotation.rotations[k].main));
-                QVERIFY(ta.householder.defined() && tb.householder.defined());
-                QVERIFY(at::equal(ta.householder, tb.householder));
+                QVERIFY(a.layers[i].input(s).find(StepKind::Householder));
+                testutil::expectEqualTransforms(a.layers[i].input(s), b.layers[i].input(s), siteKey(s));
             }
         }
         QuantizedModel qa(f.bundle.checkpoint, c10::Device(c10::kCPU), a.layers);
