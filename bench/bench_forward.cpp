@@ -2,14 +2,14 @@
 // its eval text and (b) one LLaMA-7B-shaped decoder layer with random weights
 // on a 2048-token window. Prints a table; --json writes one object per row.
 #include "benchutil.h"
-#include "device.h"
-#include "model/checkpoint.h"
-#include "model/decoderlayer.h"
-#include "model/layerweights.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "model/tokenizer.h"
-#include "resources.h"
+#include "core/device.h"
+#include "core/model/checkpoint.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/layerweights.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/model/tokenizer.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>

@@ -4,12 +4,12 @@
 // repetition recreates the method from changed parameters, as a form edit
 // does, and computes the preview; median and 90th percentile of 20.
 #include "benchutil.h"
-#include "device.h"
-#include "jobs/layerpreview.h"
-#include "model/layerweights.h"
-#include "model/modelconfig.h"
-#include "quant/method.h"
-#include "quant/methodregistry.h"
+#include "core/device.h"
+#include "core/quant/layerpreview.h"
+#include "core/model/layerweights.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/method.h"
+#include "core/quant/methodregistry.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

@@ -4,20 +4,20 @@
 // decoder layer (random weights, a 2048-token input with 10 outlier channels
 // x 50; block 128). Prints a detail table per part as it goes, then one table
 // with both; peak RSS is per row of (b).
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
 #include "benchutil.h"
-#include "device.h"
-#include "eval/perplexity.h"
-#include "model/checkpoint.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "quant/layerquantizer.h"
-#include "quant/methodregistry.h"
-#include "quant/pipeline.h"
-#include "quant/quantizedmodel.h"
-#include "resources.h"
+#include "core/device.h"
+#include "core/eval/perplexity.h"
+#include "core/model/checkpoint.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/pipeline.h"
+#include "core/quant/quantizedmodel.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <chrono>

@@ -2,10 +2,10 @@
 // literal reference algorithm and with OutlierLab's fast search, on random normal activations with ten
 // ×50 outlier channels (shared/data/README.md "Performance reference"). Prints one markdown table.
 #include "benchutil.h"
-#include "device.h"
-#include "quant/blockrotation.h"
-#include "quant/greedyrotation.h"
-#include "quant/zigzag.h"
+#include "core/device.h"
+#include "core/quant/blockrotation.h"
+#include "core/quant/greedyrotation.h"
+#include "core/quant/zigzag.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>

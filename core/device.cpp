@@ -1,6 +1,6 @@
-#include "device.h"
+#include "core/device.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -26,22 +26,22 @@ c10::Device parseDevice(const std::string& text) {
         int index = 0;
         if (text.size() > 4) {
             if (text[4] != ':' || text.size() == 5)
-                throw UsageError("--device: '" + text + "' is not cpu, cuda, cuda:N or auto");
+                throw UsageError("`device`: '" + text + "' is not cpu, cuda, cuda:N or auto");
             try {
                 index = std::stoi(text.substr(5));
             } catch (const std::exception&) {
-                throw UsageError("--device: '" + text + "' has no valid GPU index");
+                throw UsageError("`device`: '" + text + "' has no valid GPU index");
             }
         }
         const int count = cudaDeviceCount();
         if (count == 0)
-            throw UsageError("--device " + text +
-                             ": this LibTorch has no CUDA support or no GPU is present; use --device cpu");
+            throw UsageError("`device` " + text +
+                             ": this LibTorch has no CUDA support or no GPU is present; use `device` cpu");
         if (index < 0 || index >= count)
-            throw UsageError("--device " + text + ": only " + std::to_string(count) + " GPU(s) present");
+            throw UsageError("`device` " + text + ": only " + std::to_string(count) + " GPU(s) present");
         return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index));
     }
-    throw UsageError("--device: '" + text + "' is not cpu, cuda, cuda:N or auto");
+    throw UsageError("`device`: '" + text + "' is not cpu, cuda, cuda:N or auto");
 }
 
 void configureThreads() {

@@ -4,8 +4,6 @@
 #include <c10/core/Device.h>
 #include <string>
 
-#define OUTLIERLAB_VERSION_STRING "0.1.0"
-
 namespace ol {
 
 // Parses "cpu", "cuda", "cuda:N" or "auto". Throws UsageError naming --device

@@ -37,4 +37,11 @@ public:
     Cancelled() : Error("cancelled") {}
 };
 
+// Parameters in messages and help texts: core writes a parameter as `name`, `name=false` or `name=value`
+// (backticks), and each front end renders it in its own terms — the CLI as its flag (--name, --no_name,
+// --name value), the GUI as the quoted name (‘name’, ‘name’ off, ‘name’ = value) — so that a GUI dialog
+// never tells its user to "pass --no_qk_hadamard".
+enum class ParameterStyle { Flag, Name };
+std::string renderParameters(const std::string& text, ParameterStyle style);
+
 } // namespace ol

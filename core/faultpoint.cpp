@@ -1,6 +1,6 @@
-#include "faultpoint.h"
+#include "core/faultpoint.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <algorithm>
 #include <csignal>

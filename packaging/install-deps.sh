@@ -17,6 +17,8 @@ packages=(
   libsentencepiece-dev sentencepiece nlohmann-json3-dev
   # Headless GUI runs and screenshots
   xvfb xauth fonts-dejavu-core
+  # The house style (CTest format_check) and the static checks (tests/clangtidy.sh)
+  clang-format clang-tidy
 )
 
 missing=()

@@ -3,17 +3,19 @@
 // RPTQ): the model with 8 calibration windows of 64 tokens and their
 // act_scales, pipeline options, output folders, sample tokens, a progress
 // that cancels at a layer, and a check for UsageError texts.
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "quant/method.h"
-#include "quant/pipeline.h"
-#include "quant/runstore.h"
-#include "quant/sitetransform.h"
-#include "resources.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
+#include "core/errors.h"
+#include "core/model/decoderlayer.h"
+#include "core/progress.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/quant/method.h"
+#include "core/quant/pipeline.h"
+#include "core/quant/runstore.h"
+#include "core/quant/sitetransform.h"
+#include "core/resources.h"
+#include "testutil.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -96,14 +98,36 @@ inline void runAndResume(const QuantMethod& m, const std::string& name, Quantiza
     QCOMPARE(resumed.layers.size(), full.layers.size());
 }
 
-template <class F> void expectUsageError(F&& f, const std::string& text) {
-    try {
-        f();
-        QFAIL("expected UsageError");
-    } catch (const UsageError& e) {
-        QVERIFY2(std::string(e.what()).find(text) != std::string::npos, e.what());
-    }
+
+// The fixture's 8 windows as the input of `layer` [8, 64, H]: the FP model's layers before it, in `dtype`.
+inline at::Tensor layerInputs(int layer, at::ScalarType dtype) {
+    auto& f = fixture();
+    auto tokens = at::from_blob(const_cast<std::int32_t*>(f.data.tokens.data()), {8, 64}, at::kInt).to(at::kLong);
+    auto x = f.model->embed(tokens).to(dtype);
+    for (int i = 0; i < layer; ++i)
+        x = decoderLayerForward(f.model->layer(i).to(c10::Device(c10::kCPU), dtype), f.model->config(), x, i, nullptr);
+    return x;
 }
+
+// The context of one layer of the fixture's model, as the pipeline gives it (no samples).
+inline LayerContext layerContext(int layer, const QuantSettings& settings) {
+    auto& f = fixture();
+    LayerContext ctx;
+    ctx.layer = layer;
+    ctx.config = &f.model->config();
+    ctx.settings = &settings;
+    ctx.actScales = f.act[layer];
+    return ctx;
+}
+
+// Records the activation of every site a forward passes.
+struct CaptureHook : ActivationHook {
+    std::map<Site, at::Tensor> x;
+    at::Tensor onActivation(int, Site site, const at::Tensor& t) override {
+        x[site] = t;
+        return t;
+    }
+};
 
 // Two site transforms hold the same steps, layout and static quantizer, bit for bit.
 inline void expectEqualTransforms(const SiteTransform& a, const SiteTransform& b, const char* what = "") {

@@ -3,4 +3,4 @@
 // would break ATen headers included after it.
 #include <ATen/ATen.h>
 #include <QtWidgets>
-#include <qcustomplot.h>
+#include "views/plots/customplot.h"

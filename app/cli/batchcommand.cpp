@@ -7,13 +7,14 @@
 #include "quantizeshared.h"
 #include "recipe.h"
 
-#include "device.h"
-#include "errors.h"
-#include "io/atomicfile.h"
-#include "jobs/progress.h"
-#include "jobs/quantizejob.h"
-#include "model/checkpoint.h"
-#include "resources.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/io/atomicfile.h"
+#include "core/progress.h"
+#include "core/workflow/quantizejob.h"
+#include "core/model/checkpoint.h"
+#include "core/resources.h"
+#include "core/quant/methodsupport.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -88,11 +89,10 @@ int runBatch(const Args& args) {
     const auto calibJson = recipe.value("calibration", nlohmann::json::object());
     const RecipeObject calib(calibJson, file, "calibration.");
     calib.onlyKeys({"calib_dataset", "nsamples", "seqlen", "seed", "consecutive"});
-    CalibrationSettings cs;
-    cs.textFiles = calib.has("calib_dataset") ? calib.strings("calib_dataset") : std::vector<std::string>{bundledCalibText()};
-    cs.nsamples = calib.integer("nsamples", bundled ? 32 : 128, 1, kMaxCalibrationWindows);
-    cs.seqlen = calib.integer("seqlen", -1, 2, kMaxWindowTokens); // -1: the default below
-    if (cs.seqlen < 0 && bundled) cs.seqlen = 256;
+    auto cs = defaultCalibrationSettings(bundled);
+    if (calib.has("calib_dataset")) cs.textFiles = calib.strings("calib_dataset");
+    cs.nsamples = calib.integer("nsamples", cs.nsamples, 1, kMaxCalibrationWindows);
+    if (calib.has("seqlen")) cs.seqlen = calib.integer("seqlen", cs.seqlen, 2, kMaxWindowTokens); // else settled below
     cs.seed = static_cast<std::uint64_t>(calib.integer("seed", 2, 0, INT64_MAX));
     cs.consecutive = calib.boolean("consecutive", false);
     const std::string model = top.string("model", ""), tokenizer = top.string("tokenizer", "");
@@ -105,17 +105,17 @@ int runBatch(const Args& args) {
     }
     const auto device = parseDevice(f.given("device") ? f.str("device") : top.string("device", "auto"));
     std::vector<std::pair<std::string, QuantizeRequest>> jobs;
+    const auto checkpoint = openCheckpoint(model.empty() ? bundledModelPath() : model, tokenizer);
     std::set<std::string> names;
     for (std::size_t i = 0; i < recipe["runs"].size(); ++i) {
         std::string name;
-        auto req = recipeRequest(file, recipe, recipe["runs"][i], i, bundled, cs.seed, device, name);
+        auto req = recipeRequest(file, recipe, recipe["runs"][i], i, defaultBlockSize(checkpoint->config()), cs.seed, device, name);
         if (!names.insert(name).second) throw UsageError(file + ": two runs are named \"" + name + "\"");
         jobs.emplace_back(name, std::move(req));
     }
     checkOutputs(file, jobs);
 
-    const auto checkpoint = openCheckpoint(model.empty() ? bundledModelPath() : model, tokenizer);
-    if (cs.seqlen < 0) cs.seqlen = std::min<std::int64_t>(2048, checkpoint->config().maxPositions);
+    fitCalibrationToModel(cs, checkpoint->config());
     // Every run is checked before the calibration starts: none is refused half way through the batch.
     const auto budget = memoryBudget(f);
     const auto spill = spillPolicy(f, budget);

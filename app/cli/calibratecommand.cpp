@@ -1,18 +1,19 @@
 // outlierlab-cli calibrate: activation statistics of every layer into an HDF5 session.
 #include "commands.h"
 #include "common.h"
+#include "quantizeshared.h"
 
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
-#include "device.h"
-#include "errors.h"
-#include "io/session.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "model/tokenizer.h"
-#include "resources.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/calib/session.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/model/tokenizer.h"
+#include "core/resources.h"
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -47,19 +48,7 @@ int runCalibrate(const Args& args) {
         throw UsageError("--out session.h5 is required");
 
     const bool bundled = !f.given("model");
-    CalibrationSettings s;
-    for (const auto& v : f.all("calib_dataset")) {
-        std::stringstream ss(v);
-        for (std::string part; std::getline(ss, part, ',');)
-            if (!part.empty())
-                s.textFiles.push_back(part);
-    }
-    if (s.textFiles.empty())
-        s.textFiles.push_back(bundledCalibText());
-    s.nsamples = f.given("nsamples") ? f.integer("nsamples") : (bundled ? 32 : 128);
-    s.seqlen = f.given("seqlen") ? f.integer("seqlen") : (bundled ? 256 : -1); // -1: min(2048, model limit)
-    s.seed = static_cast<std::uint64_t>(f.integer("seed"));
-    s.consecutive = f.on("consecutive");
+    auto s = calibrationSettingsFromFlags(f, bundled);
     CalibrationOptions o;
     o.batchSize = f.integer("batch_size");
     o.accumulator.tileTokens = f.integer("tile_tokens");
@@ -71,11 +60,7 @@ int runCalibrate(const Args& args) {
     const auto dtype = parseDtype(f.str("dtype"));
     auto bundle = openModel(f.str("model"), f.str("tokenizer"));
     const auto& config = bundle.checkpoint->config();
-    if (s.seqlen < 0)
-        s.seqlen = std::min<std::int64_t>(2048, config.maxPositions);
-    if (s.seqlen > config.maxPositions)
-        throw UsageError("--seqlen " + std::to_string(s.seqlen) + " exceeds the model's max_position_embeddings " +
-                         std::to_string(config.maxPositions));
+    fitCalibrationToModel(s, config);
     const auto budget = memoryBudget(f);
     o.spill = spillPolicy(f, budget);
     const auto estimate = estimateCalibration(

@@ -1,7 +1,8 @@
 #include "commands.h"
 
-#include "device.h"
-#include "errors.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/version.h"
 
 #include <cstdio>
 #include <exception>
@@ -62,13 +63,13 @@ int runCli(int argc, char** argv) {
             configureThreads();
             return c.run(args);
         } catch (const UsageError& e) {
-            std::fprintf(stderr, "outlierlab-cli %s: %s\n", name.c_str(), e.what());
+            std::fprintf(stderr, "outlierlab-cli %s: %s\n", name.c_str(), renderParameters(e.what(), ParameterStyle::Flag).c_str());
             return kExitUsage;
         } catch (const Cancelled&) {
             std::fprintf(stderr, "outlierlab-cli %s: cancelled\n", name.c_str());
             return kExitCancelled;
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "outlierlab-cli %s: error: %s\n", name.c_str(), e.what());
+            std::fprintf(stderr, "outlierlab-cli %s: error: %s\n", name.c_str(), renderParameters(e.what(), ParameterStyle::Flag).c_str());
             return kExitFailure;
         }
     }

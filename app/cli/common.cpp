@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <cstdio>
 

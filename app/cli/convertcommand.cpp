@@ -2,11 +2,11 @@
 #include "commands.h"
 #include "common.h"
 
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/hfwriter.h"
-#include "resources.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/hfwriter.h"
+#include "core/resources.h"
 
 namespace ol::cli {
 

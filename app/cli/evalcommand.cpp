@@ -2,18 +2,18 @@
 #include "commands.h"
 #include "common.h"
 
-#include "calib/calibrationdata.h"
-#include "device.h"
-#include "errors.h"
-#include "eval/perplexity.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "model/tokenizer.h"
-#include "resources.h"
-#include "io/quantexport.h"
-#include "quant/quantizedmodel.h"
+#include "core/calib/calibrationdata.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/eval/perplexity.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/model/tokenizer.h"
+#include "core/resources.h"
+#include "core/quant/quantexport.h"
+#include "core/quant/quantizedmodel.h"
 
 #include <nlohmann/json.hpp>
 
@@ -51,7 +51,7 @@ int runEval(const Args& args) {
     const auto& config = bundle.checkpoint->config();
     const std::string textPath = f.given("text") ? f.str("text") : bundledEvalText();
     PerplexityOptions o;
-    o.seqlen = f.given("seqlen") ? f.integer("seqlen") : std::min<std::int64_t>(2048, config.maxPositions);
+    o.seqlen = f.given("seqlen") ? f.integer("seqlen") : defaultWindowTokens(config);
     o.maxWindows = windowLimit(f, "nsamples");
     o.batchSize = f.integer("batch_size");
     if (o.seqlen < 2)

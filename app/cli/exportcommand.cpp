@@ -3,13 +3,13 @@
 #include "commands.h"
 #include "common.h"
 
-#include "errors.h"
-#include "io/quantexport.h"
-#include "jobs/progress.h"
-#include "io/session.h"
-#include "model/checkpoint.h"
-#include "model/modelloader.h"
-#include "quant/runstore.h"
+#include "core/errors.h"
+#include "core/quant/quantexport.h"
+#include "core/progress.h"
+#include "core/calib/session.h"
+#include "core/model/checkpoint.h"
+#include "core/model/modelloader.h"
+#include "core/quant/runstore.h"
 
 #include <algorithm>
 #include <cstdio>

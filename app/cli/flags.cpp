@@ -1,6 +1,6 @@
 #include "flags.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <cctype>
 #include <cerrno>
@@ -148,7 +148,7 @@ std::string Flags::help() const {
             left.resize(28, ' ');
         else
             left += "\n" + std::string(28, ' ');
-        out += left + s.help + (s.fallback.empty() || s.kind == Kind::Switch ? "" : " (default " + s.fallback + ")") + "\n";
+        out += left + renderParameters(s.help, ParameterStyle::Flag) + (s.fallback.empty() || s.kind == Kind::Switch ? "" : " (default " + s.fallback + ")") + "\n";
     }
     return out;
 }

@@ -2,9 +2,9 @@
 #include "commands.h"
 #include "common.h"
 
-#include "calib/outliers.h"
-#include "errors.h"
-#include "io/session.h"
+#include "core/calib/outliers.h"
+#include "core/errors.h"
+#include "core/calib/session.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>

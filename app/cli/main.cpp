@@ -1,7 +1,7 @@
 // outlierlab-cli: the headless front end. Each sub-command lives in its own
 // file and is registered in commands.cpp.
 #include "commands.h"
-#include "device.h"
+#include "core/device.h"
 
 int main(int argc, char** argv) {
     ol::configureProcess(argv);

@@ -1,9 +1,9 @@
 #include "methodflags.h"
 
-#include "errors.h"
-#include "quant/methodinfo.h"
-#include "quant/methodregistry.h"
-#include "quant/quantsettings.h"
+#include "core/errors.h"
+#include "core/quant/methodinfo.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/quantsettings.h"
 
 #include <map>
 #include <set>

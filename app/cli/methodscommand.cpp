@@ -3,8 +3,9 @@
 #include "commands.h"
 #include "common.h"
 
-#include "quant/methodinfo.h"
-#include "quant/methodregistry.h"
+#include "core/quant/methodinfo.h"
+#include "core/quant/methodregistry.h"
+#include "core/errors.h"
 
 #include <cstdio>
 
@@ -16,10 +17,10 @@ int runMethods(const Args& args) {
     if (!f.parse(args)) return kExitOk;
     const auto& reg = MethodRegistry::instance();
     auto toJson = [](const MethodInfo& m) {
-        nlohmann::json j{{"name", m.name}, {"title", m.title}, {"description", m.description}, {"reference", m.reference}};
+        nlohmann::json j{{"name", m.name}, {"title", m.title}, {"description", renderParameters(m.description, ParameterStyle::Flag)}, {"reference", m.reference}};
         j["parameters"] = nlohmann::json::array();
         for (const auto& p : m.parameters)
-            j["parameters"].push_back({{"name", p.name}, {"type", p.type}, {"label", p.label}, {"help", p.help},
+            j["parameters"].push_back({{"name", p.name}, {"type", p.type}, {"label", p.label}, {"help", renderParameters(p.help, ParameterStyle::Flag)},
                                        {"default", p.defaultValue}, {"min", p.minimum}, {"max", p.maximum}, {"choices", p.choices}});
         return j;
     };
@@ -32,12 +33,15 @@ int runMethods(const Args& args) {
     for (const auto* m : {&commonQuantParameters()}) {
         std::printf("%s (all methods)\n", m->title.c_str());
         for (const auto& p : m->parameters)
-            std::printf("  --%-20s %-7s default %-8s %s\n", p.name.c_str(), p.type.c_str(), p.defaultValue.dump().c_str(), p.help.c_str());
+            std::printf("  --%-20s %-7s default %-8s %s\n", p.name.c_str(), p.type.c_str(), p.defaultValue.dump().c_str(),
+                        renderParameters(p.help, ParameterStyle::Flag).c_str());
     }
     for (const auto& m : reg.methods()) {
-        std::printf("\n%s (%s): %s\n", m.name.c_str(), m.title.c_str(), m.description.c_str());
+        std::printf("\n%s (%s): %s\n", m.name.c_str(), m.title.c_str(),
+                    renderParameters(m.description, ParameterStyle::Flag).c_str());
         for (const auto& p : m.parameters)
-            std::printf("  --%-20s %-7s default %-8s %s\n", p.name.c_str(), p.type.c_str(), p.defaultValue.dump().c_str(), p.help.c_str());
+            std::printf("  --%-20s %-7s default %-8s %s\n", p.name.c_str(), p.type.c_str(), p.defaultValue.dump().c_str(),
+                        renderParameters(p.help, ParameterStyle::Flag).c_str());
     }
     if (reg.methods().empty()) {
         std::printf("no method plugins found; searched:\n");

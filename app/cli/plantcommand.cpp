@@ -2,13 +2,13 @@
 #include "commands.h"
 #include "common.h"
 
-#include "calib/plantoutliers.h"
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/hfwriter.h"
-#include "model/overlaycheckpoint.h"
-#include "resources.h"
+#include "core/calib/plantoutliers.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/hfwriter.h"
+#include "core/model/overlaycheckpoint.h"
+#include "core/resources.h"
 
 namespace ol::cli {
 

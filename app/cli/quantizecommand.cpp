@@ -6,13 +6,14 @@
 #include "methodflags.h"
 #include "quantizeshared.h"
 
-#include "device.h"
-#include "errors.h"
-#include "jobs/progress.h"
-#include "jobs/quantizejob.h"
-#include "model/checkpoint.h"
-#include "model/llamamodel.h"
-#include "resources.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/workflow/quantizejob.h"
+#include "core/model/checkpoint.h"
+#include "core/model/llamamodel.h"
+#include "core/resources.h"
+#include "core/quant/methodsupport.h"
 
 #include <filesystem>
 
@@ -48,7 +49,6 @@ int runQuantize(const Args& args) {
     req.method = f.str("method");
     const bool bundled = !f.given("model");
     req.methodParams = methodParamsFromFlags(f, req.method);
-    if (bundled && !f.given("block_size") && req.methodParams.contains("block_size")) req.methodParams["block_size"] = 4;
     req.pipeline.settings = quantSettingsFromFlags(f);
     req.pipeline.seed = static_cast<std::uint64_t>(f.integer(f.given("rotation_seed") ? "rotation_seed" : "seed"));
     req.pipeline.saveDir = f.str("save_dir");
@@ -69,6 +69,9 @@ int runQuantize(const Args& args) {
     {
         // Checked before calibrating: a job that cannot fit is refused before any work or file.
         const auto ck = openCheckpoint(f.str("model").empty() ? bundledModelPath() : f.str("model"), f.str("tokenizer"));
+        fitCalibrationToModel(settings, ck->config());
+        if (!f.given("block_size") && req.methodParams.contains("block_size"))
+            req.methodParams["block_size"] = defaultBlockSize(ck->config());
         const bool calibrate = !(f.given("session") && std::filesystem::exists(f.str("session")));
         requireMemory(estimateQuantizeJob(*ck, settings, req, calibrate), req.memory, kQuantizeMemoryAdvice);
     }

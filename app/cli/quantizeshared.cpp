@@ -2,11 +2,11 @@
 
 #include "common.h"
 
-#include "device.h"
-#include "errors.h"
-#include "model/checkpoint.h"
-#include "model/modelloader.h"
-#include "resources.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/model/checkpoint.h"
+#include "core/model/modelloader.h"
+#include "core/resources.h"
 
 #include <cmath>
 #include <cstdio>
@@ -26,35 +26,28 @@ void addCalibrationFlags(Flags& f) {
 }
 
 CalibrationSettings calibrationSettingsFromFlags(const Flags& f, bool bundled) {
-    CalibrationSettings s;
-    for (const auto& v : f.all("calib_dataset")) {
-        std::stringstream ss(v);
-        for (std::string part; std::getline(ss, part, ',');)
-            if (!part.empty()) s.textFiles.push_back(part);
+    auto s = defaultCalibrationSettings(bundled);
+    if (f.given("calib_dataset")) {
+        s.textFiles.clear();
+        for (const auto& v : f.all("calib_dataset")) {
+            std::stringstream ss(v);
+            for (std::string part; std::getline(ss, part, ',');)
+                if (!part.empty()) s.textFiles.push_back(part);
+        }
+        if (s.textFiles.empty()) throw UsageError("--calib_dataset: no calibration text given");
     }
-    if (s.textFiles.empty()) s.textFiles.push_back(bundledCalibText());
-    s.nsamples = f.given("nsamples") ? f.integer("nsamples") : (bundled ? 32 : 128);
-    s.seqlen = f.given("seqlen") ? f.integer("seqlen") : (bundled ? 256 : -1);
+    if (f.given("nsamples")) s.nsamples = f.integer("nsamples");
+    if (f.given("seqlen")) s.seqlen = f.integer("seqlen");
     s.seed = static_cast<std::uint64_t>(f.integer("seed"));
     s.consecutive = f.on("consecutive");
-    if (s.nsamples < 1) throw UsageError("--nsamples must be at least 1");
-    if (f.given("seqlen") && s.seqlen < 2) throw UsageError("--seqlen must be at least 2");
     return s;
 }
 
 CalibrationSource prepareSource(const Flags& f, CalibrationSettings s, c10::Device device, Progress* progress,
                                 const SpillPolicy& spill) {
-    if (s.seqlen < 0) {
-        // The model's own context decides the default window.
-        const auto ck = openCheckpoint(f.str("model"), f.str("tokenizer"));
-        s.seqlen = std::min<std::int64_t>(2048, ck->config().maxPositions);
-    }
+    fitCalibrationToModel(s, openCheckpoint(f.str("model").empty() ? bundledModelPath() : f.str("model"), f.str("tokenizer"))->config());
     auto source = prepareCalibration(f.str("model"), f.str("tokenizer"), device, parseDtype(f.str("dtype")), s,
                                      f.str("session"), progress, spill);
-    const auto& c = source.bundle.checkpoint->config();
-    if (s.seqlen > c.maxPositions)
-        throw UsageError("--seqlen " + std::to_string(s.seqlen) + " exceeds the model's max_position_embeddings " +
-                         std::to_string(c.maxPositions));
     return source;
 }
 

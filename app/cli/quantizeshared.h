@@ -2,8 +2,8 @@
 // Pieces shared by the quantize and batch commands.
 #include "flags.h"
 
-#include "calib/calibrationdata.h"
-#include "jobs/quantizejob.h"
+#include "core/calib/calibrationdata.h"
+#include "core/workflow/quantizejob.h"
 
 #include <nlohmann/json.hpp>
 

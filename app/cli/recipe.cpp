@@ -1,6 +1,6 @@
 #include "recipe.h"
 
-#include "errors.h"
+#include "core/errors.h"
 #include "methodflags.h"
 
 #include <set>
@@ -129,7 +129,7 @@ const std::set<std::string>& jobKeys() {
 } // namespace
 
 QuantizeRequest recipeRequest(const std::string& file, const nlohmann::json& recipe, const nlohmann::json& run, std::size_t index,
-                           bool bundled, std::uint64_t seed, c10::Device device, std::string& name) {
+                           std::int64_t defaultBlock, std::uint64_t seed, c10::Device device, std::string& name) {
     nlohmann::json values = recipe.value("defaults", nlohmann::json::object());
     for (const auto& [k, v] : run.items()) values[k] = v;
     const RecipeObject top(recipe, file);
@@ -148,7 +148,7 @@ QuantizeRequest recipeRequest(const std::string& file, const nlohmann::json& rec
     } catch (const UsageError& e) {
         throw UsageError(file + ": run \"" + name + "\": " + e.what());
     }
-    if (bundled && !params.contains("block_size") && r.methodParams.contains("block_size")) r.methodParams["block_size"] = 4;
+    if (!params.contains("block_size") && r.methodParams.contains("block_size")) r.methodParams["block_size"] = defaultBlock;
     r.pipeline.seed = static_cast<std::uint64_t>(named.integer("rotation_seed", static_cast<std::int64_t>(seed), 0, INT64_MAX));
     r.pipeline.saveDir = named.string("save_dir", "");
     r.pipeline.resume = named.boolean("resume", false);

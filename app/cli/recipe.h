@@ -2,7 +2,7 @@
 // Reading a batch recipe (docs/recipes.md): the file, its keys and typed values.
 // Every problem is a UsageError naming the file and the key ("recipe.json:
 // calibration.nsamples: ..."), found before any work starts.
-#include "jobs/quantizejob.h"
+#include "core/workflow/quantizejob.h"
 
 #include <nlohmann/json.hpp>
 
@@ -16,9 +16,9 @@ namespace ol::cli {
 nlohmann::json readRecipe(const std::string& path);
 
 // The quantize request of runs[index] (its values over the recipe's "defaults"), checked completely;
-// `name` receives the run's name. `bundled`: the model is the bundled one (block size 4 by default).
+// `name` receives the run's name. `defaultBlock`: the model's block size when a run gives none (defaultBlockSize).
 QuantizeRequest recipeRequest(const std::string& file, const nlohmann::json& recipe, const nlohmann::json& run,
-                              std::size_t index, bool bundled, std::uint64_t seed, c10::Device device, std::string& name);
+                              std::size_t index, std::int64_t defaultBlock, std::uint64_t seed, c10::Device device, std::string& name);
 
 // Typed values of one JSON object. Messages read "<file>: <prefix><key>: <problem>", e.g.
 // "recipe.json: calibration.nsamples: 4294967298 is out of range (1 to 100000)".

@@ -1,6 +1,6 @@
 #include "calibrationdialog.h"
 
-#include "resources.h"
+#include "core/resources.h"
 
 #include <QDialogButtonBox>
 #include <QFileDialog>

@@ -1,7 +1,7 @@
 #pragma once
 // Run ▸ Calibrate…: the calibration text (the bundled corpus or chosen files),
 // windows, window length and seed, before the model is calibrated again.
-#include "calib/calibrationdata.h"
+#include "core/calib/calibrationdata.h"
 
 #include <QDialog>
 

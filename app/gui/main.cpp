@@ -1,7 +1,8 @@
 // outlierlab [MODEL|SESSION.h5]: the workbench. Opens the given checkpoint
 // (or session), or the bundled demo model when none is given.
-#include "device.h"
+#include "core/device.h"
 #include "mainwindow.h"
+#include "core/version.h"
 
 #include <ATen/Parallel.h>
 #include <QApplication>
@@ -13,7 +14,7 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("OutlierLab"));
     QApplication::setOrganizationName(QStringLiteral("OutlierLab"));
-    QApplication::setApplicationVersion(QStringLiteral(OUTLIERLAB_VERSION));
+    QApplication::setApplicationVersion(QStringLiteral(OUTLIERLAB_VERSION_STRING));
     at::set_num_threads(std::max(1, QThread::idealThreadCount()));
 
     QCommandLineParser parser;

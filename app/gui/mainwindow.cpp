@@ -1,17 +1,18 @@
 #include "mainwindow.h"
 
-#include "jobs/joblistwidget.h"
-#include "layers/layerpanel.h"
+#include "views/jobs/joblistwidget.h"
+#include "views/layers/layerpanel.h"
 #include "calibrationdialog.h"
-#include "log/logview.h"
-#include "model/llamamodel.h"
-#include "model/modelconfig.h"
-#include "outliers/outlierview.h"
-#include "preview/previewview.h"
-#include "quant/methodregistry.h"
-#include "resources.h"
-#include "results/resultsview.h"
-#include "tune/parameterform.h"
+#include "views/log/logview.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelconfig.h"
+#include "views/outliers/outlierview.h"
+#include "views/preview/previewview.h"
+#include "core/quant/methodregistry.h"
+#include "core/resources.h"
+#include "core/quant/methodsupport.h"
+#include "views/results/resultsview.h"
+#include "views/tune/parameterform.h"
 #include "workbench.h"
 
 #include <QAction>
@@ -88,7 +89,13 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->showMessage(tr("Open a model (File ▸ Open model) or the bundled demo model to start."));
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    // The workbench waits for its jobs while it is destroyed, and that wait runs the event loop: a pending
+    // preview request must not start a job then (it would add a row to a job list being torn down).
+    m_previewTimer->stop();
+    disconnect(m_previewTimer, nullptr, this, nullptr);
+    m_workbench->shutDown();
+}
 
 QDockWidget* MainWindow::dock(const QString& name) const {
     for (auto* d : m_docks)
@@ -197,10 +204,12 @@ void MainWindow::buildActions() {
 
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About OutlierLab"), this, [this] {
+        QStringList methods;
+        for (const auto& m : ol::MethodRegistry::instance().methods()) methods << QString::fromStdString(m.title).toHtmlEscaped();
         QMessageBox::about(this, tr("About OutlierLab"),
-                           tr("<b>OutlierLab %1</b><br>Activation outliers and low-bit quantization (DuQuant, RUQuant, RTN, "
-                              "SmoothQuant) for LLaMA-family models.")
-                               .arg(QApplication::applicationVersion()));
+                           tr("<b>OutlierLab %1</b><br>Activation outliers and low-bit quantization for LLaMA-family models."
+                              "<br>Methods found: %2.")
+                               .arg(QApplication::applicationVersion(), methods.join(QStringLiteral(", "))));
     });
 
     auto* bar = addToolBar(tr("Main"));
@@ -250,7 +259,8 @@ Job* MainWindow::saveSession(const QString& path) { return m_workbench->saveSess
 
 QString MainWindow::suggestExportDir() const {
     const auto settings = m_form->settings();
-    const QString base = m_modelPath.isEmpty() ? QStringLiteral("stories260K") : QFileInfo(m_modelPath).completeBaseName();
+    const QString base = m_workbench->hasWorkspace() ? QString::fromStdString(m_workbench->workspace()->modelName())
+                                                     : QFileInfo(m_modelPath).completeBaseName();
     return QDir::home().filePath(QStringLiteral("%1-%2-%3").arg(base, m_form->method(), QString::fromStdString(settings.label())));
 }
 
@@ -284,20 +294,16 @@ void MainWindow::onWorkspaceChanged() {
                              .arg(cal.seed));
     setWindowTitle(tr("OutlierLab — %1").arg(m_workbench->modelLabel()));
     updateActions();
-    // A block size must fit the smallest linear input; tiny models (the bundled one: 64 channels) get
-    // block 4, the value of the reference runs on it (as the CLI does).
-    const auto smallest = std::min({c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize});
-    if (m_form->value(QStringLiteral("block_size")).is_number() && m_form->value(QStringLiteral("block_size")).get<std::int64_t>() > smallest) {
-        m_form->setDefault(QStringLiteral("block_size"), smallest >= 128 ? 128 : 4);
-        m_log->log(tr("block size set to %1 to fit the model's %2-channel inputs").arg(smallest >= 128 ? 128 : 4).arg(smallest));
+    // The model's block size, as the CLI and the batch mode choose it (ol::defaultBlockSize).
+    if (m_form->value(QStringLiteral("block_size")).is_number()) {
+        const auto block = ol::defaultBlockSize(c);
+        if (m_form->value(QStringLiteral("block_size")).get<std::int64_t>() != block) {
+            m_form->setDefault(QStringLiteral("block_size"), block);
+            m_log->log(tr("block size %1 for this model").arg(block));
+        }
     }
-    // Start where outliers usually are: the down_proj input of the layer with the largest ratio there.
-    int best = 0;
-    double bestRatio = -1;
-    for (std::size_t i = 0; i < ws->sites.size(); ++i)
-        if (ws->sites[i].site == ol::Site::DownInput && ws->outliers[i].ratio > bestRatio)
-            bestRatio = ws->outliers[i].ratio, best = ws->sites[i].layer;
-    selectSite(best, ol::Site::DownInput);
+    const auto [layer, site] = ws->mostOutlyingSite();
+    selectSite(layer, site);
 }
 
 void MainWindow::selectSite(int layer, ol::Site site) {

@@ -3,8 +3,8 @@
 // Reset layout), menus with standard shortcuts, recent models and sessions,
 // geometry and dock layout kept in QSettings. It only arranges views and
 // forwards actions to the Workbench.
-#include "calib/calibrationdata.h"
-#include "model/activationhook.h"
+#include "core/calib/calibrationdata.h"
+#include "core/model/activationhook.h"
 
 #include <QMainWindow>
 #include <QPointer>

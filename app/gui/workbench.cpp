@@ -1,11 +1,11 @@
 #include "workbench.h"
 
-#include "errors.h"
-#include "model/checkpoint.h"
-#include "model/layerweights.h"
-#include "model/llamamodel.h"
-#include "quant/method.h"
-#include "quant/methodregistry.h"
+#include "core/errors.h"
+#include "core/model/checkpoint.h"
+#include "core/model/layerweights.h"
+#include "core/model/llamamodel.h"
+#include "core/quant/method.h"
+#include "core/quant/methodregistry.h"
 
 #include <QFileInfo>
 
@@ -13,7 +13,10 @@ namespace olv {
 
 Workbench::Workbench(QObject* parent) : QObject(parent), m_jobs(new JobManager(this)) {}
 
-Workbench::~Workbench() {
+Workbench::~Workbench() { shutDown(); }
+
+void Workbench::shutDown() {
+    m_closing = true;
     m_jobs->cancelAll();
     m_jobs->waitForIdle(60000);
 }
@@ -30,7 +33,7 @@ void Workbench::adopt(std::shared_ptr<ol::Workspace> workspace) {
         m_layerCache.clear();
     }
     m_workspace = std::move(workspace);
-    emit workspaceChanged();
+    Q_EMIT workspaceChanged();
 }
 
 Job* Workbench::openModel(const QString& modelPath, const QString& tokenizerPath, const ol::CalibrationSettings& given) {
@@ -38,13 +41,13 @@ Job* Workbench::openModel(const QString& modelPath, const QString& tokenizerPath
     if (settings.textFiles.empty()) settings.textFiles = ol::defaultCalibrationSettings(true).textFiles;
     const auto model = modelPath.toStdString(), tokenizer = tokenizerPath.toStdString();
     const QString title = tr("Open and calibrate %1").arg(modelPath.isEmpty() ? tr("demo model") : QFileInfo(modelPath).fileName());
-    emit message(title + tr(": %1 windows of %2 tokens, seed %3").arg(settings.nsamples).arg(settings.seqlen).arg(settings.seed));
+    Q_EMIT message(title + tr(": %1 windows of %2 tokens, seed %3").arg(settings.nsamples).arg(settings.seqlen).arg(settings.seed));
     return m_jobs->start(title, [this, model, tokenizer, settings](ol::Progress& p) -> std::function<void()> {
         auto ws = ol::calibrateWorkspace(model, tokenizer, settings, &p);
         return [this, ws] {
             m_sessionPath.clear();
             adopt(ws);
-            emit message(tr("calibrated %1 layers in %2 s").arg(ws->numLayers()).arg(ws->calibrationSeconds, 0, 'f', 1));
+            Q_EMIT message(tr("calibrated %1 layers in %2 s").arg(ws->numLayers()).arg(ws->calibrationSeconds, 0, 'f', 1));
         };
     });
 }
@@ -57,7 +60,7 @@ Job* Workbench::openSession(const QString& sessionPath) {
                              return [this, ws, sessionPath] {
                                  m_sessionPath = sessionPath;
                                  adopt(ws);
-                                 emit message(tr("opened session %1").arg(sessionPath));
+                                 Q_EMIT message(tr("opened session %1").arg(sessionPath));
                              };
                          });
 }
@@ -72,8 +75,8 @@ Job* Workbench::saveSession(const QString& sessionPath) {
                              ol::saveWorkspaceSession(*ws, path);
                              return [this, sessionPath] {
                                  m_sessionPath = sessionPath;
-                                 emit sessionSaved(sessionPath);
-                                 emit message(tr("saved session %1").arg(sessionPath));
+                                 Q_EMIT sessionSaved(sessionPath);
+                                 Q_EMIT message(tr("saved session %1").arg(sessionPath));
                              };
                          });
 }
@@ -92,7 +95,7 @@ std::shared_ptr<const Workbench::CachedLayer> Workbench::cachedLayer(int layer) 
 
 Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, const nlohmann::json& params,
                                const ol::QuantSettings& settings) {
-    if (!m_workspace || !ol::isLinearInput(site)) return nullptr;
+    if (m_closing || !m_workspace || !ol::isLinearInput(site)) return nullptr;
     auto ws = m_workspace;
     const auto name = method.toStdString();
     const QString title = tr("Preview %1 on layer %2 %3").arg(method).arg(layer).arg(QString::fromLatin1(ol::siteKey(site)));
@@ -115,12 +118,12 @@ Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, 
             in.seed = ws->source.data.settings.seed;
             p.report(0.3, "computing the transform");
             auto preview = ol::computeLayerPreview(*methodObject, in, &p);
-            return [this, preview] { emit previewReady(preview); };
+            return [this, preview] { Q_EMIT previewReady(preview); };
         } catch (const ol::Cancelled&) {
             throw;
         } catch (const std::exception& e) {
-            const QString message = QString::fromUtf8(e.what());
-            return [this, message] { emit previewFailed(message); };
+            const QString message = QString::fromStdString(ol::renderParameters(e.what(), ol::ParameterStyle::Name));
+            return [this, message] { Q_EMIT previewFailed(message); };
         }
     });
 }
@@ -138,7 +141,7 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
     request.evalLimit = evalLimit;
     request.exportDir = exportDir.toStdString();
     const QString title = tr("Quantize & export %1 %2").arg(method, QString::fromStdString(settings.label()));
-    emit message(title + tr(" → %1").arg(exportDir));
+    Q_EMIT message(title + tr(" → %1").arg(exportDir));
     m_quantizeJob = m_jobs->start(title, [this, ws, request](ol::Progress& p) -> std::function<void()> {
         auto outcome = ol::runQuantizeJob(ws->source, request, &p);
         RunSummary run;
@@ -153,8 +156,8 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
         run.exportDir = QString::fromStdString(request.exportDir);
         run.reports = outcome.result.reports;
         return [this, run] {
-            emit runFinished(run);
-            emit message(tr("%1 %2: perplexity %3 (FP %4)")
+            Q_EMIT runFinished(run);
+            Q_EMIT message(tr("%1 %2: perplexity %3 (FP %4)")
                              .arg(run.method, run.settings)
                              .arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4)
                              .arg(run.fpPpl ? *run.fpPpl : 0, 0, 'f', 4));

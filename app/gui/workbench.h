@@ -3,17 +3,17 @@
 // window: the open workspace (model, calibration windows, statistics), the
 // previews, and quantize & export runs. Everything long runs as a job; the
 // window only arranges views and forwards user actions here.
-#include "jobs/jobmanager.h"
-#include "jobs/layerpreview.h"
-#include "jobs/workspace.h"
-#include "results/resultsview.h"
+#include "core/jobs/jobmanager.h"
+#include "core/quant/layerpreview.h"
+#include "core/workflow/workspace.h"
+#include "views/results/resultsview.h"
 
 #include <QObject>
 #include <map>
 #include <memory>
 #include <mutex>
 
-#include "model/layerweights.h"
+#include "core/model/layerweights.h"
 
 namespace olv {
 
@@ -22,6 +22,8 @@ class Workbench : public QObject {
 public:
     explicit Workbench(QObject* parent = nullptr);
     ~Workbench() override;
+    // Cancels every job, waits for them, and refuses new ones from then on (the window is closing).
+    void shutDown();
 
     JobManager* jobs() const { return m_jobs; }
     const ol::Workspace* workspace() const { return m_workspace.get(); }
@@ -42,7 +44,7 @@ public:
     Job* quantizeAndExport(const QString& method, const nlohmann::json& params, const ol::QuantSettings& settings,
                            const QString& exportDir, std::int64_t evalLimit = -1);
 
-signals:
+Q_SIGNALS:
     void workspaceChanged();
     void sessionSaved(const QString& path);
     void previewReady(const ol::LayerPreview& preview);
@@ -63,6 +65,7 @@ private:
     QPointer<Job> m_quantizeJob;
     std::mutex m_cacheMutex;
     std::map<int, std::shared_ptr<const CachedLayer>> m_layerCache; // the last few layers previewed
+    bool m_closing = false;
 };
 
 } // namespace olv

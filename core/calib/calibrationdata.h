@@ -10,6 +10,7 @@
 namespace ol {
 
 class Tokenizer;
+struct ModelConfig;
 
 // Bounds far above any real calibration (the references use 128 x 2048): a
 // value beyond them is a typo that would exhaust memory, not a request.
@@ -31,6 +32,16 @@ struct CalibrationData {
     std::vector<std::int32_t> tokens;   // nsamples * seqlen, row-major
     std::string fingerprint;            // of the token windows (16 hex digits)
 };
+
+// The calibration defaults that the CLI, the batch mode and the GUI share (one definition, as llama.cpp's
+// *_default_params()): the bundled calibration text; the references' 128 windows of seqlen -1, which
+// fitCalibrationToModel settles on min(2048, the model's context); on the bundled demo model 32 × 256.
+CalibrationSettings defaultCalibrationSettings(bool bundledModel);
+// min(2048, max_position_embeddings): the default window of calibration and of evaluation.
+std::int64_t defaultWindowTokens(const ModelConfig& config);
+// Settles a seqlen of -1 on defaultWindowTokens and checks the limits: `nsamples` ≥ 1, 2 ≤ `seqlen` ≤ the
+// model's context (UsageError naming the parameter).
+void fitCalibrationToModel(CalibrationSettings& settings, const ModelConfig& config);
 
 // Texts are joined with "\n\n" (as the reference joins WikiText rows) and
 // tokenized once with BOS. Throws UsageError saying how many tokens the text

@@ -1,10 +1,10 @@
-#include "calib/calibrator.h"
+#include "core/calib/calibrator.h"
 
-#include "calib/statisticshook.h"
-#include "faultpoint.h"
-#include "jobs/progress.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
+#include "core/calib/statisticshook.h"
+#include "core/faultpoint.h"
+#include "core/progress.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
 
 #include <ATen/ATen.h>
 #include <chrono>

@@ -1,10 +1,10 @@
 #pragma once
 // Runs calibration windows through the model layer by layer (each layer's
 // weights are loaded once and released after), observing every site.
-#include "calib/calibrationdata.h"
-#include "calib/siteaccumulator.h"
-#include "calib/sitestatistics.h"
-#include "io/spilltensor.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/siteaccumulator.h"
+#include "core/calib/sitestatistics.h"
+#include "core/io/spilltensor.h"
 
 #include <functional>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "calib/outliers.h"
+#include "core/calib/outliers.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>

@@ -8,7 +8,7 @@
 //    is many times the median channel absmax, and so is their mean |x|
 //    (a few spikes do not make a channel "normal"). A channel holding massive
 //    values is reported as massive, not as normal.
-#include "calib/sitestatistics.h"
+#include "core/calib/sitestatistics.h"
 
 #include <vector>
 

@@ -1,8 +1,8 @@
-#include "calib/plantoutliers.h"
+#include "core/calib/plantoutliers.h"
 
-#include "errors.h"
-#include "model/checkpoint.h"
-#include "model/overlaycheckpoint.h"
+#include "core/errors.h"
+#include "core/model/checkpoint.h"
+#include "core/model/overlaycheckpoint.h"
 
 #include <ATen/ATen.h>
 #include <sstream>
@@ -21,7 +21,7 @@ PlantedOutlier parsePlantedOutlier(const std::string& text, bool massive) {
     std::stringstream ss(text);
     for (std::string p; std::getline(ss, p, ':');)
         parts.push_back(p);
-    const std::string flag = massive ? "--massive" : "--normal";
+    const std::string flag = massive ? "`massive`" : "`normal`";
     const std::string form = massive ? "LAYER:CHANNEL:FACTOR" : "LAYER:SITE:CHANNEL:FACTOR";
     if (parts.size() != (massive ? 3u : 4u))
         throw UsageError(flag + " '" + text + "': expected " + form);

@@ -8,7 +8,7 @@
 //    q/k/v columns ÷ F; mlp_in: post-attention RMSNorm weight × F and gate/up
 //    columns ÷ F; o_in: v_proj row × F and the o_proj columns of every query
 //    head reading that kv head ÷ F.
-#include "model/activationhook.h"
+#include "core/model/activationhook.h"
 
 #include <memory>
 #include <string>

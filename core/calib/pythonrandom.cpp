@@ -1,6 +1,6 @@
-#include "calib/pythonrandom.h"
+#include "core/calib/pythonrandom.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <vector>
 

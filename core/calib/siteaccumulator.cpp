@@ -1,6 +1,6 @@
-#include "calib/siteaccumulator.h"
+#include "core/calib/siteaccumulator.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>

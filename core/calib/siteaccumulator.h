@@ -1,7 +1,7 @@
 #pragma once
 // Online aggregation of one site's activations over calibration windows, in
 // float64, never holding more than one window of activations.
-#include "calib/sitestatistics.h"
+#include "core/calib/sitestatistics.h"
 
 namespace ol {
 

@@ -1,6 +1,6 @@
-#include "calib/sitestatistics.h"
+#include "core/calib/sitestatistics.h"
 
-#include "model/checkpoint.h"
+#include "core/model/checkpoint.h"
 
 namespace ol {
 

@@ -2,7 +2,7 @@
 // Statistics of one activation site (a linear input, or Q/K/V) of one decoder
 // layer over all calibration tokens. A value type: views and the session
 // file read it, the accumulator produces it. Tensors are CPU.
-#include "model/activationhook.h"
+#include "core/model/activationhook.h"
 
 #include <ATen/core/Tensor.h>
 #include <cstdint>

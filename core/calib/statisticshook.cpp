@@ -1,4 +1,4 @@
-#include "calib/statisticshook.h"
+#include "core/calib/statisticshook.h"
 
 namespace ol {
 

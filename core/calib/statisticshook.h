@@ -1,8 +1,8 @@
 #pragma once
 // An ActivationHook that feeds every site of every layer into its
 // SiteAccumulator. It only observes: activations pass through unchanged.
-#include "calib/siteaccumulator.h"
-#include "model/activationhook.h"
+#include "core/calib/siteaccumulator.h"
+#include "core/model/activationhook.h"
 
 #include <map>
 #include <memory>

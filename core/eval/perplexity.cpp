@@ -1,8 +1,8 @@
-#include "eval/perplexity.h"
+#include "core/eval/perplexity.h"
 
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/causallm.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/causallm.h"
 
 #include <ATen/ATen.h>
 #include <chrono>
@@ -19,11 +19,11 @@ std::string PerplexityResult::protocol() const {
 PerplexityResult evaluatePerplexity(CausalLm& model, const std::vector<std::int32_t>& tokens,
                                     const PerplexityOptions& o, Progress* progress) {
     if (o.seqlen < 2)
-        throw UsageError("--seqlen must be at least 2 (got " + std::to_string(o.seqlen) + ")");
+        throw UsageError("`seqlen` must be at least 2 (got " + std::to_string(o.seqlen) + ")");
     const auto total = static_cast<std::int64_t>(tokens.size());
     std::int64_t windows = total / o.seqlen;
     if (windows == 0)
-        throw UsageError("the text has " + std::to_string(total) + " tokens, fewer than one window of --seqlen " +
+        throw UsageError("the text has " + std::to_string(total) + " tokens, fewer than one window of `seqlen` " +
                          std::to_string(o.seqlen));
     if (o.maxWindows > 0)
         windows = std::min(windows, o.maxWindows);

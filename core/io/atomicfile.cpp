@@ -1,6 +1,6 @@
-#include "io/atomicfile.h"
+#include "core/io/atomicfile.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <atomic>
 #include <cerrno>

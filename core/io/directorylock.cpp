@@ -1,6 +1,6 @@
-#include "io/directorylock.h"
+#include "core/io/directorylock.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,6 +1,6 @@
-#include "io/dtype.h"
+#include "core/io/dtype.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <array>
 

@@ -1,6 +1,6 @@
-#include "io/filecheck.h"
+#include "core/io/filecheck.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "io/h5fileimpl.h"
+#include "core/io/h5fileimpl.h"
 
 #include <ATen/ATen.h>
 #include <hdf5.h>

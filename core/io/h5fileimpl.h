@@ -1,10 +1,10 @@
 #pragma once
 // Inside H5File: its state and the helpers shared by h5file.cpp (files, groups, strings, attributes)
 // and h5filetensors.cpp (tensors). Not part of the interface.
-#include "errors.h"
-#include "io/atomicfile.h"
-#include "io/h5file.h"
-#include "io/h5support.h"
+#include "core/errors.h"
+#include "core/io/atomicfile.h"
+#include "core/io/h5file.h"
+#include "core/io/h5support.h"
 
 #include <hdf5.h>
 

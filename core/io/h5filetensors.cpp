@@ -1,14 +1,52 @@
-#include "io/h5fileimpl.h"
+#include "core/io/h5fileimpl.h"
 
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 // H5File's tensors: writing (chunked and compressed above a size), reading, shapes.
 namespace ol {
 
 using namespace h5;
+
+namespace {
+
+// The HDF5 file and memory types of each dtype stored as it is (half, bfloat16 and bool are handled apart).
+struct StoredType {
+    at::ScalarType dtype;
+    hid_t file, memory;
+};
+std::optional<StoredType> storedType(at::ScalarType dtype) {
+    // Built per call: the H5T_* names are library globals that exist only once HDF5 is open.
+    const StoredType table[] = {{at::kFloat, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT}, {at::kDouble, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE},
+                                  {at::kLong, H5T_STD_I64LE, H5T_NATIVE_INT64},   {at::kInt, H5T_STD_I32LE, H5T_NATIVE_INT32},
+                                  {at::kShort, H5T_STD_I16LE, H5T_NATIVE_INT16},  {at::kChar, H5T_STD_I8LE, H5T_NATIVE_INT8},
+                                  {at::kByte, H5T_STD_U8LE, H5T_NATIVE_UINT8}};
+    for (const auto& e : table)
+        if (e.dtype == dtype) return e;
+    return std::nullopt;
+}
+
+// How a stored integer of `size` bytes reads: unsigned types LibTorch lacks widen to the next signed type.
+struct IntegerRead {
+    std::size_t size;
+    bool isSigned;
+    at::ScalarType dtype;
+    hid_t memory;
+};
+std::optional<IntegerRead> integerRead(std::size_t size, bool isSigned) {
+    const IntegerRead table[] = {{1, true, at::kChar, H5T_NATIVE_INT8},   {1, false, at::kByte, H5T_NATIVE_UINT8},
+                                   {2, true, at::kShort, H5T_NATIVE_INT16}, {2, false, at::kInt, H5T_NATIVE_INT32},
+                                   {4, true, at::kInt, H5T_NATIVE_INT32},   {4, false, at::kLong, H5T_NATIVE_INT64},
+                                   {8, true, at::kLong, H5T_NATIVE_INT64}};
+    for (const auto& e : table)
+        if (e.size == size && e.isSigned == isSigned) return e;
+    return std::nullopt;
+}
+
+} // namespace
 
 void H5File::writeTensor(const std::string& path, const at::Tensor& t) {
     H5Lock lock;
@@ -23,48 +61,22 @@ void H5File::writeTensor(const std::string& path, const at::Tensor& t) {
     Handle fileHalf, memHalf;
     const char* tag = nullptr;
     auto use = [&](hid_t file, hid_t mem) { fileType = file, memType = mem; };
-    switch (data.scalar_type()) {
-    case at::kFloat:
-        use(H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
-        break;
-    case at::kDouble:
-        use(H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
-        break;
-    case at::kHalf:
+    if (data.scalar_type() == at::kBFloat16) {
+        // No HDF5 or numpy type; float32 holds every bfloat16 value exactly.
+        data = data.to(at::kFloat), tag = "bfloat16";
+    } else if (data.scalar_type() == at::kBool) {
+        // numpy's bool is an HDF5 enum in h5py; uint8 0/1 reads everywhere.
+        data = data.to(at::kByte), tag = "bool";
+    }
+    if (data.scalar_type() == at::kHalf) {
         fileHalf = halfType(H5T_IEEE_F32LE, Side::Write, where);
         memHalf = halfType(H5T_NATIVE_FLOAT, Side::Write, where);
         use(fileHalf.get(), memHalf.get());
-        break;
-    case at::kBFloat16:
-        // No HDF5 or numpy type; float32 holds every bfloat16 value exactly.
-        data = data.to(at::kFloat);
-        use(H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
-        tag = "bfloat16";
-        break;
-    case at::kLong:
-        use(H5T_STD_I64LE, H5T_NATIVE_INT64);
-        break;
-    case at::kInt:
-        use(H5T_STD_I32LE, H5T_NATIVE_INT32);
-        break;
-    case at::kShort:
-        use(H5T_STD_I16LE, H5T_NATIVE_INT16);
-        break;
-    case at::kChar:
-        use(H5T_STD_I8LE, H5T_NATIVE_INT8);
-        break;
-    case at::kByte:
-        use(H5T_STD_U8LE, H5T_NATIVE_UINT8);
-        break;
-    case at::kBool:
-        // numpy's bool is an HDF5 enum in h5py; uint8 0/1 reads everywhere.
-        data = data.to(at::kByte);
-        use(H5T_STD_U8LE, H5T_NATIVE_UINT8);
-        tag = "bool";
-        break;
-    default:
-        throw UsageError(where + ": cannot store a tensor of dtype " +
-                         std::string(c10::toString(data.scalar_type())) + " in HDF5");
+    } else if (const auto stored = storedType(data.scalar_type())) {
+        use(stored->file, stored->memory);
+    } else {
+        throw UsageError(where + ": cannot store a tensor of dtype " + std::string(c10::toString(data.scalar_type())) +
+                         " in HDF5");
     }
     data = data.to(at::kCPU).contiguous();
     if (data.dim() > H5S_MAX_RANK)
@@ -135,18 +147,10 @@ at::Tensor H5File::readTensor(const std::string& path) const {
     auto use = [&](at::ScalarType t, hid_t mem) { dtype = t, memType = mem; };
     if (cls == H5T_INTEGER) {
         const bool isSigned = H5Tget_sign(type.get()) == H5T_SGN_2;
-        // Unsigned types LibTorch lacks widen to the next signed type.
-        if (size == 1)
-            isSigned ? use(at::kChar, H5T_NATIVE_INT8) : use(at::kByte, H5T_NATIVE_UINT8);
-        else if (size == 2)
-            isSigned ? use(at::kShort, H5T_NATIVE_INT16) : use(at::kInt, H5T_NATIVE_INT32);
-        else if (size == 4)
-            isSigned ? use(at::kInt, H5T_NATIVE_INT32) : use(at::kLong, H5T_NATIVE_INT64);
-        else if (size == 8 && isSigned)
-            use(at::kLong, H5T_NATIVE_INT64);
-        else
-            throw unsupported(std::to_string(size * 8) + "-bit " + (isSigned ? "signed" : "unsigned") +
-                              " integer");
+        const auto read = integerRead(size, isSigned);
+        if (!read)
+            throw unsupported(std::to_string(size * 8) + "-bit " + (isSigned ? "signed" : "unsigned") + " integer");
+        use(read->dtype, read->memory);
     } else if (cls == H5T_FLOAT) {
         std::size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
         need(H5Tget_fields(type.get(), &spos, &epos, &esize, &mpos, &msize), Side::Read, where,

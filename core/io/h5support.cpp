@@ -1,4 +1,4 @@
-#include "io/h5support.h"
+#include "core/io/h5support.h"
 
 #include <algorithm>
 

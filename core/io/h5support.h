@@ -3,7 +3,7 @@
 // process-wide lock held around every call, identifiers that close themselves,
 // failures turned into exceptions that name the file and object, type and
 // dataspace builders, and readers of string and number values.
-#include "errors.h"
+#include "core/errors.h"
 
 #include <hdf5.h>
 

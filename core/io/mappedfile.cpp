@@ -1,7 +1,7 @@
-#include "io/mappedfile.h"
+#include "core/io/mappedfile.h"
 
-#include "errors.h"
-#include "io/filecheck.h"
+#include "core/errors.h"
+#include "core/io/filecheck.h"
 
 #include <cerrno>
 #include <cstring>

@@ -4,8 +4,8 @@
 // tensor (dtype, shape, [begin, end) offsets into the data buffer), then the
 // data buffer itself. Reading maps the file, so listing a 140 GB checkpoint
 // touches only its header; writing streams one tensor at a time.
-#include "io/atomicfile.h"
-#include "io/dtype.h"
+#include "core/io/atomicfile.h"
+#include "core/io/dtype.h"
 
 #include <ATen/core/Tensor.h>
 

@@ -1,7 +1,7 @@
-#include "io/safetensors.h"
+#include "core/io/safetensors.h"
 
-#include "errors.h"
-#include "io/mappedfile.h"
+#include "core/errors.h"
+#include "core/io/mappedfile.h"
 
 #include <ATen/ATen.h>
 #include <bit>

@@ -1,6 +1,6 @@
-#include "io/safetensors.h"
+#include "core/io/safetensors.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 #include <cerrno>

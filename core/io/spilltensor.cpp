@@ -1,6 +1,6 @@
-#include "io/spilltensor.h"
+#include "core/io/spilltensor.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 #include <cerrno>
@@ -58,12 +58,12 @@ at::Tensor allocateActivations(const std::vector<std::int64_t>& shape, c10::Scal
     const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)
         throw RuntimeFailure(dir + ": cannot create a spill file for " + std::to_string(bytes >> 20) +
-                             " MiB of calibration activations: " + std::strerror(errno) + " (choose another --spill_dir)");
+                             " MiB of calibration activations: " + std::strerror(errno) + " (choose another `spill_dir`)");
     // posix_fallocate reserves the blocks now: a full disk is an error here, not a SIGBUS later.
     if (const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); err != 0) {
         ::close(fd);
         throw RuntimeFailure(dir + ": no room for a spill file of " + std::to_string(bytes >> 20) +
-                             " MiB of calibration activations: " + std::strerror(err) + " (choose another --spill_dir)");
+                             " MiB of calibration activations: " + std::strerror(err) + " (choose another `spill_dir`)");
     }
     void* address = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     const int mapErr = errno;

@@ -1,6 +1,6 @@
-#include "model/activationhook.h"
+#include "core/model/activationhook.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace ol {
 

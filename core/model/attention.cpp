@@ -1,6 +1,6 @@
-#include "model/attention.h"
+#include "core/model/attention.h"
 
-#include "model/attentionkernel.h"
+#include "core/model/attentionkernel.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

@@ -1,4 +1,4 @@
-#include "model/attentionkernel.h"
+#include "core/model/attentionkernel.h"
 
 #include <algorithm>
 #include <bit>

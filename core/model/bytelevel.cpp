@@ -1,6 +1,6 @@
-#include "model/bytelevel.h"
+#include "core/model/bytelevel.h"
 
-#include "model/utf8.h"
+#include "core/model/utf8.h"
 
 #include <array>
 

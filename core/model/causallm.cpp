@@ -1,4 +1,4 @@
-#include "model/causallm.h"
+#include "core/model/causallm.h"
 
 #include <ATen/ATen.h>
 

@@ -1,9 +1,9 @@
-#include "model/checkpoint.h"
+#include "core/model/checkpoint.h"
 
-#include "errors.h"
-#include "io/hash.h"
-#include "model/hfcheckpoint.h"
-#include "model/llama2ccheckpoint.h"
+#include "core/errors.h"
+#include "core/io/hash.h"
+#include "core/model/hfcheckpoint.h"
+#include "core/model/llama2ccheckpoint.h"
 
 #include <ATen/ATen.h>
 

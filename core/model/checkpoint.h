@@ -2,7 +2,7 @@
 // A model on disk. Tensors are addressed by their Hugging Face names and
 // materialized one at a time from a memory map, so a 70B checkpoint opens in
 // seconds; nothing is loaded until asked for.
-#include "model/modelconfig.h"
+#include "core/model/modelconfig.h"
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>

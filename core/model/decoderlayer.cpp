@@ -1,10 +1,10 @@
-#include "model/decoderlayer.h"
+#include "core/model/decoderlayer.h"
 
-#include "model/activationhook.h"
-#include "model/attention.h"
-#include "model/layerweights.h"
-#include "model/modelconfig.h"
-#include "model/rotary.h"
+#include "core/model/activationhook.h"
+#include "core/model/attention.h"
+#include "core/model/layerweights.h"
+#include "core/model/modelconfig.h"
+#include "core/model/rotary.h"
 
 #include <ATen/ATen.h>
 #include <cmath>

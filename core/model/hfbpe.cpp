@@ -1,7 +1,7 @@
-#include "model/hfbpe.h"
+#include "core/model/hfbpe.h"
 
-#include "errors.h"
-#include "model/utf8.h"
+#include "core/errors.h"
+#include "core/model/utf8.h"
 
 #include <nlohmann/json.hpp>
 

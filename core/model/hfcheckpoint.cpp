@@ -1,8 +1,8 @@
-#include "model/hfcheckpoint.h"
+#include "core/model/hfcheckpoint.h"
 
-#include "errors.h"
-#include "io/filecheck.h"
-#include "io/safetensors.h"
+#include "core/errors.h"
+#include "core/io/filecheck.h"
+#include "core/io/safetensors.h"
 
 #include <ATen/ATen.h>
 #include <filesystem>

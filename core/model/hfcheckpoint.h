@@ -1,7 +1,7 @@
 #pragma once
 // A Hugging Face model directory: config.json plus model.safetensors or the
 // shards listed in model.safetensors.index.json (F32, F16 or BF16).
-#include "model/checkpoint.h"
+#include "core/model/checkpoint.h"
 
 #include <map>
 #include <memory>

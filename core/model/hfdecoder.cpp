@@ -1,8 +1,8 @@
-#include "model/hfdecoder.h"
+#include "core/model/hfdecoder.h"
 
-#include "errors.h"
-#include "model/bytelevel.h"
-#include "model/utf8.h"
+#include "core/errors.h"
+#include "core/model/bytelevel.h"
+#include "core/model/utf8.h"
 
 #include <nlohmann/json.hpp>
 

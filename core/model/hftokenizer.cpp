@@ -1,9 +1,9 @@
-#include "model/hftokenizer.h"
+#include "core/model/hftokenizer.h"
 
-#include "errors.h"
-#include "model/hfbpe.h"
-#include "model/hfdecoder.h"
-#include "model/pretokenizer.h"
+#include "core/errors.h"
+#include "core/model/hfbpe.h"
+#include "core/model/hfdecoder.h"
+#include "core/model/pretokenizer.h"
 
 #include <nlohmann/json.hpp>
 

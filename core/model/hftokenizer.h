@@ -4,7 +4,7 @@
 // (byte-level BPE after a regex split). Encoding follows the tokenizers
 // library: added tokens are cut out of the raw text first, then each
 // remaining segment is normalized, pre-tokenized and BPE-merged.
-#include "model/tokenizer.h"
+#include "core/model/tokenizer.h"
 
 #include <nlohmann/json_fwd.hpp>
 

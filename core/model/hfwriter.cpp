@@ -1,10 +1,10 @@
-#include "model/hfwriter.h"
+#include "core/model/hfwriter.h"
 
-#include "errors.h"
-#include "io/atomicfile.h"
-#include "io/safetensors.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
+#include "core/errors.h"
+#include "core/io/atomicfile.h"
+#include "core/io/safetensors.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
 
 #include <ATen/ATen.h>
 #include <filesystem>

@@ -1,7 +1,7 @@
-#include "model/layerweights.h"
+#include "core/model/layerweights.h"
 
-#include "errors.h"
-#include "model/checkpoint.h"
+#include "core/errors.h"
+#include "core/model/checkpoint.h"
 
 #include <ATen/ATen.h>
 

@@ -1,7 +1,7 @@
-#include "model/llama2ccheckpoint.h"
+#include "core/model/llama2ccheckpoint.h"
 
-#include "errors.h"
-#include "io/mappedfile.h"
+#include "core/errors.h"
+#include "core/io/mappedfile.h"
 
 #include <ATen/ATen.h>
 #include <cstring>

@@ -2,7 +2,7 @@
 // llama2.c legacy checkpoint: a header of 7 int32 (dim, hidden_dim, n_layers,
 // n_heads, n_kv_heads, vocab_size — negative when the classifier is separate —
 // and seq_len), then float32 arrays, each matrix stored (out, in) row-major.
-#include "model/checkpoint.h"
+#include "core/model/checkpoint.h"
 
 #include <map>
 #include <memory>

@@ -1,7 +1,7 @@
-#include "model/llama2ctokenizer.h"
+#include "core/model/llama2ctokenizer.h"
 
-#include "errors.h"
-#include "model/utf8.h"
+#include "core/errors.h"
+#include "core/model/utf8.h"
 
 #include <cstring>
 #include <fstream>

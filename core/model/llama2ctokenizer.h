@@ -3,7 +3,7 @@
 // then per token {float32 score, int32 length, bytes}), encoded exactly as
 // llama2.c's run.c does it, but in O(n log n) instead of O(n^2) so that
 // whole corpora can be tokenized.
-#include "model/tokenizer.h"
+#include "core/model/tokenizer.h"
 
 #include <functional>
 #include <string>

@@ -1,8 +1,8 @@
-#include "model/llamamodel.h"
+#include "core/model/llamamodel.h"
 
-#include "errors.h"
-#include "model/checkpoint.h"
-#include "model/decoderlayer.h"
+#include "core/errors.h"
+#include "core/model/checkpoint.h"
+#include "core/model/decoderlayer.h"
 
 #include <ATen/ATen.h>
 
@@ -27,7 +27,7 @@ LlamaModel::LlamaModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device
     : m_checkpoint(std::move(checkpoint)), m_config(m_checkpoint->config()), m_device(device), m_dtype(dtype),
       m_residency(residency) {
     if (dtype != c10::kFloat && dtype != c10::kBFloat16 && dtype != c10::kHalf && dtype != c10::kDouble)
-        throw UsageError("--dtype: unsupported compute dtype (use float32 or bfloat16)");
+        throw UsageError("`dtype`: unsupported compute dtype (use float32 or bfloat16)");
     if (m_residency == Residency::Auto)
         m_residency = residentBytesOf(*m_checkpoint) <= kResidentBytes ? Residency::Resident : Residency::Streamed;
     m_finalNorm = m_checkpoint->materialize(names::finalNorm, device, dtype);

@@ -2,9 +2,9 @@
 // The LLaMA/Mistral forward on a batch of token windows. Layers are either
 // kept resident (small models) or streamed from the checkpoint one at a time
 // (large ones), so a forward never needs the whole model in memory.
-#include "model/causallm.h"
-#include "model/layerweights.h"
-#include "model/modelconfig.h"
+#include "core/model/causallm.h"
+#include "core/model/layerweights.h"
+#include "core/model/modelconfig.h"
 
 #include <c10/core/ScalarType.h>
 #include <memory>

@@ -1,6 +1,6 @@
-#include "model/modelconfig.h"
+#include "core/model/modelconfig.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,10 +1,10 @@
-#include "model/modelloader.h"
+#include "core/model/modelloader.h"
 
-#include "errors.h"
-#include "io/filecheck.h"
-#include "model/checkpoint.h"
-#include "model/tokenizer.h"
-#include "resources.h"
+#include "core/errors.h"
+#include "core/io/filecheck.h"
+#include "core/model/checkpoint.h"
+#include "core/model/tokenizer.h"
+#include "core/resources.h"
 
 #include <fstream>
 #include <sstream>
@@ -19,7 +19,7 @@ ModelBundle openModel(const std::string& modelPath, const std::string& tokenizer
     const std::string tok = b.checkpoint->tokenizerPath();
     if (tok.empty())
         throw FormatError(path + ": no tokenizer found beside the model (tokenizer.json, tokenizer.model, "
-                                 "tokenizer.bin or tok<vocab>.bin); pass --tokenizer");
+                                 "tokenizer.bin or tok<vocab>.bin); pass `tokenizer`");
     b.tokenizer = loadTokenizer(tok);
     const auto modelVocab = b.checkpoint->config().vocabSize;
     if (b.tokenizer->vocabSize() != modelVocab)

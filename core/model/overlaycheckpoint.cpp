@@ -1,6 +1,6 @@
-#include "model/overlaycheckpoint.h"
+#include "core/model/overlaycheckpoint.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 

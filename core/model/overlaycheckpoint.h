@@ -1,7 +1,7 @@
 #pragma once
 // A checkpoint with some tensors replaced in memory: planted outliers, folded
 // transforms. Everything else is read from the base checkpoint.
-#include "model/checkpoint.h"
+#include "core/model/checkpoint.h"
 
 #include <map>
 

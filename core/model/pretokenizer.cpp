@@ -1,7 +1,7 @@
-#include "model/pretokenizer.h"
+#include "core/model/pretokenizer.h"
 
-#include "errors.h"
-#include "model/bytelevel.h"
+#include "core/errors.h"
+#include "core/model/bytelevel.h"
 
 #include <QString>
 #include <nlohmann/json.hpp>

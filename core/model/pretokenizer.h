@@ -4,7 +4,7 @@
 // BPE model merges. Supported: normalizers Prepend, Replace (String), NFC,
 // NFD, NFKC, NFKD; pre-tokenizers Split (known regexes, Isolated), ByteLevel
 // and Metaspace; Sequence of either.
-#include "model/regexsplitter.h"
+#include "core/model/regexsplitter.h"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -1,6 +1,6 @@
-#include "model/regexsplitter.h"
+#include "core/model/regexsplitter.h"
 
-#include "model/utf8.h"
+#include "core/model/utf8.h"
 
 #include <QChar>
 

@@ -1,6 +1,6 @@
-#include "model/rotary.h"
+#include "core/model/rotary.h"
 
-#include "model/modelconfig.h"
+#include "core/model/modelconfig.h"
 
 #include <ATen/ATen.h>
 #include <cmath>

@@ -1,6 +1,6 @@
-#include "model/sentencepiecemodel.h"
+#include "core/model/sentencepiecemodel.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <cstring>
 #include <fstream>

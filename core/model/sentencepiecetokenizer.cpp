@@ -1,7 +1,7 @@
-#include "model/sentencepiecetokenizer.h"
+#include "core/model/sentencepiecetokenizer.h"
 
-#include "errors.h"
-#include "model/utf8.h"
+#include "core/errors.h"
+#include "core/model/utf8.h"
 
 #include <algorithm>
 #include <cstdio>

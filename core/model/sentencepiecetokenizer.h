@@ -3,8 +3,8 @@
 // "identity" normalizer, encoded and decoded as libsentencepiece does it
 // (normalization, score-ordered pair merging, byte fallback). See
 // sentencepiecemodel.h for why the library itself is not used.
-#include "model/sentencepiecemodel.h"
-#include "model/tokenizer.h"
+#include "core/model/sentencepiecemodel.h"
+#include "core/model/tokenizer.h"
 
 #include <array>
 #include <functional>

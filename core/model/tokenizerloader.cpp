@@ -1,9 +1,9 @@
-#include "model/tokenizer.h"
+#include "core/model/tokenizer.h"
 
-#include "errors.h"
-#include "model/hftokenizer.h"
-#include "model/llama2ctokenizer.h"
-#include "model/sentencepiecetokenizer.h"
+#include "core/errors.h"
+#include "core/model/hftokenizer.h"
+#include "core/model/llama2ctokenizer.h"
+#include "core/model/sentencepiecetokenizer.h"
 
 #include <filesystem>
 #include <system_error>

@@ -1,4 +1,4 @@
-#include "quant/adamw.h"
+#include "core/quant/adamw.h"
 
 #include <ATen/ATen.h>
 #include <cmath>

@@ -1,6 +1,6 @@
-#include "quant/blockrotation.h"
+#include "core/quant/blockrotation.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 #include <string>
@@ -9,9 +9,9 @@ namespace ol {
 
 BlockRotation BlockRotation::identity(std::int64_t channels, std::int64_t blockSize) {
     if (blockSize < 1)
-        throw UsageError("--block_size must be >= 1, got " + std::to_string(blockSize));
+        throw UsageError("`block_size` must be >= 1, got " + std::to_string(blockSize));
     if (blockSize > channels)
-        throw UsageError("--block_size " + std::to_string(blockSize) + " is larger than the " + std::to_string(channels) +
+        throw UsageError("`block_size` " + std::to_string(blockSize) + " is larger than the " + std::to_string(channels) +
                          " channels of the activation");
     BlockRotation r;
     r.channels = channels;

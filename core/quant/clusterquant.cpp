@@ -1,6 +1,6 @@
-#include "quant/clusterquant.h"
+#include "core/quant/clusterquant.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 #include <cmath>
@@ -61,12 +61,12 @@ at::Tensor expandGroups(const at::Tensor& perGroup, const at::Tensor& sizes) {
 }
 
 QuantParams computeGroupedParams(const at::Tensor& w, const QuantSpec& spec, const at::Tensor& sizes) {
-    if (spec.groupSize != 0) throw UsageError("--group_size cannot be combined with cluster weight groups");
+    if (spec.groupSize != 0) throw UsageError("`group_size` cannot be combined with cluster weight groups");
     const auto s = sizes.cpu();
     if (s.sum().item<std::int64_t>() != w.size(1))
         throw UsageError("cluster weight groups sum to " + std::to_string(s.sum().item<std::int64_t>()) + ", the weight has " +
                          std::to_string(w.size(1)) + " input channels");
-    if (spec.symmetric) throw UsageError("--symmetric cannot be combined with cluster weight groups");
+    if (spec.symmetric) throw UsageError("`symmetric` cannot be combined with cluster weight groups");
     std::vector<at::Tensor> maxes, mins;
     std::int64_t start = 0;
     const auto wf = w.to(at::kFloat);

@@ -3,7 +3,7 @@
 // activation quantizers with one scale/zero per cluster, calibrated offline,
 // and weights quantized per (output row × input cluster), i.e. groups of
 // variable size along Cin.
-#include "quant/quantizer.h"
+#include "core/quant/quantizer.h"
 
 #include <vector>
 

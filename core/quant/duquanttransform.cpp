@@ -1,8 +1,8 @@
-#include "quant/duquanttransform.h"
+#include "core/quant/duquanttransform.h"
 
-#include "errors.h"
-#include "jobs/progress.h"
-#include "quant/zigzag.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/quant/zigzag.h"
 
 #include <ATen/ATen.h>
 #include <string>
@@ -30,7 +30,7 @@ at::Tensor DuQuantTransform::dense() const {
 
 DuQuantTransform calibrateDuQuantTransform(const at::Tensor& x, const DuQuantTransformOptions& o, Progress* progress) {
     if (o.permutationTimes < 0)
-        throw UsageError("--permutation_times must be >= 0, got " + std::to_string(o.permutationTimes));
+        throw UsageError("`permutation_times` must be >= 0, got " + std::to_string(o.permutationTimes));
     DuQuantTransform m;
     GreedyRotationOptions ro = o.rotation;
     auto a = x;

@@ -3,8 +3,8 @@
 // (algorithms.md §1.7.2, §1.8): block rotations found by the greedy search,
 // interleaved with zigzag channel permutations. Applied on the last dim of
 // activations and on the Cin axis of weights; (X·M)(W·M)ᵀ = X·Wᵀ.
-#include "quant/blockrotation.h"
-#include "quant/greedyrotation.h"
+#include "core/quant/blockrotation.h"
+#include "core/quant/greedyrotation.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "quant/fakequantkernel.h"
+#include "core/quant/fakequantkernel.h"
 
 #include <ATen/Parallel.h>
 #include <algorithm>

@@ -1,9 +1,9 @@
-#include "quant/greedyrotation.h"
+#include "core/quant/greedyrotation.h"
 
-#include "errors.h"
-#include "jobs/progress.h"
-#include "quant/rotationprototypes.h"
-#include "quant/rotationstream.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/quant/rotationprototypes.h"
+#include "core/quant/rotationstream.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>
@@ -70,12 +70,12 @@ at::Tensor searchInput(const at::Tensor& x, const GreedyRotationOptions& o, Layo
     l.n = x.size(0);
     l.c = x.size(1);
     if (o.blockSize < 1)
-        throw UsageError("--block_size must be >= 1, got " + std::to_string(o.blockSize));
+        throw UsageError("`block_size` must be >= 1, got " + std::to_string(o.blockSize));
     if (o.blockSize > l.c)
-        throw UsageError("--block_size " + std::to_string(o.blockSize) + " is larger than the " + std::to_string(l.c) +
+        throw UsageError("`block_size` " + std::to_string(o.blockSize) + " is larger than the " + std::to_string(l.c) +
                          " channels of the activation");
     if (o.maxSteps < 0)
-        throw UsageError("--max_rotation_step must be >= 0, got " + std::to_string(o.maxSteps));
+        throw UsageError("`max_rotation_step` must be >= 0, got " + std::to_string(o.maxSteps));
     if (l.n == 0)
         throw UsageError("greedy rotation: activation has no tokens");
     l.bs = o.blockSize;

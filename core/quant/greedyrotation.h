@@ -3,7 +3,7 @@
 // largest-magnitude entry of the whole activation, rotate its in-block channel
 // d with E_d·Rot·E_d (spreading it over the block), record the range max − min,
 // and keep the prefix of steps with the smallest range.
-#include "quant/blockrotation.h"
+#include "core/quant/blockrotation.h"
 
 #include <cstdint>
 #include <vector>

@@ -1,6 +1,6 @@
-#include "quant/kmeans.h"
+#include "core/quant/kmeans.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>

@@ -1,9 +1,9 @@
-#include "quant/layerquantizer.h"
+#include "core/quant/layerquantizer.h"
 
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/decoderlayer.h"
-#include "model/modelconfig.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/modelconfig.h"
 
 #include <ATen/ATen.h>
 #include <chrono>

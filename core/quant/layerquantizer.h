@@ -4,8 +4,8 @@
 // activation that reaches it (as the reference does: later sites see the
 // outputs of already-quantized earlier linears), weight quantization, and a
 // report of the quantization error before and after the transform.
-#include "quant/method.h"
-#include "quant/quantizedlayer.h"
+#include "core/quant/method.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <map>
 #include <string>

@@ -1,9 +1,9 @@
-#include "quant/layerserializer.h"
+#include "core/quant/layerserializer.h"
 
-#include "errors.h"
-#include "model/modelconfig.h"
-#include "quant/duquanttransform.h"
-#include "quant/packing.h"
+#include "core/errors.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/duquanttransform.h"
+#include "core/quant/packing.h"
 
 #include <ATen/ATen.h>
 #include <functional>

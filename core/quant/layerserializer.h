@@ -16,7 +16,7 @@
 //   static_quant.<q|k|v>.scale / .zero static quantizers of Q, K, V (bits in the JSON)
 //   query_key_order                   RPTQ Q/K order inside each kv head, int64 [kvHeads, headDim]
 //   smoothing.<pair>                  smoothing scales (already folded; for reference)
-#include "quant/quantizedlayer.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <nlohmann/json.hpp>
 

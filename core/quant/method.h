@@ -6,11 +6,11 @@
 // may train (LWC). The shared machinery (applying the steps, weight
 // quantization, the calibration forward, reports, files) stays in core and
 // knows no method.
-#include "model/activationhook.h"
-#include "quant/methodinfo.h"
-#include "quant/quantsettings.h"
-#include "quant/sitetransform.h"
-#include "quant/smoothing.h"
+#include "core/model/activationhook.h"
+#include "core/quant/methodinfo.h"
+#include "core/quant/quantsettings.h"
+#include "core/quant/sitetransform.h"
+#include "core/quant/smoothing.h"
 
 #include <cstdint>
 #include <memory>

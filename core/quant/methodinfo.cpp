@@ -1,6 +1,6 @@
-#include "quant/methodinfo.h"
+#include "core/quant/methodinfo.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <cmath>
 #include <cstdint>
@@ -17,13 +17,13 @@ void checkRange(const MethodParameter& p, double v) {
         return s;
     };
     if (!p.minimum.is_null() && v < p.minimum.get<double>())
-        throw UsageError("--" + p.name + " " + text(v) + " is below its minimum " + text(p.minimum.get<double>()));
+        throw UsageError("`" + p.name + "` " + text(v) + " is below its minimum " + text(p.minimum.get<double>()));
     if (!p.maximum.is_null() && v > p.maximum.get<double>())
-        throw UsageError("--" + p.name + " " + text(v) + " is above its maximum " + text(p.maximum.get<double>()));
+        throw UsageError("`" + p.name + "` " + text(v) + " is above its maximum " + text(p.maximum.get<double>()));
 }
 
 nlohmann::json coerce(const MethodParameter& p, const nlohmann::json& v) {
-    const std::string flag = "--" + p.name;
+    const std::string flag = "`" + p.name + "`";
     if (p.type == "bool") {
         if (!v.is_boolean()) throw UsageError(flag + " takes true or false");
         return v;
@@ -102,7 +102,7 @@ bool MethodInfo::confirmed(const std::string& n, const nlohmann::json& value) co
     auto it = confirms.find(n);
     if (it == confirms.end()) return false;
     if (value != it->at("value"))
-        throw UsageError("--" + n + " " + value.dump() + " contradicts method '" + name + "', which always has " + n + " " +
+        throw UsageError("`" + n + "` " + value.dump() + " contradicts method '" + name + "', which always has " + n + " " +
                          it->at("value").dump() + ": " + it->value("otherwise", "choose another method"));
     return true;
 }
@@ -126,10 +126,10 @@ const MethodInfo& commonQuantParameters() {
       "parameters": [
         {"name": "wbits", "type": "int", "default": 4, "min": 2, "max": 16, "label": "Weight bits", "help": "weight bit width (16 = not quantized)"},
         {"name": "abits", "type": "int", "default": 4, "min": 2, "max": 16, "label": "Activation bits", "help": "activation bit width of every linear input, per token (16 = not quantized)"},
-        {"name": "kv_bits", "type": "int", "default": -1, "min": -1, "max": 16, "label": "Q/K/V bits", "min_means": "same as activations", "help": "bit width of Q, K (after rotary) and V, per head and token; -1 = same as --abits, as the reference"},
+        {"name": "kv_bits", "type": "int", "default": -1, "min": -1, "max": 16, "label": "Q/K/V bits", "min_means": "same as activations", "help": "bit width of Q, K (after rotary) and V, per head and token; -1 = same as `abits`, as the reference"},
         {"name": "group_size", "type": "int", "default": 0, "min": 0, "label": "Weight group", "min_means": "per output channel", "help": "weight quantization groups along the input channels; 0 = one per output channel"},
         {"name": "symmetric", "type": "bool", "default": false, "label": "Symmetric weights", "help": "symmetric weight quantization (activations stay asymmetric)"},
-        {"name": "swc", "type": "double", "default": 1.0, "min": 0.01, "max": 1.0, "label": "Weight clip", "help": "static weight clipping ratio (1 = none); wins over --lwc"},
+        {"name": "swc", "type": "double", "default": 1.0, "min": 0.01, "max": 1.0, "label": "Weight clip", "help": "static weight clipping ratio (1 = none); wins over `lwc`"},
         {"name": "lac", "type": "double", "default": 1.0, "min": 0.01, "max": 1.0, "label": "Activation clip", "help": "activation clipping ratio for linear inputs and Q/K (1 = none)"}
       ]})json"), "built-in common parameters");
     return info;

@@ -2,7 +2,7 @@
 // The Qt plugin interface of a quantization method. A plugin library holds
 // one method; its JSON metadata (Q_PLUGIN_METADATA FILE) describes the
 // parameters and is read without loading the library.
-#include "quant/method.h"
+#include "core/quant/method.h"
 
 #include <QtPlugin>
 

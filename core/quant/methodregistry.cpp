@@ -1,7 +1,7 @@
-#include "quant/methodregistry.h"
+#include "core/quant/methodregistry.h"
 
-#include "errors.h"
-#include "quant/methodplugin.h"
+#include "core/errors.h"
+#include "core/quant/methodplugin.h"
 
 #include <QDir>
 #include <QJsonDocument>

@@ -1,7 +1,7 @@
 #pragma once
 // Finds the method plugins (OUTLIERLAB_PLUGIN_PATH, the build tree, next to
 // the installed binaries), reads their metadata, and creates methods.
-#include "quant/methodinfo.h"
+#include "core/quant/methodinfo.h"
 
 #include <memory>
 #include <string>

@@ -1,9 +1,9 @@
-#include "quant/methodsupport.h"
+#include "core/quant/methodsupport.h"
 
-#include "errors.h"
-#include "model/modelconfig.h"
-#include "quant/method.h"
-#include "quant/quantizedlayer.h"
+#include "core/errors.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/method.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <algorithm>
 #include <string>
@@ -17,14 +17,18 @@ void foldSmoothing(const LayerContext& ctx, QuantizedLayer& layer, double alpha)
     if (r.onlineOutDivisor.defined()) layer.input(Site::AttnOutput).steps.push_back(TransformStep::scale(r.onlineOutDivisor));
 }
 
+std::int64_t defaultBlockSize(const ModelConfig& c) {
+    return std::min({c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize}) >= 128 ? 128 : 4;
+}
+
 void checkRotationFits(const ModelConfig& c, std::int64_t bs, bool queryKeyHadamard) {
     const auto smallest = std::min({c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize});
     if (bs > smallest)
-        throw UsageError("--block_size " + std::to_string(bs) + " is larger than the " + std::to_string(smallest) +
+        throw UsageError("`block_size` " + std::to_string(bs) + " is larger than the " + std::to_string(smallest) +
                          " input channels of this model's smallest linear; use at most " + std::to_string(smallest));
     if (queryKeyHadamard && (c.headDim & (c.headDim - 1)) != 0)
         throw UsageError("the Q/K Hadamard needs a power-of-two head_dim, this model has " + std::to_string(c.headDim) +
-                         "; pass --no_qk_hadamard");
+                         "; pass `qk_hadamard=false`");
 }
 
 } // namespace ol

@@ -1,6 +1,6 @@
-#include "quant/packing.h"
+#include "core/quant/packing.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/Parallel.h>
 #include <string>

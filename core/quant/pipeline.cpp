@@ -1,17 +1,17 @@
-#include "quant/pipeline.h"
+#include "core/quant/pipeline.h"
 
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
-#include "calib/sitestatistics.h"
-#include "errors.h"
-#include "faultpoint.h"
-#include "io/hash.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
-#include "quant/rotationstream.h"
-#include "quant/runstore.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
+#include "core/calib/sitestatistics.h"
+#include "core/errors.h"
+#include "core/faultpoint.h"
+#include "core/io/hash.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
+#include "core/quant/rotationstream.h"
+#include "core/quant/runstore.h"
 
 #include <ATen/ATen.h>
 #include <chrono>
@@ -124,8 +124,8 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
     result.manifest = runManifest(model, data, method, o);
     std::unique_ptr<RunStore> store;
     if (!o.saveDir.empty()) store = std::make_unique<RunStore>(o.saveDir, result.manifest, o.resume);
-    else if (o.resume) throw UsageError("--resume needs --save_dir (the directory of the run to continue)");
-    if (!o.keepLayers && !store) throw UsageError("layers that leave memory need a run store (--save_dir)");
+    else if (o.resume) throw UsageError("`resume` needs `save_dir` (the directory of the run to continue)");
+    if (!o.keepLayers && !store) throw UsageError("layers that leave memory need a run store (`save_dir`)");
 
     // Layer-0 inputs of every calibration window.
     auto tokens = at::from_blob(const_cast<std::int32_t*>(data.tokens.data()),

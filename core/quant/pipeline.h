@@ -4,8 +4,8 @@
 // method calibrate its transforms on the layer's input as the quantized model
 // so far produces it, optionally train, quantize the weights, checkpoint the
 // layer, free it. Resumes after the last finished layer of a --save_dir.
-#include "io/spilltensor.h"
-#include "quant/layerquantizer.h"
+#include "core/io/spilltensor.h"
+#include "core/quant/layerquantizer.h"
 
 #include <c10/core/Device.h>
 #include <functional>

@@ -1,7 +1,7 @@
-#include "quant/quantizedlayer.h"
+#include "core/quant/quantizedlayer.h"
 
-#include "errors.h"
-#include "quant/rotationprototypes.h"
+#include "core/errors.h"
+#include "core/quant/rotationprototypes.h"
 
 #include <ATen/ATen.h>
 

@@ -2,11 +2,11 @@
 // One decoder layer after quantization: the weights the forward multiplies
 // (smoothed, transformed, fake-quantized), the integer form of each weight for
 // export, and the online work on activations (transforms, bit widths).
-#include "model/activationhook.h"
-#include "model/layerweights.h"
-#include "quant/clusterquant.h"
-#include "quant/sitetransform.h"
-#include "quant/quantizer.h"
+#include "core/model/activationhook.h"
+#include "core/model/layerweights.h"
+#include "core/quant/clusterquant.h"
+#include "core/quant/sitetransform.h"
+#include "core/quant/quantizer.h"
 
 #include <array>
 #include <functional>

@@ -1,7 +1,7 @@
-#include "quant/quantizedmodel.h"
+#include "core/quant/quantizedmodel.h"
 
-#include "errors.h"
-#include "model/decoderlayer.h"
+#include "core/errors.h"
+#include "core/model/decoderlayer.h"
 
 #include <ATen/ATen.h>
 

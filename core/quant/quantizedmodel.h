@@ -5,9 +5,9 @@
 // layers are either held in memory or loaded one at a time when the forward
 // reaches them (from a run store or an export), so evaluating a quantized 7B
 // model holds one layer, not 32.
-#include "model/causallm.h"
-#include "model/llamamodel.h"
-#include "quant/quantizedlayer.h"
+#include "core/model/causallm.h"
+#include "core/model/llamamodel.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <functional>
 #include <memory>

@@ -1,7 +1,7 @@
-#include "quant/quantizer.h"
+#include "core/quant/quantizer.h"
 
-#include "errors.h"
-#include "quant/fakequantkernel.h"
+#include "core/errors.h"
+#include "core/quant/fakequantkernel.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

@@ -1,7 +1,7 @@
-#include "quant/quantsettings.h"
+#include "core/quant/quantsettings.h"
 
-#include "errors.h"
-#include "model/modelconfig.h"
+#include "core/errors.h"
+#include "core/model/modelconfig.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,16 +17,16 @@ void QuantSettings::validate(const ModelConfig& c) const {
         if (b < 2 || b > 16)
             throw UsageError(std::string(flag) + " " + std::to_string(b) + " is out of range: use 2..16 (16 = not quantized)");
     };
-    bits(wbits, "--wbits");
-    bits(abits, "--abits");
-    if (kvBits != -1) bits(kvBits, "--kv_bits");
-    if (!(swc > 0 && swc <= 1)) throw UsageError("--swc " + std::to_string(swc) + " must be in (0, 1]");
-    if (!(lac > 0 && lac <= 1)) throw UsageError("--lac " + std::to_string(lac) + " must be in (0, 1]");
-    if (groupSize < 0) throw UsageError("--group_size must not be negative");
+    bits(wbits, "`wbits`");
+    bits(abits, "`abits`");
+    if (kvBits != -1) bits(kvBits, "`kv_bits`");
+    if (!(swc > 0 && swc <= 1)) throw UsageError("`swc` " + std::to_string(swc) + " must be in (0, 1]");
+    if (!(lac > 0 && lac <= 1)) throw UsageError("`lac` " + std::to_string(lac) + " must be in (0, 1]");
+    if (groupSize < 0) throw UsageError("`group_size` must not be negative");
     if (groupSize > 0) {
         for (std::int64_t cin : {c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize})
             if (cin % groupSize != 0)
-                throw UsageError("--group_size " + std::to_string(groupSize) + " does not divide the " + std::to_string(cin) +
+                throw UsageError("`group_size` " + std::to_string(groupSize) + " does not divide the " + std::to_string(cin) +
                                  " input channels of a linear layer of this model");
     }
 }

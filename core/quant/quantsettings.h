@@ -1,7 +1,7 @@
 #pragma once
 // Bit widths and quantizer options shared by every method (the reference
 // projects' --wbits --abits --kv_bits --group_size --symmetric --swc --lac).
-#include "quant/quantizer.h"
+#include "core/quant/quantizer.h"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -1,6 +1,6 @@
-#include "quant/rotationprototypes.h"
+#include "core/quant/rotationprototypes.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>

@@ -1,4 +1,4 @@
-#include "quant/rotationstream.h"
+#include "core/quant/rotationstream.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>

@@ -1,12 +1,12 @@
-#include "quant/runstore.h"
+#include "core/quant/runstore.h"
 
-#include "errors.h"
-#include "faultpoint.h"
-#include "io/atomicfile.h"
-#include "io/directorylock.h"
-#include "io/h5file.h"
-#include "quant/layerserializer.h"
-#include "quant/methodregistry.h"
+#include "core/errors.h"
+#include "core/faultpoint.h"
+#include "core/io/atomicfile.h"
+#include "core/io/directorylock.h"
+#include "core/io/h5file.h"
+#include "core/quant/layerserializer.h"
+#include "core/quant/methodregistry.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -94,17 +94,17 @@ RunStore::RunStore(std::string dir, nlohmann::json manifest, bool resume) : m_di
     const auto manifestPath = (fs::path(m_dir) / "run.json").string();
     // Checked before anything is created: a mistyped directory must not start a fresh run.
     if (resume && !fs::exists(manifestPath, ec))
-        throw UsageError("--resume: " + m_dir + " holds no run to continue (no run.json); leave out --resume to start one");
+        throw UsageError("`resume`: " + m_dir + " holds no run to continue (no run.json); leave out `resume` to start one");
     fs::create_directories(fs::path(m_dir) / "layers", ec);
-    if (ec) throw RuntimeFailure("--save_dir " + m_dir + ": cannot create the directory: " + ec.message());
-    m_lock = std::make_shared<DirectoryLock>(m_dir, "--save_dir");
+    if (ec) throw RuntimeFailure("`save_dir` " + m_dir + ": cannot create the directory: " + ec.message());
+    m_lock = std::make_shared<DirectoryLock>(m_dir, "`save_dir`");
     removeStaleTemporaries(m_dir);
     if (fs::exists(manifestPath)) {
         const auto stored = readJson(manifestPath);
         if (!resume)
-            throw UsageError("--save_dir " + m_dir + " already holds a quantization run; pass --resume to continue it or choose another directory");
+            throw UsageError("`save_dir` " + m_dir + " already holds a quantization run; pass `resume` to continue it or choose another directory");
         if (stored.value("fingerprint", "") != m_manifest.at("fingerprint").get<std::string>())
-            throw UsageError("cannot --resume the run in " + m_dir + ": it was made with other inputs: " +
+            throw UsageError("cannot `resume` the run in " + m_dir + ": it was made with other inputs: " +
                              describeDifference(stored, m_manifest));
         while (fs::exists(layerPath(m_completed))) ++m_completed;
     } else {
@@ -128,7 +128,7 @@ bool RunStore::removeIfEmpty(const std::string& dir, bool removeDir) {
     std::error_code ec;
     if (!fs::exists(fs::path(dir) / "run.json", ec)) return false;
     try {
-        DirectoryLock lock(dir, "--save_dir");
+        DirectoryLock lock(dir, "`save_dir`");
         removeStaleTemporaries(dir);
         if (!fs::is_empty(fs::path(dir) / "layers", ec)) return false;
         fs::remove(fs::path(dir) / "layers", ec);

@@ -5,7 +5,7 @@
 // layer's parameters, quantized weights, report and the calibration carry.
 // Each file is written under a temporary name and renamed, so a crash at any
 // moment leaves only complete layers behind; --resume continues after them.
-#include "quant/layerquantizer.h"
+#include "core/quant/layerquantizer.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
-#include "quant/ruquantrotation.h"
+#include "core/quant/ruquantrotation.h"
 
-#include "errors.h"
-#include "quant/zigzag.h"
+#include "core/errors.h"
+#include "core/quant/zigzag.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -103,9 +103,9 @@ at::Tensor givensBlocks(const at::Tensor& v, const at::Tensor& target, bool refe
 }
 
 BlockRotation ruquantBlockRotation(const at::Tensor& x, const RuQuantRotationOptions& o) {
-    if (o.maxSteps < 0) throw UsageError("--max_rotation_step must be >= 0, got " + std::to_string(o.maxSteps));
+    if (o.maxSteps < 0) throw UsageError("`max_rotation_step` must be >= 0, got " + std::to_string(o.maxSteps));
     if (o.randomPermutationTimes < 0)
-        throw UsageError("--random_permutation_times must be >= 0, got " + std::to_string(o.randomPermutationTimes));
+        throw UsageError("`random_permutation_times` must be >= 0, got " + std::to_string(o.randomPermutationTimes));
     const std::int64_t C = x.size(-1);
     auto rot = BlockRotation::identity(C, o.blockSize); // checks 1 <= bs <= C
     const auto a = x.detach().to(at::kCPU, at::kFloat).reshape({-1, C});
@@ -117,7 +117,7 @@ BlockRotation ruquantBlockRotation(const at::Tensor& x, const RuQuantRotationOpt
 }
 
 DuQuantTransform calibrateRuQuantTransform(const at::Tensor& x, const RuQuantRotationOptions& o, int permutationTimes) {
-    if (permutationTimes < 0) throw UsageError("--permutation_times must be >= 0, got " + std::to_string(permutationTimes));
+    if (permutationTimes < 0) throw UsageError("`permutation_times` must be >= 0, got " + std::to_string(permutationTimes));
     DuQuantTransform m;
     auto ro = o;
     auto a = x.detach().to(at::kCPU, at::kFloat).reshape({-1, x.size(-1)});

@@ -4,8 +4,8 @@
 // random positive ("uniform") target, random permutations, and Givens passes
 // that turn each channel pair onto a random target pair; and the global
 // Householder vector ω applied after the R₁·P·R₂ chain.
-#include "quant/blockrotation.h"
-#include "quant/duquanttransform.h"
+#include "core/quant/blockrotation.h"
+#include "core/quant/duquanttransform.h"
 
 #include <ATen/core/Generator.h>
 #include <cstdint>

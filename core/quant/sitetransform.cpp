@@ -1,8 +1,8 @@
-#include "quant/sitetransform.h"
+#include "core/quant/sitetransform.h"
 
-#include "errors.h"
-#include "quant/duquanttransform.h"
-#include "quant/rotationprototypes.h"
+#include "core/errors.h"
+#include "core/quant/duquanttransform.h"
+#include "core/quant/rotationprototypes.h"
 
 #include <ATen/ATen.h>
 #include <map>

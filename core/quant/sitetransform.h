@@ -12,8 +12,8 @@
 //
 // A new method is a plugin that lists steps; a new kind of transform is one
 // more StepKind handled here, in the serializer and in describe().
-#include "quant/blockrotation.h"
-#include "quant/clusterquant.h"
+#include "core/quant/blockrotation.h"
+#include "core/quant/clusterquant.h"
 
 #include <string>
 #include <vector>

@@ -1,8 +1,8 @@
-#include "quant/smoothing.h"
+#include "core/quant/smoothing.h"
 
-#include "model/layerweights.h"
-#include "model/modelconfig.h"
-#include "quant/quantizedlayer.h"
+#include "core/model/layerweights.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <ATen/ATen.h>
 

@@ -1,6 +1,6 @@
-#include "quant/zigzag.h"
+#include "core/quant/zigzag.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>
@@ -15,9 +15,9 @@ at::Tensor zigzagPermutation(const at::Tensor& x, std::int64_t blockSize) {
         throw UsageError("zigzag permutation: activation must be 2-D [tokens, channels], got " + std::to_string(x.dim()) + " dims");
     const std::int64_t c = x.size(1);
     if (blockSize < 1)
-        throw UsageError("--block_size must be >= 1, got " + std::to_string(blockSize));
+        throw UsageError("`block_size` must be >= 1, got " + std::to_string(blockSize));
     if (blockSize > c)
-        throw UsageError("--block_size " + std::to_string(blockSize) + " is larger than the " + std::to_string(c) +
+        throw UsageError("`block_size` " + std::to_string(blockSize) + " is larger than the " + std::to_string(c) +
                          " channels of the activation");
     const auto mt = x.size(0) ? x.abs().amax(0).to(at::kCPU, at::kDouble).contiguous() : at::zeros({c}, at::kDouble);
     if (!at::isfinite(mt).all().item<bool>())

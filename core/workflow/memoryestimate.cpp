@@ -1,8 +1,8 @@
-#include "workflow/memoryestimate.h"
+#include "core/workflow/memoryestimate.h"
 
-#include "errors.h"
-#include "model/checkpoint.h"
-#include "model/modelconfig.h"
+#include "core/errors.h"
+#include "core/model/checkpoint.h"
+#include "core/model/modelconfig.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,12 +1,12 @@
-#include "duquant/duquantmethod.h"
+#include "plugins/duquant/duquantmethod.h"
 
-#include "errors.h"
-#include "model/modelconfig.h"
-#include "quant/layerquantizer.h"
-#include "quant/duquanttransform.h"
-#include "quant/methodsupport.h"
-#include "quant/lwctrainer.h"
-#include "quant/quantizedlayer.h"
+#include "core/errors.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/duquanttransform.h"
+#include "core/quant/methodsupport.h"
+#include "core/quant/lwctrainer.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <algorithm>
 

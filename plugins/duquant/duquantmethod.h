@@ -2,7 +2,7 @@
 // DuQuant (algorithms.md §1): smoothing, then per transform owner the greedy
 // rotation → zigzag → rotation chain on the activation that reaches it, the
 // Q/K Hadamard, and optional LWC training.
-#include "quant/method.h"
+#include "core/quant/method.h"
 
 namespace ol {
 

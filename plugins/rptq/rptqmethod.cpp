@@ -1,12 +1,12 @@
-#include "rptq/rptqmethod.h"
+#include "plugins/rptq/rptqmethod.h"
 
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/decoderlayer.h"
-#include "model/modelconfig.h"
-#include "quant/clusterquant.h"
-#include "quant/kmeans.h"
-#include "quant/quantizedlayer.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/clusterquant.h"
+#include "core/quant/kmeans.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>
@@ -130,15 +130,15 @@ void RptqMethod::validate(const ModelConfig& c, const QuantSettings& s) const {
     const auto hk = m_params.at("head_clusters").get<std::int64_t>();
     const auto smallest = std::min(c.hiddenSize, c.intermediateSize);
     if (k > smallest)
-        throw UsageError("--num_clusters " + std::to_string(k) + " is larger than the " + std::to_string(smallest) +
+        throw UsageError("`num_clusters` " + std::to_string(k) + " is larger than the " + std::to_string(smallest) +
                          " channels of this model's " + (c.hiddenSize <= c.intermediateSize ? "RMSNorm outputs" : "down_proj input") +
                          "; use at most " + std::to_string(smallest));
     if (hk > c.headDim)
-        throw UsageError("--head_clusters " + std::to_string(hk) + " is larger than this model's head_dim " + std::to_string(c.headDim) +
+        throw UsageError("`head_clusters` " + std::to_string(hk) + " is larger than this model's head_dim " + std::to_string(c.headDim) +
                          "; use at most " + std::to_string(c.headDim));
-    if (s.symmetric) throw UsageError("--symmetric cannot be used with rptq: its cluster weight groups are asymmetric");
+    if (s.symmetric) throw UsageError("`symmetric` cannot be used with rptq: its cluster weight groups are asymmetric");
     if (s.groupSize > 0)
-        throw UsageError("--group_size " + std::to_string(s.groupSize) +
+        throw UsageError("`group_size` " + std::to_string(s.groupSize) +
                          " cannot be used with rptq: its weights are grouped by the input channel clusters");
 }
 

@@ -5,7 +5,7 @@
 // clustered by k-means at five sites and reordered where that is exact; the
 // static per-cluster activation quantizers come from the EMA of the
 // per-sample ranges; weights are quantized per (row, input cluster).
-#include "quant/method.h"
+#include "core/quant/method.h"
 
 namespace ol {
 

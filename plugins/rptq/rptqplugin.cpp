@@ -1,7 +1,7 @@
 // The RPTQ method as a Qt plugin; the algorithm is in rptqmethod.cpp and
 // core/quant (k-means in kmeans, per-cluster quantizers in clusterquant).
-#include "quant/methodplugin.h"
-#include "rptq/rptqmethod.h"
+#include "core/quant/methodplugin.h"
+#include "plugins/rptq/rptqmethod.h"
 
 #include <QObject>
 

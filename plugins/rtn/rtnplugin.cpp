@@ -1,6 +1,6 @@
 // RTN: quantization with no transform at all; everything it does is the
 // shared machinery in core (layer quantizer, quantizers).
-#include "quant/methodplugin.h"
+#include "core/quant/methodplugin.h"
 
 #include <QObject>
 

@@ -1,13 +1,13 @@
-#include "ruquant/ruquantmethod.h"
+#include "plugins/ruquant/ruquantmethod.h"
 
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/modelconfig.h"
-#include "quant/layerquantizer.h"
-#include "quant/methodsupport.h"
-#include "quant/lhtrainer.h"
-#include "quant/quantizedlayer.h"
-#include "quant/ruquantrotation.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/methodsupport.h"
+#include "core/quant/lhtrainer.h"
+#include "core/quant/quantizedlayer.h"
+#include "core/quant/ruquantrotation.h"
 
 #include <algorithm>
 
@@ -18,7 +18,7 @@ RuQuantMethod::RuQuantMethod(nlohmann::json params) : m_params(std::move(params)
 void RuQuantMethod::validate(const ModelConfig& c, const QuantSettings&) const {
     checkRotationFits(c, m_params.at("block_size").get<std::int64_t>(), rotatesQueryKey());
     if (m_params.at("lh").get<bool>() && !m_params.at("global_householder").get<bool>())
-        throw UsageError("--lh trains the global Householder vectors; it needs --global_householder");
+        throw UsageError("`lh` trains the global Householder vectors; it needs `global_householder`");
 }
 
 void RuQuantMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {

@@ -2,7 +2,7 @@
 // RUQuant (algorithms.md §2): DuQuant's smoothing and R₁ → zigzag → R₂ chain
 // with get_R block rotations, a global Householder reflection per linear
 // input, the Q/K Hadamard, and optional learnable Householder training (--lh).
-#include "quant/method.h"
+#include "core/quant/method.h"
 
 namespace ol {
 

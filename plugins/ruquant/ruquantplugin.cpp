@@ -1,7 +1,7 @@
 // The RUQuant method as a Qt plugin; the algorithm is in ruquantmethod.cpp
 // and core/quant (get_R and the global Householder in ruquantrotation, --lh in lhtrainer).
-#include "quant/methodplugin.h"
-#include "ruquant/ruquantmethod.h"
+#include "core/quant/methodplugin.h"
+#include "plugins/ruquant/ruquantmethod.h"
 
 #include <QObject>
 

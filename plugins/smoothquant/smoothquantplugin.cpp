@@ -1,6 +1,6 @@
 // SmoothQuant: the smoothing fold of core/quant/smoothing, then RTN.
-#include "quant/methodplugin.h"
-#include "quant/methodsupport.h"
+#include "core/quant/methodplugin.h"
+#include "core/quant/methodsupport.h"
 
 #include <QObject>
 

@@ -57,7 +57,7 @@ class TestBadInputModel : public QObject {
         return dir;
     }
 
-  private slots:
+  private Q_SLOTS:
     void initTestCase() {
         QVERIFY2(!qgetenv("OUTLIERLAB_CLI").isEmpty(), "OUTLIERLAB_CLI not set (run through ctest)");
         QVERIFY(m_dir.isValid());

@@ -7,8 +7,8 @@
 // quantize. Messages name the file, dataset, key or flag; nothing half-written.
 #include "clirunner.h"
 
-#include "io/h5file.h"
-#include "io/session.h"
+#include "core/io/h5file.h"
+#include "core/calib/session.h"
 
 #include <ATen/ATen.h>
 #include <QDir>
@@ -105,7 +105,7 @@ class TestBadInputRuns : public QObject {
         return path(name);
     }
 
-  private slots:
+  private Q_SLOTS:
     void initTestCase() {
         QVERIFY2(!qgetenv("OUTLIERLAB_CLI").isEmpty(), "OUTLIERLAB_CLI not set (run through ctest)");
         QVERIFY(m_dir.isValid());

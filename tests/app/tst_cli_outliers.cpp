@@ -28,7 +28,7 @@ class TestCliOutliers : public QObject {
     Q_OBJECT
     QString m_planted, m_session;
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         fs::remove_all(dir().toStdString());
         fs::create_directories(dir().toStdString());

@@ -50,7 +50,7 @@ private:
         return o;
     }
 
-private slots:
+private Q_SLOTS:
     void sameResultTwiceAndWithOneOrTwoThreads_data() {
         QTest::addColumn<QStringList>("flags");
         QTest::newRow("duquant W4A4 reference_compat")

@@ -53,7 +53,7 @@ private:
         return m_references[key];
     }
 
-private slots:
+private Q_SLOTS:
     // kill -9 at each moment of a run, then the command a user reruns: the same export bit for bit, and
     // nothing half-written left (no layer or export temporaries). RPTQ carries every window's layer input;
     // spilled to a file, the resumed run must replay it exactly. A kill during calibration happens before

@@ -27,7 +27,7 @@ void copyDir(const QString& from, const QString& to) {
 
 class TestLegacyFormat : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     // Perplexities written by the format-1 build (tests/data/legacy-v1/README.md). Across OpenBLAS's
     // default, Haswell, SandyBridge and Nehalem kernels they spread by at most 0.28% (duquant 8.4166–8.4403):
     // tolerance 1%. A step applied in the wrong order or left out moves them by far more (a transform

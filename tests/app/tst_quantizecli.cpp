@@ -26,7 +26,7 @@ private:
     QTemporaryDir m_dir;
     QString path(const QString& name) const { return m_dir.filePath(name); }
 
-private slots:
+private Q_SLOTS:
     // Reference numbers of DuQuant's own code on this model (shared/data/README.md), all in one batch (one
     // calibration, one FP evaluation). Tolerances are set from bench/kernel_spread.sh, which runs this recipe
     // under OpenBLAS's default (SkylakeX), Haswell, SandyBridge and Nehalem kernels (2026-12-06, fused attention):

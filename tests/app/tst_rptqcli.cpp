@@ -23,7 +23,7 @@ private:
     QTemporaryDir m_dir;
     QString path(const QString& name) const { return m_dir.filePath(name); }
 
-private slots:
+private Q_SLOTS:
     void badClusterCounts_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");

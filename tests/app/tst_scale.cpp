@@ -7,7 +7,7 @@
 #include "clirunner.h"
 #include "sanitizerbuild.h"
 
-#include "io/safetensors.h"
+#include "core/io/safetensors.h"
 
 #include <ATen/ATen.h>
 #include <QDir>
@@ -128,7 +128,7 @@ private:
     QString m_model;
     double m_quantPpl = 0;
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         QVERIFY2(!qgetenv("OUTLIERLAB_CLI").isEmpty(), "OUTLIERLAB_CLI not set (run through ctest)");
         m_model = m_dir.filePath("synthetic");

@@ -2,7 +2,7 @@
 // consistent and survives its own round trip.
 #include "fuzzsupport.h"
 
-#include "model/modelconfig.h"
+#include "core/model/modelconfig.h"
 
 #include <optional>
 

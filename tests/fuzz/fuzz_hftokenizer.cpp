@@ -2,7 +2,7 @@
 // accepted one tokenizes any text into ids inside its vocabulary.
 #include "tokenizerfuzz.h"
 
-#include "model/hftokenizer.h"
+#include "core/model/hftokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto path = olfuzz::writeFile("tokenizer.json", data, size);

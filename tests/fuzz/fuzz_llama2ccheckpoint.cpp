@@ -2,7 +2,7 @@
 // float32 weights): an accepted file's tensors all lie inside it and load.
 #include "fuzzsupport.h"
 
-#include "model/llama2ccheckpoint.h"
+#include "core/model/llama2ccheckpoint.h"
 
 #include <ATen/ATen.h>
 

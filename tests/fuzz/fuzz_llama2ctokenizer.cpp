@@ -2,7 +2,7 @@
 // accepted one tokenizes any text into ids inside its vocabulary.
 #include "tokenizerfuzz.h"
 
-#include "model/llama2ctokenizer.h"
+#include "core/model/llama2ctokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto path = olfuzz::writeFile("tokenizer.bin", data, size);

@@ -4,7 +4,7 @@
 #include "fuzzsupport.h"
 
 #include "methodflags.h"
-#include "quant/methodregistry.h"
+#include "core/quant/methodregistry.h"
 #include "recipe.h"
 
 #include <string>

@@ -3,9 +3,9 @@
 // of the bundled model; the layer file is the input.
 #include "fuzzsupport.h"
 
-#include "model/checkpoint.h"
-#include "quant/runstore.h"
-#include "resources.h"
+#include "core/model/checkpoint.h"
+#include "core/quant/runstore.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 

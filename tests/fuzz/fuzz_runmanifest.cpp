@@ -2,7 +2,7 @@
 // --resume read it): an accepted manifest has the fields the readers use.
 #include "fuzzsupport.h"
 
-#include "quant/runstore.h"
+#include "core/quant/runstore.h"
 
 #include <filesystem>
 

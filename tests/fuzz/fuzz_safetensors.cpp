@@ -2,7 +2,7 @@
 // file claims, every accepted entry must lie inside the file and load.
 #include "fuzzsupport.h"
 
-#include "io/safetensors.h"
+#include "core/io/safetensors.h"
 
 #include <ATen/ATen.h>
 

@@ -2,7 +2,7 @@
 // accepted one tokenizes any text into ids inside its vocabulary.
 #include "tokenizerfuzz.h"
 
-#include "model/sentencepiecetokenizer.h"
+#include "core/model/sentencepiecetokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto path = olfuzz::writeFile("tokenizer.model", data, size);

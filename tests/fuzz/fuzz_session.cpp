@@ -3,7 +3,7 @@
 // its attributes declare.
 #include "fuzzsupport.h"
 
-#include "io/session.h"
+#include "core/calib/session.h"
 
 #include <ATen/ATen.h>
 

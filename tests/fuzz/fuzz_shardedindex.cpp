@@ -4,9 +4,9 @@
 // own shards: a tensor from the outside file (all 7s) is a finding.
 #include "fuzzsupport.h"
 
-#include "io/safetensors.h"
-#include "model/checkpoint.h"
-#include "model/hfcheckpoint.h"
+#include "core/io/safetensors.h"
+#include "core/model/checkpoint.h"
+#include "core/model/hfcheckpoint.h"
 
 #include <ATen/ATen.h>
 

@@ -3,7 +3,7 @@
 // untrusted input. A typed ol::Error is the parser doing its job; anything
 // else (another exception escaping, a crash, a sanitizer report, a leak, an
 // allocation beyond -malloc_limit_mb, a hang) is a finding.
-#include "errors.h"
+#include "core/errors.h"
 
 #include <cstddef>
 #include <cstdint>

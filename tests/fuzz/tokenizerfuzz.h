@@ -3,7 +3,7 @@
 // decoding any text, and naming every id, stay within the vocabulary.
 #include "fuzzsupport.h"
 
-#include "model/tokenizer.h"
+#include "core/model/tokenizer.h"
 
 #include <algorithm>
 

@@ -3,24 +3,25 @@
 // → the preview updates → Quantize & Export → Results show FP and quantized
 // perplexity → the export reloads and evaluates to the same number. A
 // watchdog timer measures the longest stall of the GUI thread meanwhile.
-#include "eval/perplexity.h"
+#include "app/clirunner.h"
+#include "core/eval/perplexity.h"
 #include "sanitizerbuild.h"
-#include "io/quantexport.h"
-#include "jobs/joblistwidget.h"
-#include "layers/layerpanel.h"
+#include "core/quant/quantexport.h"
+#include "views/jobs/joblistwidget.h"
+#include "views/layers/layerpanel.h"
 #include "mainwindow.h"
-#include "model/checkpoint.h"
-#include "model/modelloader.h"
-#include "model/tokenizer.h"
-#include "outliers/outlierview.h"
+#include "core/model/checkpoint.h"
+#include "core/model/modelloader.h"
+#include "core/model/tokenizer.h"
+#include "views/outliers/outlierview.h"
 #include "plantedmodel.h"
 #include "screenshot.h"
-#include "plots/channelplot.h"
-#include "preview/previewview.h"
-#include "quant/quantizedmodel.h"
-#include "resources.h"
-#include "results/resultsview.h"
-#include "tune/parameterform.h"
+#include "views/plots/channelplot.h"
+#include "views/preview/previewview.h"
+#include "core/quant/quantizedmodel.h"
+#include "core/resources.h"
+#include "views/results/resultsview.h"
+#include "views/tune/parameterform.h"
 #include "workbench.h"
 
 #include <QDockWidget>
@@ -185,6 +186,27 @@ private Q_SLOTS:
         QVERIFY(!waitFor(q));
         QCOMPARE(q->state(), Job::State::Cancelled);
         QVERIFY(!QFileInfo::exists(exportDir));
+    }
+
+    // The GUI and the CLI take their defaults from the same core functions (calibration windows, the
+    // model's block size, method parameters, bit widths): opened on the bundled model, the GUI would run
+    // exactly what `outlierlab-cli quantize` runs without flags.
+    void guiAndCliDefaultsAgree() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(waitFor(window.openModel(QString())));
+        const auto& cal = window.workbench()->workspace()->source.data.settings;
+        const auto* form = window.parameterForm();
+        const auto r = runCli({"quantize", "--method", form->method(), "--json", "--quiet"}, 600000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto cli = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(cli["calibration"]["nsamples"].get<std::int64_t>(), cal.nsamples);
+        QCOMPARE(cli["calibration"]["seqlen"].get<std::int64_t>(), cal.seqlen);
+        QCOMPARE(cli["calibration"]["seed"].get<std::uint64_t>(), cal.seed);
+        QCOMPARE(cli["parameters"]["block_size"].get<int>(), 4); // the bundled model's 64 channels
+        QCOMPARE(QString::fromStdString(cli["parameters"].dump()), QString::fromStdString(form->methodParameters().dump()));
+        QCOMPARE(QString::fromStdString(cli["settings"].dump()), QString::fromStdString(form->settings().toJson().dump()));
     }
 
     void sessionsAndLayoutPersist() {

@@ -1,9 +1,9 @@
 // The method plugins as the CLI and GUI see them: found on disk, their JSON
 // metadata parsed and enforced, each creating a working method.
-#include "errors.h"
-#include "quant/method.h"
-#include "quant/methodinfo.h"
-#include "quant/methodregistry.h"
+#include "core/errors.h"
+#include "core/quant/method.h"
+#include "core/quant/methodinfo.h"
+#include "core/quant/methodregistry.h"
 
 #include <QtTest>
 
@@ -11,7 +11,7 @@ using namespace ol;
 
 class TestMethodPlugins : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void allMethodsFound() {
         const auto names = MethodRegistry::instance().names();
         for (const auto* n : {"rtn", "smoothquant", "duquant"})
@@ -42,7 +42,8 @@ private slots:
                 info.resolve(given);
                 QFAIL("expected UsageError");
             } catch (const UsageError& e) {
-                QVERIFY2(std::string(e.what()).find(text) != std::string::npos, e.what());
+                const auto shown = renderParameters(e.what(), ParameterStyle::Flag); // as the CLI shows it
+                QVERIFY2(shown.find(text) != std::string::npos, shown.c_str());
             }
         };
         expectError({{"block_size", 0}}, "--block_size 0 is below its minimum 1");

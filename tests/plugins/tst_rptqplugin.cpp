@@ -3,24 +3,24 @@
 // float64 on a real layer, clusters deterministic for a seed, the bit choices
 // of --only_quant_kv and --reference_compat, and resume and export → reload
 // giving the same model bit for bit.
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
-#include "errors.h"
-#include "io/quantexport.h"
-#include "jobs/progress.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "quant/sitetransform.h"
-#include "quant/layerquantizer.h"
-#include "quant/method.h"
-#include "quant/methodinfo.h"
-#include "quant/methodregistry.h"
-#include "quant/pipeline.h"
-#include "quant/quantizedmodel.h"
-#include "quant/runstore.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
+#include "core/errors.h"
+#include "core/quant/quantexport.h"
+#include "core/progress.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/quant/sitetransform.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/method.h"
+#include "core/quant/methodinfo.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/pipeline.h"
+#include "core/quant/quantizedmodel.h"
+#include "core/quant/runstore.h"
 #include "quanttestutil.h"
-#include "resources.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -31,23 +31,11 @@ using namespace ol::testutil;
 
 namespace {
 
-at::Tensor layerInputs(int layer, at::ScalarType dtype) {
-    auto& f = fixture();
-    auto tokens = at::from_blob(const_cast<std::int32_t*>(f.data.tokens.data()), {8, 64}, at::kInt).to(at::kLong);
-    auto x = f.model->embed(tokens).to(dtype);
-    for (int i = 0; i < layer; ++i) x = decoderLayerForward(f.model->layer(i).to(c10::Device(c10::kCPU), dtype), f.model->config(), x, i, nullptr);
-    return x;
-}
-
 // One layer through prepare and the calibration forward, as the pipeline runs it.
 std::unique_ptr<LayerQuantizer> quantizeLayer(const QuantMethod& m, const QuantSettings& s, int layer, at::ScalarType dtype,
                                               std::uint64_t seed = 2) {
     auto& f = fixture();
-    LayerContext ctx;
-    ctx.layer = layer;
-    ctx.config = &f.model->config();
-    ctx.settings = &s;
-    ctx.actScales = f.act[layer];
+    auto ctx = layerContext(layer, s);
     ctx.seed = seed;
     ctx.sampleInputs = layerInputs(layer, dtype);
     auto q = std::make_unique<LayerQuantizer>(m, ctx, f.model->layer(layer).to(c10::Device(c10::kCPU), dtype));
@@ -80,7 +68,7 @@ void expectEqualLayers(const QuantizedLayer& a, const QuantizedLayer& b) {
 
 class TestRptqPlugin : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase() { at::manual_seed(0); }
 
     void foundWithItsMetadata() {

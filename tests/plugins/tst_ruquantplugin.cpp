@@ -1,19 +1,19 @@
 // The RUQuant plugin as the CLI sees it: found, its metadata parsed and
 // enforced, model checks, and --lh training (it lowers the layer error; it
 // refuses to run without calibration samples).
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
-#include "errors.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "quant/layerquantizer.h"
-#include "quant/method.h"
-#include "quant/methodinfo.h"
-#include "quant/methodregistry.h"
-#include "quant/pipeline.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
+#include "core/errors.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/method.h"
+#include "core/quant/methodinfo.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/pipeline.h"
 #include "quanttestutil.h"
-#include "resources.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -23,7 +23,7 @@ using namespace ol::testutil;
 
 class TestRuQuantPlugin : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase() { at::manual_seed(0); }
 
     void foundWithItsMetadata() {

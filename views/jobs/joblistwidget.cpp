@@ -1,6 +1,6 @@
-#include "jobs/joblistwidget.h"
+#include "views/jobs/joblistwidget.h"
 
-#include "jobs/jobmanager.h"
+#include "core/jobs/jobmanager.h"
 
 #include <QHeaderView>
 #include <QProgressBar>

@@ -1,6 +1,6 @@
-#include "layers/layerpanel.h"
+#include "views/layers/layerpanel.h"
 
-#include "layers/layertreemodel.h"
+#include "views/layers/layertreemodel.h"
 
 #include <QHeaderView>
 #include <QLabel>
@@ -56,7 +56,7 @@ bool LayerPanel::selectSite(int layer, ol::Site site) {
 void LayerPanel::onCurrentChanged(const QModelIndex& current) {
     const auto source = m_proxy->mapToSource(current.siblingAtColumn(0));
     if (!source.isValid() || !source.data(LayerTreeModel::IsSiteRole).toBool()) return;
-    emit siteSelected(source.data(LayerTreeModel::LayerRole).toInt(),
+    Q_EMIT siteSelected(source.data(LayerTreeModel::LayerRole).toInt(),
                       static_cast<ol::Site>(source.data(LayerTreeModel::SiteRole).toInt()));
 }
 

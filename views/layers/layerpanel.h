@@ -1,7 +1,7 @@
 #pragma once
 // The Model & layers dock: a name filter over the layer tree; selecting a
 // site emits siteSelected, which drives the other views.
-#include "model/activationhook.h"
+#include "core/model/activationhook.h"
 
 #include <QWidget>
 
@@ -25,7 +25,7 @@ public:
     // Selects (and scrolls to) a site; false when absent.
     bool selectSite(int layer, ol::Site site);
 
-signals:
+Q_SIGNALS:
     void siteSelected(int layer, ol::Site site);
 
 private:

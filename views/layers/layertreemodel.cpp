@@ -1,8 +1,8 @@
-#include "layers/layertreemodel.h"
+#include "views/layers/layertreemodel.h"
 
-#include "calib/outliers.h"
-#include "plots/plotdata.h"
-#include "plots/plotwidget.h"
+#include "core/calib/outliers.h"
+#include "views/plots/plotdata.h"
+#include "views/plots/plotwidget.h"
 
 #include <algorithm>
 #include <map>

@@ -3,7 +3,7 @@
 // sites (the inputs of q/k/v, o, gate/up and down_proj, and Q/K/V), with the
 // count of massive and normal outliers and the absmax ratio of each. A layer
 // row sums its sites' counts and shows their largest ratio.
-#include "model/activationhook.h"
+#include "core/model/activationhook.h"
 
 #include <QAbstractItemModel>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "log/logview.h"
+#include "views/log/logview.h"
 
 #include <QDateTime>
 #include <QPointer>

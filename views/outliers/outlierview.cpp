@@ -1,10 +1,10 @@
-#include "outliers/outlierview.h"
+#include "views/outliers/outlierview.h"
 
-#include "plots/channelplot.h"
-#include "plots/depthplot.h"
-#include "plots/heatmapplot.h"
-#include "plots/plotdata.h"
-#include "plots/tokenplot.h"
+#include "views/plots/channelplot.h"
+#include "views/plots/depthplot.h"
+#include "views/plots/heatmapplot.h"
+#include "views/plots/plotdata.h"
+#include "views/plots/tokenplot.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -3,8 +3,8 @@
 // massive and normal outliers marked, the token × channel heat map of the
 // sampled tile, the per-token absmax, and the depth overview (one value per
 // layer; clicking a layer selects it), with the numbers above them.
-#include "calib/outliers.h"
-#include "layers/layertreemodel.h"
+#include "core/calib/outliers.h"
+#include "views/layers/layertreemodel.h"
 
 #include <QWidget>
 
@@ -35,7 +35,7 @@ public:
     DepthPlot* depthPlot() const { return m_depth; }
     QString summaryText() const;
 
-signals:
+Q_SIGNALS:
     void layerClicked(int layer);
 
 private:

@@ -1,6 +1,6 @@
-#include "plots/channelplot.h"
+#include "views/plots/channelplot.h"
 
-#include "plots/plotdata.h"
+#include "views/plots/plotdata.h"
 
 #include <algorithm>
 

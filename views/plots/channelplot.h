@@ -2,8 +2,8 @@
 // Channel magnitudes of one site: absmax per channel, with the channels that
 // carry normal outliers (orange) and massive outliers (red) marked, and the
 // thresholds that classify them as dashed lines. Log or linear y.
-#include "calib/outliers.h"
-#include "plots/plotwidget.h"
+#include "core/calib/outliers.h"
+#include "views/plots/plotwidget.h"
 
 #include <vector>
 

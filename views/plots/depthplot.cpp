@@ -1,6 +1,6 @@
-#include "plots/depthplot.h"
+#include "views/plots/depthplot.h"
 
-#include "plots/plotdata.h"
+#include "views/plots/plotdata.h"
 
 namespace olv {
 
@@ -79,7 +79,7 @@ QString DepthPlot::hoverText(const QPoint& p) const {
 void DepthPlot::mouseReleaseEvent(QMouseEvent* event) {
     PlotWidget::mouseReleaseEvent(event);
     const int l = layerAt(event->pos());
-    if (event->button() == Qt::LeftButton && l >= 0) emit layerClicked(l);
+    if (event->button() == Qt::LeftButton && l >= 0) Q_EMIT layerClicked(l);
 }
 
 QString DepthPlot::csv() const {

@@ -2,7 +2,7 @@
 // One value per decoder layer for the selected site (absmax, absmax ratio or
 // kurtosis): how outliers grow or move through depth. Clicking a layer
 // selects it.
-#include "plots/plotwidget.h"
+#include "views/plots/plotwidget.h"
 
 namespace olv {
 
@@ -21,7 +21,7 @@ public:
     // The layer at a pixel (-1 when none): what a click there selects.
     int layerAt(const QPoint& pixel) const;
 
-signals:
+Q_SIGNALS:
     void layerClicked(int layer);
 
 protected:

@@ -1,6 +1,6 @@
-#include "plots/heatmapplot.h"
+#include "views/plots/heatmapplot.h"
 
-#include "plots/plotdata.h"
+#include "views/plots/plotdata.h"
 
 #include <cmath>
 

@@ -2,7 +2,7 @@
 // Token × channel heat map of a site's sampled tile (actual values of the
 // first calibration window): signed values on a diverging scale, or log10|x|
 // when "log colour" is on, with a colour scale beside it.
-#include "plots/plotwidget.h"
+#include "views/plots/plotwidget.h"
 
 namespace olv {
 

@@ -1,4 +1,4 @@
-#include "plots/plotdata.h"
+#include "views/plots/plotdata.h"
 
 #include <ATen/ATen.h>
 #include <cmath>

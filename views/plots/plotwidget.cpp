@@ -1,4 +1,4 @@
-#include "plots/plotwidget.h"
+#include "views/plots/plotwidget.h"
 
 #include <QFile>
 #include <QFileDialog>

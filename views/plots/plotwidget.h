@@ -3,7 +3,7 @@
 // dark, again on palette changes), a context menu to save the picture as
 // PNG/SVG/PDF and the data as CSV, and a hover read-out (tool tip) whose text
 // each plot computes from the position.
-#include <qcustomplot.h>
+#include "views/plots/customplot.h"
 
 namespace olv {
 

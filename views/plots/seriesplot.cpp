@@ -1,6 +1,6 @@
-#include "plots/seriesplot.h"
+#include "views/plots/seriesplot.h"
 
-#include "plots/plotdata.h"
+#include "views/plots/plotdata.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 #pragma once
 // A plot of named (x, y) series on shared axes, with a legend; used where
 // "before" and "after" are drawn side by side on the same axes.
-#include "plots/plotwidget.h"
+#include "views/plots/plotwidget.h"
 
 namespace olv {
 

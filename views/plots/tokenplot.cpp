@@ -1,6 +1,6 @@
-#include "plots/tokenplot.h"
+#include "views/plots/tokenplot.h"
 
-#include "plots/plotdata.h"
+#include "views/plots/plotdata.h"
 
 #include <ATen/ATen.h>
 

@@ -2,7 +2,7 @@
 // Per-token absmax of a site over the calibration tokens (window order), with
 // the channel holding each token's maximum in the read-out: massive outliers
 // show as a few tokens far above the rest.
-#include "plots/plotwidget.h"
+#include "views/plots/plotwidget.h"
 
 namespace olv {
 

@@ -1,7 +1,7 @@
-#include "preview/previewview.h"
+#include "views/preview/previewview.h"
 
-#include "plots/plotdata.h"
-#include "plots/seriesplot.h"
+#include "views/plots/plotdata.h"
+#include "views/plots/seriesplot.h"
 
 #include <QHeaderView>
 #include <QLabel>

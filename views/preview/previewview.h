@@ -4,7 +4,7 @@
 // ranges, the distribution of |x| — and the numbers: activation and weight
 // quantization error (MSE, SQNR, max error) at the chosen bits, absmax,
 // ratio and kurtosis, with the change.
-#include "jobs/layerpreview.h"
+#include "core/quant/layerpreview.h"
 
 #include <QWidget>
 

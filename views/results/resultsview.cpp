@@ -1,6 +1,6 @@
-#include "results/resultsview.h"
+#include "views/results/resultsview.h"
 
-#include "plots/plotdata.h"
+#include "views/plots/plotdata.h"
 
 #include <QHeaderView>
 #include <QLabel>

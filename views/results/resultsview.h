@@ -2,7 +2,7 @@
 // The Results dock: FP and quantized perplexity of the latest run, its
 // per-layer error table (activation and weight SQNR before/after the
 // transform, seconds), and a comparison of every run of the session.
-#include "quant/layerquantizer.h"
+#include "core/quant/layerquantizer.h"
 
 #include <QWidget>
 #include <optional>

@@ -1,4 +1,5 @@
-#include "tune/parameterform.h"
+#include "views/tune/parameterform.h"
+#include "core/errors.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -128,7 +129,7 @@ void ParameterForm::applyMethod(const QString& name) {
     m_chooser->setCurrentIndex(m_chooser->findData(name));
     m_updating = false;
     rebuildMethodForm();
-    emit changed();
+    Q_EMIT changed();
 }
 
 void ParameterForm::rebuildMethodForm() {
@@ -141,7 +142,7 @@ void ParameterForm::rebuildMethodForm() {
     for (const auto& m : m_methods) {
         if (QString::fromStdString(m.name) != m_method) continue;
         m_methodBox->setTitle(tr("%1 parameters").arg(QString::fromStdString(m.title)));
-        m_description->setText(QString::fromStdString(m.description) +
+        m_description->setText(QString::fromStdString(ol::renderParameters(m.description, ol::ParameterStyle::Name)) +
                                (m.reference.empty() ? QString() : QStringLiteral("<br><i>%1</i>").arg(QString::fromStdString(m.reference))));
         for (const auto& p : m.parameters) {
             auto* e = makeEditor(p, false);
@@ -154,7 +155,7 @@ void ParameterForm::rebuildMethodForm() {
 
 QWidget* ParameterForm::makeEditor(const ol::MethodParameter& p, bool) {
     const auto name = QString::fromStdString(p.name);
-    const auto tip = QStringLiteral("--%1: %2").arg(name, QString::fromStdString(p.help));
+    const auto tip = QString::fromStdString(ol::renderParameters(p.help, ol::ParameterStyle::Name));
     QWidget* editor = nullptr;
     if (p.type == "int") {
         auto* s = new QSpinBox;
@@ -231,7 +232,7 @@ void ParameterForm::applyValue(const QString& name, const nlohmann::json& v) {
     if (common) m_commonValues[name.toStdString()] = v;
     else m_values[m_method.toStdString()][name.toStdString()] = v;
     showValue(name);
-    emit changed();
+    Q_EMIT changed();
 }
 
 nlohmann::json ParameterForm::value(const QString& name) const {
@@ -248,7 +249,7 @@ void ParameterForm::setDefault(const QString& name, const nlohmann::json& v) {
         if (m.find(key)) m_values[m.name][key] = v;
     if (m_common.find(key)) m_commonValues[key] = v;
     showValue(name);
-    emit changed();
+    Q_EMIT changed();
 }
 
 nlohmann::json ParameterForm::methodParameters() const {

@@ -4,8 +4,8 @@
 // declared ranges, check boxes, choices, each with its help as tool tip.
 // Every edit (and a method change) is an undoable command; values are kept
 // per method when switching.
-#include "quant/methodinfo.h"
-#include "quant/quantsettings.h"
+#include "core/quant/methodinfo.h"
+#include "core/quant/quantsettings.h"
 
 #include <QMap>
 #include <QWidget>
@@ -42,7 +42,7 @@ public:
     QComboBox* methodChooser() const { return m_chooser; }
     QUndoStack* undoStack() const { return m_undo; }
 
-signals:
+Q_SIGNALS:
     void changed();
 
 private:

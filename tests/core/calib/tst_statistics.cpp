@@ -1,15 +1,15 @@
 // Activation statistics against a direct float64 recomputation on the stored
 // activations of a small calibration run of the bundled model.
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
-#include "calib/outliers.h"
-#include "calib/pythonrandom.h"
-#include "calib/siteaccumulator.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "model/tokenizer.h"
-#include "resources.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
+#include "core/calib/outliers.h"
+#include "core/calib/pythonrandom.h"
+#include "core/calib/siteaccumulator.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/model/tokenizer.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -42,7 +42,7 @@ void close(const at::Tensor& got, const at::Tensor& want, double tol, const char
 
 class TestStatistics : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void pythonRandomMatchesCPython() {
         // The window starts DuQuant's driver drew for 32 windows of 256 tokens
         // from the 69,498-token calibration text with seed 2 (shared/data README).

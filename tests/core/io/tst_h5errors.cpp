@@ -1,8 +1,8 @@
 // The HDF5 wrapper when things go wrong: open and read errors name the file,
 // object and problem, nothing is printed by the library, and several threads
 // use their own files at once.
-#include "errors.h"
-#include "io/h5file.h"
+#include "core/errors.h"
+#include "core/io/h5file.h"
 
 #include "h5testutil.h"
 
@@ -19,7 +19,7 @@ using namespace h5test;
 
 class TestH5Errors : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void openErrorsNameTheFile() {
         const std::string dir = outDir("openErrors");
         QString msg = errorOf<FormatError>([&] { H5File::openRead(dir + "/missing.h5"); });

@@ -2,8 +2,8 @@
 // attributes, UTF-8 strings, groups and paths, replacing, updating and the
 // atomic-write guarantees (errors and threads: tst_h5errors; what the standard
 // HDF5 tools see in the files: tst_h5interop).
-#include "errors.h"
-#include "io/h5file.h"
+#include "core/errors.h"
+#include "core/io/h5file.h"
 
 #include "h5testutil.h"
 
@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 class TestH5File : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void roundTripEveryDtype() {
         const std::string path = outDir("dtypes") + "/t.h5";
         const auto samples = sampleTensors();

@@ -1,8 +1,8 @@
 // The session files are plain HDF5: the standard tools read them without
 // OutlierLab (h5dump shows names, types, attribute values, data and layout),
 // and the wrapper reads files those tools rewrote (h5repack).
-#include "errors.h"
-#include "io/h5file.h"
+#include "core/errors.h"
+#include "core/io/h5file.h"
 
 #include "h5testutil.h"
 
@@ -51,7 +51,7 @@ std::string h5dumpBytes(const QString& output) {
 
 class TestH5Interop : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     // The files are plain HDF5: the reference tool shows the names, types,
     // attribute values and data that were written, and the storage layout.
     void h5dumpSeesEverything() {

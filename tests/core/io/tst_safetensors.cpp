@@ -1,9 +1,9 @@
 // The safetensors reader and writer: round trips for every LibTorch dtype, a
 // file built byte by byte, the writer's layout, streaming out of order, every
 // malformed input the reader must refuse (the writer's failure modes: tst_safetensorswriter).
-#include "errors.h"
-#include "io/dtype.h"
-#include "io/safetensors.h"
+#include "core/errors.h"
+#include "core/io/dtype.h"
+#include "core/io/safetensors.h"
 
 #include "iotestutil.h"
 
@@ -84,7 +84,7 @@ at::Tensor sample(DType dtype) {
 class TestSafetensors : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void dtypeTable() {
         const std::vector<std::pair<DType, std::pair<const char*, std::size_t>>> expected = {
             {DType::BOOL, {"BOOL", 1}}, {DType::U8, {"U8", 1}},     {DType::I8, {"I8", 1}},

@@ -2,9 +2,9 @@
 // uncommitted or failed write leaves nothing behind, and an unwritable
 // destination or a write error (a lowered file size limit failing like a full
 // disk) is reported naming the file.
-#include "errors.h"
-#include "io/dtype.h"
-#include "io/safetensors.h"
+#include "core/errors.h"
+#include "core/io/dtype.h"
+#include "core/io/safetensors.h"
 
 #include "iotestutil.h"
 
@@ -51,7 +51,7 @@ private:
 
 class TestSafetensorsWriter : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void writerMisuse() {
         const std::string dir = outDir("misuse");
         const std::string path = dir + "/w.safetensors";

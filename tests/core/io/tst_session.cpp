@@ -1,11 +1,11 @@
 // The session file round-trips every statistic of a real calibration run.
-#include "calib/calibrator.h"
-#include "errors.h"
-#include "io/session.h"
-#include "model/checkpoint.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "resources.h"
+#include "core/calib/calibrator.h"
+#include "core/errors.h"
+#include "core/calib/session.h"
+#include "core/model/checkpoint.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -15,7 +15,7 @@ using namespace ol;
 
 class TestSession : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void roundTrip() {
         auto bundle = openModel({});
         CalibrationSettings s;

@@ -1,8 +1,8 @@
 // Spilled activations: a float32 tensor in an unlinked temporary file that
 // reads and writes like one in RAM, keeps its values when its pages are
 // released, and fails with a message naming the directory when it cannot be made.
-#include "errors.h"
-#include "io/spilltensor.h"
+#include "core/errors.h"
+#include "core/io/spilltensor.h"
 
 #include <ATen/ATen.h>
 #include <QTemporaryDir>
@@ -12,7 +12,7 @@ using namespace ol;
 
 class TestSpillTensor : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void policyDecidesBySize() {
         SpillPolicy p;
         p.budgetBytes = 1000;
@@ -60,7 +60,7 @@ private slots:
             QFAIL("expected an error");
         } catch (const RuntimeFailure& e) {
             QVERIFY2(QString(e.what()).contains("/proc: cannot create a spill file") &&
-                         QString(e.what()).contains("--spill_dir"),
+                         QString(e.what()).contains("`spill_dir`"),
                      e.what());
         }
     }

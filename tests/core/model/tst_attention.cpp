@@ -1,7 +1,7 @@
 // Both causal-attention implementations against a float64 recomputation of softmax(q·kᵀ/√d + mask)·v,
 // the kernel's exp against std::exp, and the dispatch: which shapes take the fused kernel.
-#include "model/attention.h"
-#include "model/attentionkernel.h"
+#include "core/model/attention.h"
+#include "core/model/attentionkernel.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -35,7 +35,7 @@ double relativeError(const at::Tensor& got, const at::Tensor& want) {
 class TestAttention : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void bothImplementationsMatchFloat64_data() {
         QTest::addColumn<int>("heads");
         QTest::addColumn<int>("kvHeads");

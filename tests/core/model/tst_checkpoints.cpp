@@ -1,12 +1,12 @@
 // Checkpoint formats: the llama2.c file, its conversion to a Hugging Face
 // directory (single file, sharded, F16/BF16), and bad input.
-#include "errors.h"
-#include "io/safetensors.h"
-#include "model/checkpoint.h"
-#include "model/hfwriter.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "resources.h"
+#include "core/errors.h"
+#include "core/io/safetensors.h"
+#include "core/model/checkpoint.h"
+#include "core/model/hfwriter.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -61,7 +61,7 @@ class TestCheckpoints : public QObject {
     std::string m_hf;
     at::Tensor m_reference;
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         auto ck = openCheckpoint(bundledModelPath(), bundledTokenizerPath());
         m_reference = LlamaModel(ck, c10::Device(c10::kCPU)).forward(promptTokens());

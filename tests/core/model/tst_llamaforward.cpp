@@ -1,11 +1,11 @@
 // The forward against golden values from llama2.c's own reference program
 // (run.c, fp32), see resources/README.md.
-#include "eval/perplexity.h"
-#include "model/checkpoint.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "model/tokenizer.h"
-#include "resources.h"
+#include "core/eval/perplexity.h"
+#include "core/model/checkpoint.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/model/tokenizer.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -16,7 +16,7 @@ class TestLlamaForward : public QObject {
     Q_OBJECT
     std::shared_ptr<const Checkpoint> m_ck;
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         m_ck = openCheckpoint(bundledModelPath());
         const auto& c = m_ck->config();

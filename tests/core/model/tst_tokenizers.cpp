@@ -2,10 +2,10 @@
 // output and a literal O(n^2) port of its encoder), sentencepiece (checked
 // against spm_encode) and HF tokenizer.json BPE (hand-derived ids on the
 // small files in tests/data/tokenizers/).
-#include "errors.h"
-#include "model/llama2ctokenizer.h"
-#include "model/regexsplitter.h"
-#include "model/tokenizer.h"
+#include "core/errors.h"
+#include "core/model/llama2ctokenizer.h"
+#include "core/model/regexsplitter.h"
+#include "core/model/tokenizer.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -196,7 +196,7 @@ template <typename F> void expectFormatError(F&& f, const std::string& needle1, 
 class TstTokenizers : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void llama2cGoldenPrompt() {
         const auto tok = ol::loadTokenizer(kTok512);
         QCOMPARE(tok->kind(), std::string("llama2c"));

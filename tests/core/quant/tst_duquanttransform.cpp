@@ -1,8 +1,8 @@
 // The rotation → zigzag → rotation chain: M is orthogonal, apply() equals the
 // dense product, (X·M)(W·M)ᵀ = X·Wᵀ, and the search is deterministic per seed.
-#include "errors.h"
-#include "quant/duquanttransform.h"
-#include "quant/zigzag.h"
+#include "core/errors.h"
+#include "core/quant/duquanttransform.h"
+#include "core/quant/zigzag.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -57,7 +57,7 @@ void checkTransform(const DuQuantTransform& t, std::int64_t c) {
 
 class TestDuQuantTransform : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void init() { at::manual_seed(1); }
 
     void chainIsOrthogonalAndInvariant_data() {

@@ -1,9 +1,9 @@
 // Seeded k-means++ with restarts and RPTQ's channel layout: separated groups
 // are found, results depend only on points and seed, no cluster is empty,
 // and bad cluster counts are refused.
-#include "errors.h"
-#include "quant/clusterquant.h"
-#include "quant/kmeans.h"
+#include "core/errors.h"
+#include "core/quant/clusterquant.h"
+#include "core/quant/kmeans.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -25,7 +25,7 @@ at::Tensor threeGroups() {
 
 class TestKMeans : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void findsSeparatedGroups() {
         KMeansOptions o;
         o.clusters = 3;

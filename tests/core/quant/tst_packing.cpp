@@ -1,12 +1,14 @@
 // Bit packing of weight codes: exact round trips for every width, the byte
 // layout on a hand-written 3-bit example, bad inputs, and speed on a
 // LLaMA-7B MLP-sized matrix.
-#include "errors.h"
-#include "quant/packing.h"
+#include "core/errors.h"
+#include "core/quant/packing.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <QElapsedTimer>
+#include "testutil.h"
+
 #include <QtTest>
 #include <vector>
 
@@ -14,15 +16,6 @@ using namespace ol;
 
 namespace {
 
-template <class F>
-void expectUsage(F&& f, const char* needle) {
-    try {
-        f();
-        QFAIL("no UsageError thrown");
-    } catch (const UsageError& e) {
-        QVERIFY2(QString(e.what()).contains(needle), e.what());
-    }
-}
 
 at::Tensor bytesOf(std::vector<int> v) { return at::tensor(v, at::kInt).to(at::kByte); }
 
@@ -30,7 +23,7 @@ at::Tensor bytesOf(std::vector<int> v) { return at::tensor(v, at::kInt).to(at::k
 
 class TestPacking : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void roundTripEveryWidth() {
         auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
         for (int bits : {2, 3, 4, 6, 8})
@@ -75,19 +68,19 @@ private slots:
     void badInputs() {
         const at::Tensor ok = at::zeros({2, 4}, at::kByte);
         for (int bits : {0, 1, 5, 7, 9, 16})
-            expectUsage([&] { packCodes(ok, bits); }, "bits must be one of");
-        expectUsage([&] { packedBytesPerRow(4, 5); }, "bits");
-        expectUsage([&] { packCodes(at::zeros({2, 4}, at::kLong), 4); }, "uint8");
-        expectUsage([&] { packCodes(at::zeros({8}, at::kByte), 4); }, "[rows, cols]");
+            testutil::expectUsageError([&] { packCodes(ok, bits); }, "bits must be one of");
+        testutil::expectUsageError([&] { packedBytesPerRow(4, 5); }, "bits");
+        testutil::expectUsageError([&] { packCodes(at::zeros({2, 4}, at::kLong), 4); }, "uint8");
+        testutil::expectUsageError([&] { packCodes(at::zeros({8}, at::kByte), 4); }, "[rows, cols]");
         at::Tensor bad = ok.clone();
         bad[1][2] = 8; // does not fit 3 bits
-        expectUsage([&] { packCodes(bad, 3); }, "code 8 at [1, 2]");
+        testutil::expectUsageError([&] { packCodes(bad, 3); }, "code 8 at [1, 2]");
         PackedCodes p = packCodes(ok, 4);
         p.cols = 5; // needs 3 bytes per row, has 2
-        expectUsage([&] { unpackCodes(p); }, "unpackCodes");
+        testutil::expectUsageError([&] { unpackCodes(p); }, "unpackCodes");
         p = packCodes(ok, 4);
         p.bits = 5;
-        expectUsage([&] { unpackCodes(p); }, "bits");
+        testutil::expectUsageError([&] { unpackCodes(p); }, "bits");
     }
 
     void fastOnLargeMatrix() {

@@ -1,23 +1,23 @@
 // The quantization pipeline on the bundled model: exactness at 16 bits, the
 // float64 invariance of every fold and transform on a real layer, resume bit
 // for bit, and the errors for bad settings and bad weights.
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "model/overlaycheckpoint.h"
-#include "model/tokenizer.h"
-#include "quant/layerquantizer.h"
-#include "quant/methodregistry.h"
-#include "quant/pipeline.h"
-#include "quant/quantizedmodel.h"
-#include "quant/runstore.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/model/overlaycheckpoint.h"
+#include "core/model/tokenizer.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/pipeline.h"
+#include "core/quant/quantizedmodel.h"
+#include "core/quant/runstore.h"
 #include "quanttestutil.h"
-#include "resources.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -40,7 +40,7 @@ void expectEqualLayers(const QuantizedLayer& a, const QuantizedLayer& b) {
 
 class TestPipeline : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase() { at::manual_seed(0); }
 
     // With every bit width at 16 each method only folds and rotates: the model must compute the FP function.
@@ -80,25 +80,12 @@ private slots:
         auto m = MethodRegistry::instance().create("duquant", {{"block_size", 48}, {"max_rotation_step", 64}});
         QuantSettings s;
         s.wbits = s.abits = 16;
-        LayerContext ctx;
-        ctx.layer = 1;
-        ctx.config = &config;
-        ctx.settings = &s;
-        ctx.actScales = f.act[1];
-        LayerQuantizer q(*m, ctx, fp);
-        auto tokens = at::from_blob(const_cast<std::int32_t*>(f.data.tokens.data()), {8, 64}, at::kInt).to(at::kLong);
-        auto input = f.model->embed(tokens).to(at::kDouble);
-        input = decoderLayerForward(f.model->layer(0).to(c10::Device(c10::kCPU), at::kDouble), config, input, 0, nullptr);
+        LayerQuantizer q(*m, layerContext(1, s), fp);
+        const auto input = layerInputs(1, at::kDouble);
         q.calibrate(input.mean(0, true));
 
         // FP activations of every linear input (float64 forward, unsmoothed weights).
-        struct Capture : ActivationHook {
-            std::map<Site, at::Tensor> x;
-            at::Tensor onActivation(int, Site s, const at::Tensor& t) override {
-                x[s] = t;
-                return t;
-            }
-        } cap;
+        CaptureHook cap;
         decoderLayerForward(fp, config, input.narrow(0, 0, 2), 1, &cap);
         for (const auto& module : linearModules()) {
             const Site site = inputSiteOf(module);
@@ -151,7 +138,7 @@ private slots:
             runQuantization(*f.model, f.data, f.act, *m, o);
             QFAIL("expected UsageError");
         } catch (const UsageError& e) {
-            QVERIFY2(std::string(e.what()).find("--resume") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("`resume`") != std::string::npos, e.what());
         }
         o.resume = true;
         o.settings.wbits = 6;
@@ -190,7 +177,8 @@ private slots:
             runQuantization(*f.model, f.data, f.act, *m, o);
             QFAIL("expected UsageError");
         } catch (const UsageError& e) {
-            QVERIFY2(std::string(e.what()).find(expected.toStdString()) != std::string::npos, e.what());
+            const auto shown = renderParameters(e.what(), ParameterStyle::Flag); // as the CLI shows it
+            QVERIFY2(shown.find(expected.toStdString()) != std::string::npos, shown.c_str());
         }
         QVERIFY(!fs::exists(o.saveDir)); // nothing written before the settings were checked
     }

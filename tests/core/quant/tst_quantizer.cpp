@@ -1,12 +1,14 @@
 // The §1.4 fake quantizer: hand-computed 4-bit cases, reduction axes, groups,
 // clipping and its precedence over LWC, STE gradients, an independent float64
 // re-derivation, integer codes, error measures and parameter validation.
-#include "errors.h"
-#include "quant/fakequantkernel.h"
-#include "quant/quantizer.h"
+#include "core/errors.h"
+#include "core/quant/fakequantkernel.h"
+#include "core/quant/quantizer.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include "testutil.h"
+
 #include <QtTest>
 #include <cmath>
 #include <limits>
@@ -33,15 +35,6 @@ void codesAre(const at::Tensor& codes, std::vector<int> want) {
         QCOMPARE(c[i].item<int>(), want[i]);
 }
 
-template <class F>
-void expectUsage(F&& f, const char* needle) {
-    try {
-        f();
-        QFAIL("no UsageError thrown");
-    } catch (const UsageError& e) {
-        QVERIFY2(QString(e.what()).contains(needle), e.what());
-    }
-}
 
 QuantSpec spec4(bool symmetric = false, double clip = 1.0, std::int64_t group = 0) {
     QuantSpec s;
@@ -64,7 +57,7 @@ at::Tensor randomWeights(std::int64_t rows, std::int64_t cols, std::uint64_t see
 
 class TestQuantizer : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void asymmetricHandComputed() {
         // Row [-1, 0, 0.5, 2], 4 bits: scale = 3/15 = 0.2, zp = round(1/0.2) = 5.
         // x/scale = [-5, 0, 2.5, 10]; 2.5 rounds half to even -> 2; codes [0, 5, 7, 15];
@@ -134,7 +127,7 @@ private slots:
         const at::Tensor ref = fakeQuantize(w.reshape({15, 4}), spec4()).reshape({5, 12});
         QVERIFY(at::equal(yg, ref));
         QVERIFY(!at::equal(yg, y)); // groups do change the result
-        expectUsage([&] { fakeQuantize(w, spec4(false, 1.0, 5)); }, "groupSize");
+        testutil::expectUsageError([&] { fakeQuantize(w, spec4(false, 1.0, 5)); }, "groupSize");
     }
 
     void staticClip() {
@@ -166,7 +159,7 @@ private slots:
         QVERIFY(at::equal(fakeQuantize(w, spec4(false, 1.0, 4), perGroup),
                           fakeQuantize(w, spec4(false, 1.0, 4), perRow)));
         LwcFactors bad{at::full({3, 1}, 4.0f), at::full({3, 1}, 4.0f)};
-        expectUsage([&] { fakeQuantize(w, spec4(), bad); }, "LWC");
+        testutil::expectUsageError([&] { fakeQuantize(w, spec4(), bad); }, "LWC");
     }
 
     void clipWinsOverLwc() {
@@ -352,34 +345,34 @@ private slots:
         const auto same = quantError(at::tensor({1.f, -2.f}), at::tensor({1.f, -2.f}));
         QCOMPARE(same.mse, 0.0);
         QVERIFY(std::isinf(same.sqnrDb) && same.sqnrDb > 0);
-        expectUsage([] { quantError(at::zeros({2, 3}), at::zeros({3, 2})); }, "shape");
+        testutil::expectUsageError([] { quantError(at::zeros({2, 3}), at::zeros({3, 2})); }, "shape");
     }
 
     void validation() {
         validate(spec4(), "--wbits"); // fine
         QuantSpec s = spec4();
         s.bits = 0;
-        expectUsage([&] { validate(s, "--wbits"); }, "--wbits: bits");
+        testutil::expectUsageError([&] { validate(s, "--wbits"); }, "--wbits: bits");
         s.bits = 17;
-        expectUsage([&] { validate(s, "--abits"); }, "--abits: bits");
+        testutil::expectUsageError([&] { validate(s, "--abits"); }, "--abits: bits");
         s = spec4(false, 0.0);
-        expectUsage([&] { validate(s, "--lac"); }, "--lac: clip");
+        testutil::expectUsageError([&] { validate(s, "--lac"); }, "--lac: clip");
         s = spec4(false, 1.5);
-        expectUsage([&] { validate(s, "--swc"); }, "--swc: clip");
+        testutil::expectUsageError([&] { validate(s, "--swc"); }, "--swc: clip");
         s = spec4(false, std::numeric_limits<double>::quiet_NaN());
-        expectUsage([&] { validate(s, "--swc"); }, "clip");
+        testutil::expectUsageError([&] { validate(s, "--swc"); }, "clip");
         s = spec4(false, 1.0, -1);
-        expectUsage([&] { validate(s, "--group_size"); }, "--group_size: group size");
+        testutil::expectUsageError([&] { validate(s, "--group_size"); }, "--group_size: group size");
         s = spec4(true);
         s.bits = 1;
-        expectUsage([&] { validate(s, "--wbits"); }, "symmetric");
-        expectUsage([] { fakeQuantize(at::ones({2, 4}, at::kInt), spec4()); }, "floating point");
-        expectUsage([] { fakeQuantize(at::scalar_tensor(1.0), spec4()); }, "dimension");
+        testutil::expectUsageError([&] { validate(s, "--wbits"); }, "symmetric");
+        testutil::expectUsageError([] { fakeQuantize(at::ones({2, 4}, at::kInt), spec4()); }, "floating point");
+        testutil::expectUsageError([] { fakeQuantize(at::scalar_tensor(1.0), spec4()); }, "dimension");
         const auto p = computeQuantParams(at::ones({2, 4}), spec4());
         QuantSpec s16;
         s16.bits = 12;
-        expectUsage([&] { quantizeCodes(at::ones({2, 4}), p, s16); }, "uint8");
-        expectUsage([&] { quantizeCodes(at::ones({3, 4}), p, spec4()); }, "params");
+        testutil::expectUsageError([&] { quantizeCodes(at::ones({2, 4}), p, s16); }, "uint8");
+        testutil::expectUsageError([&] { quantizeCodes(at::ones({3, 4}), p, spec4()); }, "params");
     }
 };
 

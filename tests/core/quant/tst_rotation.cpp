@@ -1,11 +1,11 @@
 // Rotation prototypes, block-diagonal rotations and DuQuant's greedy search:
 // orthogonality, the Helmert prototype's even spreading, the exact invariance
 // (X·M)(W·M)ᵀ = X·Wᵀ, and the fast search against the literal one.
-#include "errors.h"
-#include "jobs/progress.h"
-#include "quant/blockrotation.h"
-#include "quant/greedyrotation.h"
-#include "quant/rotationprototypes.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/quant/blockrotation.h"
+#include "core/quant/greedyrotation.h"
+#include "core/quant/rotationprototypes.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -71,7 +71,7 @@ public:
 
 class TestRotation : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void init() { at::manual_seed(1); } // every test function sees the same random inputs, whatever runs before
 
     void helmertSpreadsEvenly() {
@@ -267,7 +267,7 @@ private slots:
         GreedyRotationOptions o;
         const auto x = at::randn({16, 64});
         auto msg = usageMessage([&] { greedyBlockRotation(x, o); });
-        QVERIFY2(msg.contains("--block_size 128") && msg.contains("64 channels"), qPrintable(msg));
+        QVERIFY2(msg.contains("`block_size` 128") && msg.contains("64 channels"), qPrintable(msg));
         o.blockSize = 16;
         auto bad = x.clone();
         bad[3][5] = std::nanf("");

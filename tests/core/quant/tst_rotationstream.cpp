@@ -2,9 +2,9 @@
 // reference's global torch generator (values printed by Debian's PyTorch 1.13 —
 // the LibTorch we link — after torch.manual_seed(2)), replay continues it exactly,
 // and the greedy search draws its factor from it.
-#include "quant/greedyrotation.h"
-#include "quant/rotationprototypes.h"
-#include "quant/rotationstream.h"
+#include "core/quant/greedyrotation.h"
+#include "core/quant/rotationprototypes.h"
+#include "core/quant/rotationstream.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -14,7 +14,7 @@ using namespace ol;
 
 class TestRotationStream : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     // torch.manual_seed(2); torch.randn(3, 3) four times, then randn(7, 7), randn(20, 20): first three and last
     // values of each. The generator is arithmetic, not BLAS: exact on every CPU.
     void matchesTheGlobalTorchGenerator() {

@@ -2,22 +2,22 @@
 // building blocks, get_R's orthogonality (ragged tails, odd sizes), the paper
 // vs reference Givens sign, determinism; and on the bundled model the float64
 // invariance of the global reflection, 16-bit exactness and bit-identical resume.
-#include "calib/calibrationdata.h"
-#include "calib/calibrator.h"
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
-#include "model/modelloader.h"
-#include "quant/sitetransform.h"
-#include "quant/layerquantizer.h"
-#include "quant/methodregistry.h"
-#include "quant/pipeline.h"
-#include "quant/quantizedmodel.h"
-#include "quant/ruquantrotation.h"
-#include "quant/runstore.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/calibrator.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelloader.h"
+#include "core/quant/sitetransform.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/pipeline.h"
+#include "core/quant/quantizedmodel.h"
+#include "core/quant/ruquantrotation.h"
+#include "core/quant/runstore.h"
 #include "quanttestutil.h"
-#include "resources.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -46,7 +46,7 @@ at::Tensor outlierActivation(std::int64_t n, std::int64_t c, std::uint64_t seed)
 
 class TestRuQuant : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase() { at::manual_seed(0); }
 
     // H = I − 2wwᵀ/wᵀw with w = v − u maps v onto u (same norm) exactly, and is symmetric orthogonal.
@@ -159,24 +159,10 @@ private slots:
         auto m = MethodRegistry::instance().create("ruquant", {{"block_size", 48}});
         QuantSettings s;
         s.wbits = s.abits = 16;
-        LayerContext ctx;
-        ctx.layer = 1;
-        ctx.config = &config;
-        ctx.settings = &s;
-        ctx.actScales = f.act[1];
-        LayerQuantizer q(*m, ctx, fp);
-        auto tokens = at::from_blob(const_cast<std::int32_t*>(f.data.tokens.data()), {8, 64}, at::kInt).to(at::kLong);
-        auto input = f.model->embed(tokens).to(at::kDouble);
-        input = decoderLayerForward(f.model->layer(0).to(c10::Device(c10::kCPU), at::kDouble), config, input, 0, nullptr);
+        LayerQuantizer q(*m, layerContext(1, s), fp);
+        const auto input = layerInputs(1, at::kDouble);
         q.calibrate(input.mean(0, true));
-
-        struct Capture : ActivationHook {
-            std::map<Site, at::Tensor> x;
-            at::Tensor onActivation(int, Site s, const at::Tensor& t) override {
-                x[s] = t;
-                return t;
-            }
-        } cap;
+        CaptureHook cap;
         decoderLayerForward(fp, config, input.narrow(0, 0, 2), 1, &cap);
         for (const auto& module : linearModules()) {
             const Site site = inputSiteOf(module);

@@ -5,12 +5,12 @@
 // pipeline, the exact 16-bit identity, resume and export untouched.
 #include "quanttestutil.h"
 
-#include "io/quantexport.h"
-#include "model/modelconfig.h"
-#include "quant/layerserializer.h"
-#include "quant/quantizedmodel.h"
-#include "quant/rotationprototypes.h"
-#include "quant/sitetransform.h"
+#include "core/quant/quantexport.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/layerserializer.h"
+#include "core/quant/quantizedmodel.h"
+#include "core/quant/rotationprototypes.h"
+#include "core/quant/sitetransform.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -60,7 +60,7 @@ public:
 
 class TestSiteTransform : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     // (x·T)(W·T)ᵀ = x·Wᵀ, the scale step's ×s folded into W beforehand as prepare() does (1e-12 relative).
     void everyStepKeepsTheProduct() {
         const std::int64_t c = 40; // 8·5: a Hadamard block of 8, a ragged rotation tail of 4

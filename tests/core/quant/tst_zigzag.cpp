@@ -1,7 +1,7 @@
 // The zigzag permutation: §1.7.4's worked example, a ragged last block, and
 // that the result is always a permutation.
-#include "errors.h"
-#include "quant/zigzag.h"
+#include "core/errors.h"
+#include "core/quant/zigzag.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -28,7 +28,7 @@ std::vector<std::int64_t> toVector(const at::Tensor& t) {
 
 class TestZigzag : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void init() { at::manual_seed(1); }
 
     void paperExample() {

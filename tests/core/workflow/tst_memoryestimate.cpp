@@ -1,8 +1,8 @@
 // The memory estimate's arithmetic and its refusal; its agreement with the
 // measured peak of the real binary is checked in tests/app/tst_scale.
-#include "errors.h"
-#include "model/modelconfig.h"
-#include "workflow/memoryestimate.h"
+#include "core/errors.h"
+#include "core/model/modelconfig.h"
+#include "core/workflow/memoryestimate.h"
 
 #include <QtTest>
 
@@ -25,7 +25,7 @@ ModelConfig llama7b() {
 
 class TestMemoryEstimate : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void sizesParse() {
         QCOMPARE(parseMemorySize("8G", "--max_memory"), 8ll << 30);
         QCOMPARE(parseMemorySize("512M", "--max_memory"), 512ll << 20);

@@ -10,7 +10,7 @@
 //   quantization_report.json   settings, fingerprints, perplexities, per-layer errors
 //   the tokenizer file
 // OutlierLab reopens it (openQuantizedExport) and evaluates it to the same numbers.
-#include "quant/quantizedlayer.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,7 +26,7 @@ class Progress;
 struct ExportInfo {
     nlohmann::json manifest;                            // the run's manifest (method, parameters, settings, fingerprints)
     nlohmann::json reports = nlohmann::json::array();   // per-layer reports
-    std::string flag = "--export";                      // how messages name the output directory
+    std::string flag = "`export`";                      // how messages name the output directory
 };
 
 // The directory appears only when complete. UsageError when `dir` exists and is not empty,

@@ -3,11 +3,11 @@
 // batch) and the GUI: calibration (computed, or reused from a session file
 // after checking it matches), the layer-by-layer pipeline, FP and quantized
 // perplexity with the calibration's seqlen (as the reference), export.
-#include "calib/calibrationdata.h"
-#include "model/modelloader.h"
-#include "quant/pipeline.h"
-#include "quant/smoothing.h"
-#include "workflow/memoryestimate.h"
+#include "core/calib/calibrationdata.h"
+#include "core/model/modelloader.h"
+#include "core/quant/pipeline.h"
+#include "core/quant/smoothing.h"
+#include "core/workflow/memoryestimate.h"
 
 #include <c10/core/ScalarType.h>
 #include <memory>

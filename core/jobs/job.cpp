@@ -1,6 +1,6 @@
-#include "jobs/job.h"
+#include "core/jobs/job.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <QCoreApplication>
 #include <QThreadPool>
@@ -73,7 +73,8 @@ void Job::start(QThreadPool* pool, std::function<std::function<void()>(ol::Progr
         } catch (const ol::Cancelled&) {
             deliver(State::Cancelled, {}, {});
         } catch (const std::exception& e) {
-            deliver(progress->isCancelled() ? State::Cancelled : State::Failed, QString::fromUtf8(e.what()), {});
+            deliver(progress->isCancelled() ? State::Cancelled : State::Failed,
+                    QString::fromStdString(ol::renderParameters(e.what(), ol::ParameterStyle::Name)), {});
         }
     });
 }
@@ -82,20 +83,20 @@ void Job::cancel() {
     if (isDone()) return;
     if (m_progress) m_progress->cancel();
     m_message = tr("cancelling…");
-    emit progressChanged();
+    Q_EMIT progressChanged();
 }
 
 void Job::setState(State s) {
     if (m_state == s) return;
     m_state = s;
-    emit stateChanged(s);
+    Q_EMIT stateChanged(s);
 }
 
 void Job::onReport(double fraction, const QString& message) {
     if (isDone()) return;
     m_fraction = std::clamp(fraction, 0.0, 1.0);
     if (!(m_progress && m_progress->isCancelled())) m_message = message;
-    emit progressChanged();
+    Q_EMIT progressChanged();
 }
 
 void Job::onDone(State state, const QString& error, const std::function<void()>& install) {
@@ -106,15 +107,15 @@ void Job::onDone(State state, const QString& error, const std::function<void()>&
             if (install) install();
         } catch (const std::exception& e) {
             state = State::Failed;
-            m_error = QString::fromUtf8(e.what());
+            m_error = QString::fromStdString(ol::renderParameters(e.what(), ol::ParameterStyle::Name));
         }
     }
     m_message = state == State::Finished ? tr("done in %1 s").arg(elapsedSeconds(), 0, 'f', 1)
               : state == State::Cancelled ? tr("cancelled")
                                           : m_error;
     setState(state);
-    emit progressChanged();
-    emit finished();
+    Q_EMIT progressChanged();
+    Q_EMIT finished();
 }
 
 } // namespace olv

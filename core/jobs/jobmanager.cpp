@@ -1,4 +1,4 @@
-#include "jobs/jobmanager.h"
+#include "core/jobs/jobmanager.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -23,11 +23,11 @@ Job* JobManager::launch(const QString& title, Work work, QThreadPool* pool, bool
     job->setTransient(transient);
     m_jobs.append(job);
     connect(job, &Job::finished, this, [this, job] {
-        if (job->state() == Job::State::Failed) emit failed(job->title(), job->error());
-        emit jobFinished(job);
+        if (job->state() == Job::State::Failed) Q_EMIT failed(job->title(), job->error());
+        Q_EMIT jobFinished(job);
         if (job->isTransient() && job != m_preview) forget(job); // a replaced preview that has now stopped
     });
-    emit jobAdded(job);
+    Q_EMIT jobAdded(job);
     job->start(pool, std::move(work));
     return job;
 }

@@ -1,13 +1,13 @@
-#include "io/quantexport.h"
+#include "core/quant/quantexport.h"
 
-#include "errors.h"
-#include "faultpoint.h"
-#include "io/atomicfile.h"
-#include "io/safetensors.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/modelconfig.h"
-#include "quant/layerserializer.h"
+#include "core/errors.h"
+#include "core/faultpoint.h"
+#include "core/io/atomicfile.h"
+#include "core/io/safetensors.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/layerserializer.h"
 
 #include <ATen/ATen.h>
 #include <filesystem>

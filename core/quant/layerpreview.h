@@ -5,10 +5,10 @@
 // quantization error of both at the chosen bits. Plain vectors out, so views
 // draw them without touching tensors. Runs in well under a second for a
 // 4096-channel site on 256 tokens (bench/bench_preview).
-#include "model/activationhook.h"
-#include "quant/quantizer.h"
-#include "quant/quantsettings.h"
-#include "quant/smoothing.h"
+#include "core/model/activationhook.h"
+#include "core/quant/quantizer.h"
+#include "core/quant/quantsettings.h"
+#include "core/quant/smoothing.h"
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>

@@ -4,11 +4,12 @@
 // CalibrationSource) and the statistics and outlier reports of every site.
 // Built by calibrating, or by reading a session file (the model is reopened
 // from the path the session names and the windows rebuilt from its settings).
-#include "calib/outliers.h"
-#include "calib/sitestatistics.h"
-#include "jobs/quantizejob.h"
+#include "core/calib/outliers.h"
+#include "core/calib/sitestatistics.h"
+#include "core/workflow/quantizejob.h"
 
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,14 @@ struct Workspace {
     // nullptr when absent.
     const SiteStatistics* statistics(int layer, Site site) const;
     const OutlierReport* outlierReport(int layer, Site site) const;
+    // A short name of the model for titles and output names: "stories260K" for the bundled one, else the
+    // file's or directory's name.
+    std::string modelName() const;
+    // Where a first look should start: the down_proj input of the layer with the largest outlier ratio
+    // there (massive activations live at down_proj inputs, Sun et al. 2024).
+    std::pair<int, Site> mostOutlyingSite() const;
 };
 
-// Bundled model: the bundled stories-calib.txt, 32 windows of 256 tokens; other models 128 x min(2048, limit).
-CalibrationSettings defaultCalibrationSettings(bool bundledModel);
 
 // Opens the model (empty path: the bundled demo model) and calibrates it on `settings`.
 std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, const std::string& tokenizerPath,

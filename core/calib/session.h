@@ -2,8 +2,8 @@
 // The HDF5 session file: model identity, calibration settings and the
 // statistics of every site of every layer (docs/session-format.md). Readable
 // by h5py and h5dump without OutlierLab. Written atomically.
-#include "calib/calibrationdata.h"
-#include "calib/sitestatistics.h"
+#include "core/calib/calibrationdata.h"
+#include "core/calib/sitestatistics.h"
 
 #include <memory>
 #include <string>

@@ -1,19 +1,19 @@
-#include "jobs/quantizejob.h"
+#include "core/workflow/quantizejob.h"
 
-#include "calib/calibrator.h"
-#include "errors.h"
-#include "eval/perplexity.h"
-#include "io/quantexport.h"
-#include "io/session.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/llamamodel.h"
-#include "model/tokenizer.h"
-#include "quant/method.h"
-#include "quant/methodregistry.h"
-#include "quant/quantizedmodel.h"
-#include "quant/runstore.h"
-#include "resources.h"
+#include "core/calib/calibrator.h"
+#include "core/errors.h"
+#include "core/eval/perplexity.h"
+#include "core/quant/quantexport.h"
+#include "core/calib/session.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/llamamodel.h"
+#include "core/model/tokenizer.h"
+#include "core/quant/method.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/quantizedmodel.h"
+#include "core/quant/runstore.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <atomic>
@@ -85,12 +85,12 @@ CalibrationSource prepareCalibration(const std::string& modelPath, const std::st
         const auto& info = reader.info();
         if (info.model.fingerprint != s.bundle.checkpoint->fingerprint())
             throw UsageError("session " + sessionPath + " was calibrated on another model (" + info.model.path +
-                             "); pass another --session or delete it");
+                             "); pass another `session` or delete it");
         if (info.calibrationFingerprint != s.data.fingerprint)
             throw UsageError("session " + sessionPath + " was calibrated on other windows (" +
                              std::to_string(info.calibration.nsamples) + " x " + std::to_string(info.calibration.seqlen) +
                              ", seed " + std::to_string(info.calibration.seed) +
-                             "); pass matching --nsamples/--seqlen/--seed/--calib_dataset or another --session");
+                             "); pass matching `nsamples`/`seqlen`/`seed`/`calib_dataset` or another `session`");
         std::vector<SiteStatistics> stats;
         for (const auto& [layer, site] : reader.sites())
             if (isLinearInput(site)) stats.push_back(reader.statistics(layer, site));
@@ -134,8 +134,8 @@ MemoryBudget budgetOf(const QuantizeRequest& req) { return req.memory.bytes > 0 
 } // namespace
 
 const char* const kQuantizeMemoryAdvice =
-    "use fewer calibration windows (--nsamples) or shorter ones (--seqlen), reuse a --session that holds this "
-    "calibration, or run on a GPU (--device cuda); --max_memory sets another budget";
+    "use fewer calibration windows (`nsamples`) or shorter ones (`seqlen`), reuse a `session` that holds this "
+    "calibration, or run on a GPU (`device` cuda); `max_memory` sets another budget";
 
 MemoryEstimate estimateQuantizeJob(const Checkpoint& ck, const CalibrationSettings& calibration,
                                    const QuantizeRequest& req, bool calibrate) {
@@ -169,7 +169,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
                       {"budget_bytes", budget.bytes}, {"budget", budget.source}};
     }
     if (!req.exportDir.empty() && std::filesystem::exists(req.exportDir) && !std::filesystem::is_directory(req.exportDir))
-        throw UsageError("--export " + req.exportDir + " exists and is not a directory");
+        throw UsageError("`export` " + req.exportDir + " exists and is not a directory");
 
     PipelineOptions pipeline = req.pipeline;
     pipeline.spill = spillWithin(pipeline.spill, budgetOf(req));
@@ -183,7 +183,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
     // Finished layers always go to a run store and leave memory; without --save_dir or a session the
     // store is a temporary directory, removed when the job ends.
     if (pipeline.resume && pipeline.saveDir.empty())
-        throw UsageError("--resume needs --save_dir (the directory of the run to continue) or the --session it was made with");
+        throw UsageError("`resume` needs `save_dir` (the directory of the run to continue) or the `session` it was made with");
     std::optional<TemporaryRunDir> scratch;
     if (pipeline.saveDir.empty()) {
         scratch.emplace();

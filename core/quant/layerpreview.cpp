@@ -1,13 +1,13 @@
-#include "jobs/layerpreview.h"
+#include "core/quant/layerpreview.h"
 
-#include "errors.h"
-#include "jobs/progress.h"
-#include "model/layerweights.h"
-#include "model/modelconfig.h"
-#include "quant/layerquantizer.h"
-#include "quant/method.h"
-#include "quant/quantizedlayer.h"
-#include "quant/smoothing.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/model/layerweights.h"
+#include "core/model/modelconfig.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/method.h"
+#include "core/quant/quantizedlayer.h"
+#include "core/quant/smoothing.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>

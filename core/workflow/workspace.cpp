@@ -1,13 +1,13 @@
-#include "jobs/workspace.h"
+#include "core/workflow/workspace.h"
 
-#include "calib/calibrator.h"
-#include "errors.h"
-#include "io/session.h"
-#include "jobs/progress.h"
-#include "model/checkpoint.h"
-#include "model/llamamodel.h"
-#include "model/modelconfig.h"
-#include "resources.h"
+#include "core/calib/calibrator.h"
+#include "core/errors.h"
+#include "core/calib/session.h"
+#include "core/progress.h"
+#include "core/model/checkpoint.h"
+#include "core/model/llamamodel.h"
+#include "core/model/modelconfig.h"
+#include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <chrono>
@@ -29,12 +29,19 @@ const OutlierReport* Workspace::outlierReport(int layer, Site site) const {
     return nullptr;
 }
 
-CalibrationSettings defaultCalibrationSettings(bool bundledModel) {
-    CalibrationSettings s;
-    s.textFiles = {bundledCalibText()};
-    s.nsamples = bundledModel ? 32 : 128;
-    s.seqlen = bundledModel ? 256 : -1;
-    return s;
+std::string Workspace::modelName() const {
+    auto path = std::filesystem::path(modelPath.empty() ? bundledModelPath() : modelPath).lexically_normal();
+    if (!path.has_filename()) path = path.parent_path(); // "models/llama/"
+    std::error_code ec;
+    return (std::filesystem::is_directory(path, ec) ? path.filename() : path.stem()).string();
+}
+
+std::pair<int, Site> Workspace::mostOutlyingSite() const {
+    int best = 0;
+    double bestRatio = -1;
+    for (std::size_t i = 0; i < sites.size(); ++i)
+        if (sites[i].site == Site::DownInput && outliers[i].ratio > bestRatio) bestRatio = outliers[i].ratio, best = sites[i].layer;
+    return {best, Site::DownInput};
 }
 
 namespace {
@@ -46,10 +53,7 @@ std::shared_ptr<Workspace> openModelOnly(const std::string& modelPath, const std
     w->tokenizerPath = tokenizerPath;
     w->source.bundle = openModel(modelPath, tokenizerPath);
     const auto& config = w->source.bundle.checkpoint->config();
-    if (settings.seqlen < 0) settings.seqlen = std::min<std::int64_t>(2048, config.maxPositions);
-    if (settings.seqlen > config.maxPositions)
-        throw UsageError("calibration seqlen " + std::to_string(settings.seqlen) + " is longer than the model's " +
-                         std::to_string(config.maxPositions) + " positions");
+    fitCalibrationToModel(settings, config);
     w->source.model = std::make_shared<LlamaModel>(w->source.bundle.checkpoint, c10::Device(c10::kCPU), c10::kFloat,
                                                    LlamaModel::Residency::Streamed);
     w->source.data = buildCalibrationData(*w->source.bundle.tokenizer, settings);

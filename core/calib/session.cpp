@@ -1,9 +1,10 @@
-#include "io/session.h"
+#include "core/calib/session.h"
 
-#include "device.h"
-#include "errors.h"
-#include "io/h5file.h"
-#include "model/checkpoint.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/io/h5file.h"
+#include "core/model/checkpoint.h"
+#include "core/version.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>

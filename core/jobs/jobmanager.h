@@ -3,7 +3,7 @@
 // calibrate, quantize, evaluate, export) share a pool; previews have their own
 // one-thread pool so that a running quantization never delays them, and each
 // new preview cancels the previous one (newest wins).
-#include "jobs/job.h"
+#include "core/jobs/job.h"
 
 #include <QList>
 #include <QObject>
@@ -30,7 +30,7 @@ public:
     // Blocks (processing events) until no job runs; for tests and shutdown.
     bool waitForIdle(int timeoutMs);
 
-signals:
+Q_SIGNALS:
     void jobAdded(olv::Job* job);
     void jobFinished(olv::Job* job);
     void failed(const QString& title, const QString& message);

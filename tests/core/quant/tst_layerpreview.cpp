@@ -2,19 +2,19 @@
 // error), DuQuant taming the planted massive outlier of layer 2's down_proj
 // input, parameters reaching the result, agreement with the pipeline for
 // every method, and bad requests refused.
-#include "errors.h"
-#include "jobs/layerpreview.h"
-#include "jobs/progress.h"
-#include "jobs/workspace.h"
-#include "model/layerweights.h"
-#include "model/modelconfig.h"
-#include "model/decoderlayer.h"
-#include "model/llamamodel.h"
+#include "core/errors.h"
+#include "core/quant/layerpreview.h"
+#include "core/progress.h"
+#include "core/workflow/workspace.h"
+#include "core/model/layerweights.h"
+#include "core/model/modelconfig.h"
+#include "core/model/decoderlayer.h"
+#include "core/model/llamamodel.h"
 #include "plantedmodel.h"
-#include "quant/method.h"
-#include "quant/layerquantizer.h"
-#include "quant/methodregistry.h"
-#include "quant/quantizedlayer.h"
+#include "core/quant/method.h"
+#include "core/quant/layerquantizer.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/quantizedlayer.h"
 
 #include <ATen/ATen.h>
 #include <QTest>

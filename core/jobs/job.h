@@ -4,7 +4,7 @@
 // cancellation through ol::Progress, which core code checks between steps.
 // The result reaches the GUI thread as a queued call; a job deleted before it
 // ends (or a stale preview) just drops its result.
-#include "jobs/progress.h"
+#include "core/progress.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -45,10 +45,10 @@ public:
     // Runs `work` on `pool`. `work` returns a callable the GUI thread runs on success (it installs the result).
     void start(QThreadPool* pool, std::function<std::function<void()>(ol::Progress&)> work);
 
-public slots:
+public Q_SLOTS:
     void cancel();
 
-signals:
+Q_SIGNALS:
     void progressChanged();
     void stateChanged(olv::Job::State state);
     void finished(); // any end: finished, failed or cancelled

@@ -1,6 +1,6 @@
-#include "jobs/progress.h"
+#include "core/progress.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <algorithm>
 #include <cstdio>
