@@ -48,8 +48,10 @@ int main(int argc, char** argv) {
     ol::configureProcess(argv);
     bool json = false, bf16 = true;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--json") == 0) json = true;
-        else if (std::strcmp(argv[i], "--no-bf16") == 0) bf16 = false; // bf16 on CPUs without it takes > 5 min
+        if (std::strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (std::strcmp(argv[i], "--no-bf16") == 0)
+            bf16 = false; // bf16 on CPUs without it takes > 5 min
     }
     const int repeats = 3;
     configureThreads();
@@ -68,7 +70,8 @@ int main(int argc, char** argv) {
     auto bundle = openModel({});
     const auto ids = tokenizeTextFile(*bundle.tokenizer, bundledEvalText());
     const long windows = static_cast<long>(ids.size()) / 256;
-    auto tokens = at::from_blob(const_cast<std::int32_t*>(ids.data()), {windows * 256}, at::kInt).to(at::kLong).view({windows, 256});
+    auto tokens =
+        at::from_blob(const_cast<std::int32_t*>(ids.data()), {windows * 256}, at::kInt).to(at::kLong).view({windows, 256});
     ModelConfig c;
     c.hiddenSize = 4096;
     c.intermediateSize = 11008;
@@ -86,8 +89,7 @@ int main(int argc, char** argv) {
         {
             LlamaModel model(bundle.checkpoint, cpu, dtype);
             const double s = medianSeconds(repeats, [&] {
-                for (long b = 0; b < windows; b += 16)
-                    model.forward(tokens.narrow(0, b, std::min(16L, windows - b)));
+                for (long b = 0; b < windows; b += 16) model.forward(tokens.narrow(0, b, std::min(16L, windows - b)));
             });
             rows.push_back({"stories260K, eval text (138 x 256)", name, windows * 256, s, peakRssGb()});
             print(rows.back());
@@ -95,7 +97,7 @@ int main(int argc, char** argv) {
         at::NoGradGuard noGrad;
         at::manual_seed(0);
         auto r = [&](std::int64_t o, std::int64_t i) { return (at::randn({o, i}) / std::sqrt(double(i))).to(dtype); };
-        LayerWeights w{at::ones({4096}).to(dtype), r(4096, 4096), r(4096, 4096), r(4096, 4096), r(4096, 4096),
+        LayerWeights w{at::ones({4096}).to(dtype), r(4096, 4096),  r(4096, 4096),  r(4096, 4096), r(4096, 4096),
                        at::ones({4096}).to(dtype), r(11008, 4096), r(11008, 4096), r(4096, 11008)};
         auto h = at::randn({1, 2048, 4096}).to(dtype);
         const double s = medianSeconds(1, [&] { decoderLayerForward(w, c, h, 0); });
@@ -118,7 +120,8 @@ int main(int argc, char** argv) {
 
     if (json)
         for (const auto& row : rows)
-            std::printf("{\"what\": \"%s\", \"dtype\": \"%s\", \"tokens\": %ld, \"seconds\": %.6f, \"tokens_per_s\": %.1f, \"peak_rss_gb\": %.3f}\n",
+            std::printf("{\"what\": \"%s\", \"dtype\": \"%s\", \"tokens\": %ld, \"seconds\": %.6f, \"tokens_per_s\": %.1f, "
+                        "\"peak_rss_gb\": %.3f}\n",
                         row.what.c_str(), row.dtype.c_str(), row.tokens, row.seconds, row.tokens / row.seconds, row.gb);
     return 0;
 }

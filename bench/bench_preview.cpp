@@ -5,9 +5,9 @@
 // does, and computes the preview; median and 90th percentile of 20.
 #include "benchutil.h"
 #include "core/device.h"
-#include "core/quant/layerpreview.h"
 #include "core/model/layerweights.h"
 #include "core/model/modelconfig.h"
+#include "core/quant/layerpreview.h"
 #include "core/quant/method.h"
 #include "core/quant/methodregistry.h"
 
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     c.vocabSize = 32000, c.maxPositions = 4096;
     at::manual_seed(0);
     auto r = [](std::int64_t o, std::int64_t i) { return at::randn({o, i}) / std::sqrt(double(i)); };
-    LayerWeights w{at::ones({4096}), r(4096, 4096), r(4096, 4096), r(4096, 4096), r(4096, 4096),
+    LayerWeights w{at::ones({4096}), r(4096, 4096),  r(4096, 4096),  r(4096, 4096), r(4096, 4096),
                    at::ones({4096}), r(11008, 4096), r(11008, 4096), r(4096, 11008)};
     // 256 tokens, ten normal-outlier channels x50 and one massive value, as calibration tiles look.
     auto x = at::randn({256, 4096});
@@ -54,9 +54,24 @@ int main(int argc, char** argv) {
     const std::vector<Row> rows = {
         {"RTN", "rtn", nlohmann::json::object(), nullptr, Site::AttnInput, 256},
         {"SmoothQuant a=0.6", "smoothquant", {{"alpha", 0.6}}, "alpha", Site::AttnInput, 256},
-        {"DuQuant bs128, 256 steps", "duquant", {{"block_size", 128}, {"max_rotation_step", 256}}, "max_rotation_step", Site::AttnInput, 256},
-        {"DuQuant bs128, 256 steps, all weight rows", "duquant", {{"block_size", 128}, {"max_rotation_step", 256}}, "max_rotation_step", Site::AttnInput, 0},
-        {"DuQuant bs128, 256 steps (gate/up input)", "duquant", {{"block_size", 128}, {"max_rotation_step", 256}}, "max_rotation_step", Site::MlpInput, 256},
+        {"DuQuant bs128, 256 steps",
+         "duquant",
+         {{"block_size", 128}, {"max_rotation_step", 256}},
+         "max_rotation_step",
+         Site::AttnInput,
+         256},
+        {"DuQuant bs128, 256 steps, all weight rows",
+         "duquant",
+         {{"block_size", 128}, {"max_rotation_step", 256}},
+         "max_rotation_step",
+         Site::AttnInput,
+         0},
+        {"DuQuant bs128, 256 steps (gate/up input)",
+         "duquant",
+         {{"block_size", 128}, {"max_rotation_step", 256}},
+         "max_rotation_step",
+         Site::MlpInput,
+         256},
         {"RUQuant bs128", "ruquant", {{"block_size", 128}}, "max_rotation_step", Site::AttnInput, 256},
     };
     std::printf("Preview latency, LLaMA-7B-shaped layer, 256 x 4096 sample, W4A4, %d threads, %d repetitions\n",
@@ -71,8 +86,10 @@ int main(int argc, char** argv) {
             if (row.varied) {
                 // Alternate between two values as a user nudging a spin box would.
                 auto v = params.value(row.varied, nlohmann::json(16));
-                if (v.is_number_float()) params[row.varied] = v.get<double>() - 0.05 * (i % 2);
-                else params[row.varied] = v.get<int>() - (i % 2);
+                if (v.is_number_float())
+                    params[row.varied] = v.get<double>() - 0.05 * (i % 2);
+                else
+                    params[row.varied] = v.get<int>() - (i % 2);
             }
             const auto t0 = std::chrono::steady_clock::now();
             auto method = MethodRegistry::instance().create(row.method, params);

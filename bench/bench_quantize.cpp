@@ -4,9 +4,9 @@
 // decoder layer (random weights, a 2048-token input with 10 outlier channels
 // x 50; block 128). Prints a detail table per part as it goes, then one table
 // with both; peak RSS is per row of (b).
+#include "benchutil.h"
 #include "core/calib/calibrationdata.h"
 #include "core/calib/calibrator.h"
-#include "benchutil.h"
 #include "core/device.h"
 #include "core/eval/perplexity.h"
 #include "core/model/checkpoint.h"
@@ -65,8 +65,12 @@ int main(int, char** argv) {
     const std::vector<Config> configs = {
         {"RTN", "rtn", nlohmann::json::object(), nlohmann::json::object()},
         {"SmoothQuant a=0.6", "smoothquant", {{"alpha", 0.6}}, {{"alpha", 0.6}}},
-        {"DuQuant 256 steps (run.sh: bs4, lac 0.9, swc 0.8 / 7B: bs128)", "duquant", {{"block_size", 4}, {"reference_compat", true}},
-         {{"block_size", 128}}, 0.8, 0.9},
+        {"DuQuant 256 steps (run.sh: bs4, lac 0.9, swc 0.8 / 7B: bs128)",
+         "duquant",
+         {{"block_size", 4}, {"reference_compat", true}},
+         {{"block_size", 128}},
+         0.8,
+         0.9},
         {"DuQuant + LWC 2 epochs", "duquant", {{"block_size", 4}, {"lwc", true}, {"epochs", 2}}, none},
         {"RUQuant (bs4 / 7B: bs128)", "ruquant", {{"block_size", 4}}, {{"block_size", 128}}},
         {"RPTQ (32 clusters, 4 per head)", "rptq", nlohmann::json::object(), nlohmann::json::object()},
@@ -87,8 +91,10 @@ int main(int, char** argv) {
     const auto evalTokens = tokenizeTextFile(*bundle.tokenizer, bundledEvalText());
     PerplexityOptions po;
     po.seqlen = 256;
-    std::printf("stories260K, W4A4, calibration 32 x 256 (%.2f s, shared by all rows), perplexity on stories-eval (138 x 256)\n", calib);
-    std::printf("| method | prepare (s) | transforms (s) | weights (s) | training (s) | forward (s) | quantize total (s) | quantized eval (s) | ppl |\n");
+    std::printf("stories260K, W4A4, calibration 32 x 256 (%.2f s, shared by all rows), perplexity on stories-eval (138 x 256)\n",
+                calib);
+    std::printf("| method | prepare (s) | transforms (s) | weights (s) | training (s) | forward (s) | quantize total (s) | "
+                "quantized eval (s) | ppl |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|\n");
     for (std::size_t i = 0; i < configs.size(); ++i) {
         const auto& c = configs[i];
@@ -106,8 +112,8 @@ int main(int, char** argv) {
         QuantizedModel q(bundle.checkpoint, cpu, r.layers);
         t0 = std::chrono::steady_clock::now();
         rows[i].ppl = evaluatePerplexity(q, evalTokens, po).ppl;
-        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.4f |\n", c.label, s.prepare, s.transform, s.weights, s.train,
-                    s.forward, rows[i].small, bench::seconds(t0), rows[i].ppl);
+        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.4f |\n", c.label, s.prepare, s.transform,
+                    s.weights, s.train, s.forward, rows[i].small, bench::seconds(t0), rows[i].ppl);
         std::fflush(stdout);
     }
 
@@ -117,14 +123,16 @@ int main(int, char** argv) {
     c.vocabSize = 32000, c.maxPositions = 4096;
     at::manual_seed(0);
     auto r = [&](std::int64_t o, std::int64_t i) { return at::randn({o, i}) / std::sqrt(double(i)); };
-    LayerWeights w{at::ones({4096}), r(4096, 4096), r(4096, 4096), r(4096, 4096), r(4096, 4096),
+    LayerWeights w{at::ones({4096}), r(4096, 4096),  r(4096, 4096),  r(4096, 4096), r(4096, 4096),
                    at::ones({4096}), r(11008, 4096), r(11008, 4096), r(4096, 11008)};
     auto h = at::randn({1, 2048, 4096});
-    h.index_put_({at::indexing::Slice(), at::indexing::Slice(), at::arange(0, 4096, 410)}, h.index({at::indexing::Slice(), at::indexing::Slice(), at::arange(0, 4096, 410)}) * 50);
+    h.index_put_({at::indexing::Slice(), at::indexing::Slice(), at::arange(0, 4096, 410)},
+                 h.index({at::indexing::Slice(), at::indexing::Slice(), at::arange(0, 4096, 410)}) * 50);
     ScaleHook hook;
     decoderLayerForward(w, c, h, 0, &hook);
     std::printf("\nLLaMA-7B-shaped layer (4096/11008, 32 heads), 2048 tokens, W4A4, one layer\n");
-    std::printf("| method | prepare (s) | transforms (s) | weights (s) | forward (s) | total (s) | peak RSS (GB) |\n|---|---|---|---|---|---|---|\n");
+    std::printf("| method | prepare (s) | transforms (s) | weights (s) | forward (s) | total (s) | peak RSS (GB) "
+                "|\n|---|---|---|---|---|---|---|\n");
     for (std::size_t i = 0; i < configs.size(); ++i) {
         const auto& cfg = configs[i];
         if (cfg.bigParams.is_null()) continue;
@@ -142,16 +150,20 @@ int main(int, char** argv) {
         rows[i].big = bench::seconds(t0);
         rows[i].rss = peakRssGb();
         const auto& sec = q.report().seconds;
-        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", cfg.label, sec.prepare, sec.transform, sec.weights, sec.forward,
-                    rows[i].big, rows[i].rss);
+        std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", cfg.label, sec.prepare, sec.transform, sec.weights,
+                    sec.forward, rows[i].big, rows[i].rss);
         std::fflush(stdout);
     }
 
     std::printf("\nQuantization time per method, W4A4 (bundled: whole pipeline, 5 layers; 7B: one layer)\n");
-    std::printf("| method | bundled model (s) | bundled W4A4 ppl | LLaMA-7B-shaped layer (s) | 7B peak RSS (GB) |\n|---|---|---|---|---|\n");
+    std::printf("| method | bundled model (s) | bundled W4A4 ppl | LLaMA-7B-shaped layer (s) | 7B peak RSS (GB) "
+                "|\n|---|---|---|---|---|\n");
     for (std::size_t i = 0; i < configs.size(); ++i) {
-        if (rows[i].big < 0) std::printf("| %s | %.2f | %.4f | — | — |\n", configs[i].label, rows[i].small, rows[i].ppl);
-        else std::printf("| %s | %.2f | %.4f | %.2f | %.2f |\n", configs[i].label, rows[i].small, rows[i].ppl, rows[i].big, rows[i].rss);
+        if (rows[i].big < 0)
+            std::printf("| %s | %.2f | %.4f | — | — |\n", configs[i].label, rows[i].small, rows[i].ppl);
+        else
+            std::printf("| %s | %.2f | %.4f | %.2f | %.2f |\n", configs[i].label, rows[i].small, rows[i].ppl, rows[i].big,
+                        rows[i].rss);
     }
     return 0;
 }

@@ -81,13 +81,17 @@ int main(int, char** argv) {
     const std::vector<Case> cases = {{256, 64, 4, 3}, {256, 172, 4, 3}, {2048, 4096, 128, 1}, {2048, 11008, 128, 1}};
     std::string load;
     std::getline(std::ifstream("/proc/loadavg"), load);
-    std::printf("DuQuant transform search (greedy rotation -> zigzag -> greedy rotation, 256 steps each) on %s, load average %s\n",
-                describeDevice(c10::Device(c10::kCPU)).c_str(), load.c_str());
-    std::printf("plain float32 matmul [N*C/bs, bs] x [bs, bs] before: %.1f GFLOP/s (2048x4096, bs 128)\n", matmulGflops(2048, 4096, 128));
+    std::printf(
+        "DuQuant transform search (greedy rotation -> zigzag -> greedy rotation, 256 steps each) on %s, load average %s\n",
+        describeDevice(c10::Device(c10::kCPU)).c_str(), load.c_str());
+    std::printf("plain float32 matmul [N*C/bs, bs] x [bs, bs] before: %.1f GFLOP/s (2048x4096, bs 128)\n",
+                matmulGflops(2048, 4096, 128));
     std::printf("random normal activation, 10 channels x50; time = median of the repeats; nominal GFLOP/s = the "
                 "reference's 2 x 256 products of 2*N*C*bs flops / time\n");
-    std::printf("(the fast version multiplies only the rows that can hold an extreme, so its nominal rate can exceed the matmul's)\n\n");
-    std::printf("| activation | block | version | repeats | time (s) | speed-up | peak RSS (GB) | nominal GFLOP/s | swaps identical |\n");
+    std::printf(
+        "(the fast version multiplies only the rows that can hold an extreme, so its nominal rate can exceed the matmul's)\n\n");
+    std::printf(
+        "| activation | block | version | repeats | time (s) | speed-up | peak RSS (GB) | nominal GFLOP/s | swaps identical |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|\n");
     std::fflush(stdout);
     for (const auto& k : cases) {
@@ -113,12 +117,13 @@ int main(int, char** argv) {
             time[v] = t[t.size() / 2];
             std::printf("| %lldx%lld | %lld | %s | %d | %.3f | %s | %.2f | %.1f | %s |\n", (long long)k.n, (long long)k.c,
                         (long long)k.bs, names[v], k.repeats, time[v],
-                        v ? (std::to_string(time[0] / time[1]).substr(0, 5) + "x").c_str() : "1x", peakRssGb(), flops / time[v] / 1e9,
-                        v ? (outcome[0] == outcome[1] ? "yes" : "NO") : "-");
+                        v ? (std::to_string(time[0] / time[1]).substr(0, 5) + "x").c_str() : "1x", peakRssGb(),
+                        flops / time[v] / 1e9, v ? (outcome[0] == outcome[1] ? "yes" : "NO") : "-");
             std::fflush(stdout);
         }
     }
-    std::printf("\nplain float32 matmul [N*C/bs, bs] x [bs, bs] after: %.1f GFLOP/s (2048x4096, bs 128), %.1f GFLOP/s (256x172, bs 4)\n",
-                matmulGflops(2048, 4096, 128), matmulGflops(256, 172, 4));
+    std::printf(
+        "\nplain float32 matmul [N*C/bs, bs] x [bs, bs] after: %.1f GFLOP/s (2048x4096, bs 128), %.1f GFLOP/s (256x172, bs 4)\n",
+        matmulGflops(2048, 4096, 128), matmulGflops(256, 172, 4));
     return 0;
 }

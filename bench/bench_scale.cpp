@@ -59,14 +59,12 @@ volatile pid_t gChild = 0;
 
 void onSignal(int sig) {
     gStopSignal = sig;
-    if (gChild > 0)
-        kill(gChild, sig);
+    if (gChild > 0) kill(gChild, sig);
 }
 
 struct Interrupted : std::runtime_error {
     Interrupted() : std::runtime_error("interrupted") {}
 };
-
 
 // ---------------------------------------------------------------- child processes
 struct ChildResult {
@@ -88,8 +86,7 @@ std::string lastLine(const std::string& text) {
     std::string last, cur;
     for (char c : text) {
         if (c == '\n' || c == '\r') {
-            if (!cur.empty())
-                last = cur;
+            if (!cur.empty()) last = cur;
             cur.clear();
         } else {
             cur += c;
@@ -109,8 +106,7 @@ ChildResult runChild(const std::vector<std::string>& argv, const fs::path& logDi
     posix_spawn_file_actions_addopen(&actions, 1, outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<char*> args;
-    for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
 
     ChildResult r;
@@ -118,15 +114,12 @@ ChildResult runChild(const std::vector<std::string>& argv, const fs::path& logDi
     pid_t pid = 0;
     const int err = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    if (err != 0)
-        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(err));
+    if (err != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(err));
     gChild = pid;
-    if (gStopSignal)
-        kill(pid, gStopSignal); // a signal that came before gChild was set
+    if (gStopSignal) kill(pid, gStopSignal); // a signal that came before gChild was set
     rusage usage{};
     while (wait4(pid, &r.status, 0, &usage) < 0) {
-        if (errno != EINTR)
-            throw std::runtime_error(std::string("wait4: ") + std::strerror(errno));
+        if (errno != EINTR) throw std::runtime_error(std::string("wait4: ") + std::strerror(errno));
     }
     gChild = 0;
     r.wallSeconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -141,9 +134,7 @@ ChildResult runChild(const std::vector<std::string>& argv, const fs::path& logDi
 struct Job {
     std::string shape, command; // command: "eval" or a method name
     int nsamples, seqlen;
-    std::string key() const {
-        return shape + "|" + command + "|" + std::to_string(nsamples) + "|" + std::to_string(seqlen);
-    }
+    std::string key() const { return shape + "|" + command + "|" + std::to_string(nsamples) + "|" + std::to_string(seqlen); }
     std::string label() const {
         const std::string head = command == "eval" ? "eval" : "quantize " + command;
         return head + " n" + std::to_string(nsamples) + " s" + std::to_string(seqlen);
@@ -165,24 +156,20 @@ std::string fixed(double v, int decimals) {
 
 // Markdown cells: a '|' in an error message would split the cell.
 std::string cell(std::string s) {
-    if (s.size() > 160)
-        s = s.substr(0, 157) + "...";
+    if (s.size() > 160) s = s.substr(0, 157) + "...";
     std::string out;
-    for (char c : s)
-        out += c == '|' ? std::string("\\|") : std::string(1, c);
+    for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
     return out;
 }
 
 std::string stageSummary(const nlohmann::json& seconds) {
-    if (seconds.is_number())
-        return "eval " + fixed(seconds.get<double>(), 1);
-    if (!seconds.is_object())
-        return "";
+    if (seconds.is_number()) return "eval " + fixed(seconds.get<double>(), 1);
+    if (!seconds.is_object()) return "";
     // fixed order (nlohmann sorts keys), abbreviated so the table stays readable
     static const std::vector<std::pair<std::string, std::string>> kStages = {
-        {"calibration", "cal"}, {"smoothing", "smooth"}, {"transforms", "xform"}, {"weights", "wts"}, {"reports", "rep"},
-        {"training", "train"},  {"forward", "fwd"},      {"checkpoint", "ckpt"},  {"quantize_total", "quant"},
-        {"evaluation", "eval"}, {"export", "export"}};
+        {"calibration", "cal"},      {"smoothing", "smooth"}, {"transforms", "xform"}, {"weights", "wts"},
+        {"reports", "rep"},          {"training", "train"},   {"forward", "fwd"},      {"checkpoint", "ckpt"},
+        {"quantize_total", "quant"}, {"evaluation", "eval"},  {"export", "export"}};
     std::string out;
     std::set<std::string> known;
     for (const auto& [key, abbrev] : kStages) {
@@ -191,8 +178,7 @@ std::string stageSummary(const nlohmann::json& seconds) {
             out += (out.empty() ? "" : " ") + abbrev + " " + fixed(seconds[key].get<double>(), 1);
     }
     for (const auto& [key, v] : seconds.items()) // stages added to the CLI later still show
-        if (!known.count(key) && v.is_number())
-            out += " " + key + " " + fixed(v.get<double>(), 1);
+        if (!known.count(key) && v.is_number()) out += " " + key + " " + fixed(v.get<double>(), 1);
     return out;
 }
 
@@ -204,8 +190,7 @@ Row rowFrom(const Job& job, const ChildResult& r) {
     row.wall = fixed(r.wallSeconds, 1);
     row.peak = fixed(r.peakGiB, 2);
     if (WIFSIGNALED(r.status)) {
-        row.exit =
-            "signal " + std::to_string(WTERMSIG(r.status)) + (WTERMSIG(r.status) == SIGKILL ? " (OOM?)" : "");
+        row.exit = "signal " + std::to_string(WTERMSIG(r.status)) + (WTERMSIG(r.status) == SIGKILL ? " (OOM?)" : "");
         row.stages = cell(r.lastStderrLine);
         return row;
     }
@@ -219,8 +204,7 @@ Row rowFrom(const Job& job, const ChildResult& r) {
     nlohmann::json j;
     std::istringstream lines(r.stdoutText);
     for (std::string line; std::getline(lines, line);)
-        if (!line.empty() && line[0] == '{')
-            j = nlohmann::json::parse(line, nullptr, false);
+        if (!line.empty() && line[0] == '{') j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_object()) {
         row.stages = "stdout is not a JSON object";
         row.exit = "0 (no JSON)";
@@ -243,36 +227,32 @@ struct Options {
     std::string workdir, cli = "build/release/app/cli/outlierlab-cli";
 };
 
-const char* const kUsage =
-    "usage: bench_scale [options]\n"
-    "Writes LLaMA-shaped models with random F16 weights and a 32000-token tokenizer, runs\n"
-    "outlierlab-cli eval/quantize on them and prints each child's wall time and peak RSS.\n"
-    "  --shapes LIST    comma-separated: tiny, 1.1b (TinyLlama), 7b (LLaMA-2) (default 1.1b,7b);\n"
-    "                   '' for none (with --growth: only the growth rows)\n"
-    "  --methods LIST   quantize methods (default rtn,duquant; duquant with --block_size 128)\n"
-    "  --skip-eval      no eval rows\n"
-    "  --growth         also: 1.1b rtn at nsamples 4/8 and seqlen 256/512, eval tiny vs 1.1b\n"
-    "  --cli PATH       the CLI (default build/release/app/cli/outlierlab-cli)\n"
-    "  --workdir DIR    where the models go (default $TMPDIR or /tmp); a fresh subdirectory\n"
-    "  --keep           keep the generated models and exports (default: removed at exit)\n"
-    "  --help\n";
+const char* const kUsage = "usage: bench_scale [options]\n"
+                           "Writes LLaMA-shaped models with random F16 weights and a 32000-token tokenizer, runs\n"
+                           "outlierlab-cli eval/quantize on them and prints each child's wall time and peak RSS.\n"
+                           "  --shapes LIST    comma-separated: tiny, 1.1b (TinyLlama), 7b (LLaMA-2) (default 1.1b,7b);\n"
+                           "                   '' for none (with --growth: only the growth rows)\n"
+                           "  --methods LIST   quantize methods (default rtn,duquant; duquant with --block_size 128)\n"
+                           "  --skip-eval      no eval rows\n"
+                           "  --growth         also: 1.1b rtn at nsamples 4/8 and seqlen 256/512, eval tiny vs 1.1b\n"
+                           "  --cli PATH       the CLI (default build/release/app/cli/outlierlab-cli)\n"
+                           "  --workdir DIR    where the models go (default $TMPDIR or /tmp); a fresh subdirectory\n"
+                           "  --keep           keep the generated models and exports (default: removed at exit)\n"
+                           "  --help\n";
 
 std::vector<std::string> splitList(const std::string& s) {
     std::vector<std::string> out;
     std::stringstream ss(s);
     for (std::string part; std::getline(ss, part, ',');) {
-        std::transform(part.begin(), part.end(), part.begin(),
-                       [](unsigned char c) { return std::tolower(c); });
-        if (!part.empty())
-            out.push_back(part);
+        std::transform(part.begin(), part.end(), part.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (!part.empty()) out.push_back(part);
     }
     return out;
 }
 
 const Shape* findShape(const std::string& name) {
     for (const auto& s : kShapes)
-        if (s.name == name)
-            return &s;
+        if (s.name == name) return &s;
     return nullptr;
 }
 
@@ -283,8 +263,7 @@ Options parseOptions(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> std::string {
-            if (i + 1 >= argc)
-                throw std::invalid_argument(a + " needs a value");
+            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
             return argv[++i];
         };
         if (a == "--help" || a == "-h") {
@@ -308,39 +287,33 @@ Options parseOptions(int argc, char** argv) {
             throw std::invalid_argument("unknown option " + a);
     }
     for (const auto& s : o.shapes)
-        if (!findShape(s))
-            throw std::invalid_argument("unknown shape '" + s + "' (tiny, 1.1b, 7b)");
+        if (!findShape(s)) throw std::invalid_argument("unknown shape '" + s + "' (tiny, 1.1b, 7b)");
     return o;
 }
 
-std::vector<std::string> commandLine(const Options& o, const Job& job, const fs::path& model,
-                                     const fs::path& exportDir) {
+std::vector<std::string> commandLine(const Options& o, const Job& job, const fs::path& model, const fs::path& exportDir) {
     const std::string n = std::to_string(job.nsamples), s = std::to_string(job.seqlen);
-    if (job.command == "eval")
-        return {o.cli, "eval", "--model", model.string(), "--seqlen", s, "--nsamples", n, "--json"};
+    if (job.command == "eval") return {o.cli, "eval", "--model", model.string(), "--seqlen", s, "--nsamples", n, "--json"};
     std::vector<std::string> a = {o.cli, "quantize", "--model", model.string(), "--method", job.command};
-    if (job.command == "duquant")
-        a.insert(a.end(), {"--block_size", "128"});
-    a.insert(a.end(), {"--wbits", "4", "--abits", "4", "--nsamples", n, "--seqlen", s, "--eval_ppl",
-                       "--limit", "2", "--export", exportDir.string(), "--json"});
+    if (job.command == "duquant") a.insert(a.end(), {"--block_size", "128"});
+    a.insert(a.end(), {"--wbits", "4", "--abits", "4", "--nsamples", n, "--seqlen", s, "--eval_ppl", "--limit", "2", "--export",
+                       exportDir.string(), "--json"});
     return a;
 }
 
 std::string joined(const std::vector<std::string>& argv) {
     std::string out;
-    for (const auto& a : argv)
-        out += (out.empty() ? "" : " ") + a;
+    for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
     return out;
 }
 
 // ---------------------------------------------------------------- the run
 void printTable(const std::vector<Row>& rows) {
-    std::printf(
-        "| shape | command | wall s | peak RSS GiB | estimate GiB (est/peak) | stage seconds | exit |\n");
+    std::printf("| shape | command | wall s | peak RSS GiB | estimate GiB (est/peak) | stage seconds | exit |\n");
     std::printf("|---|---|---:|---:|---:|---|---|\n");
     for (const auto& r : rows)
-        std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", r.job.shape.c_str(), r.job.label().c_str(),
-                    r.wall.c_str(), r.peak.c_str(), r.estimate.c_str(), r.stages.c_str(), r.exit.c_str());
+        std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", r.job.shape.c_str(), r.job.label().c_str(), r.wall.c_str(),
+                    r.peak.c_str(), r.estimate.c_str(), r.stages.c_str(), r.exit.c_str());
 }
 
 void printGrowth(const std::map<std::string, Row>& done) {
@@ -353,31 +326,26 @@ void printGrowth(const std::map<std::string, Row>& done) {
         {"nsamples (1.1b rtn, s512)", {"1.1b", "rtn", 4, 512}, {"1.1b", "rtn", 8, 512}},
         {"seqlen (1.1b rtn, n4)", {"1.1b", "rtn", 4, 256}, {"1.1b", "rtn", 4, 512}},
     };
-    std::printf(
-        "\n| growth in | from | peak RSS GiB | to | peak RSS GiB | ratio |\n|---|---|---:|---|---:|---:|\n");
+    std::printf("\n| growth in | from | peak RSS GiB | to | peak RSS GiB | ratio |\n|---|---|---:|---|---:|---:|\n");
     for (const auto& p : pairs) {
         const auto a = done.find(p.base.key()), b = done.find(p.grown.key());
         // a failed run's peak says nothing about the growth: shown as "—" with its exit status
         auto peakOf = [&](const std::map<std::string, Row>::const_iterator it) {
-            if (it == done.end())
-                return std::string("—");
-            if (it->second.exit != "0" || it->second.peakGiB <= 0)
-                return "— (exit " + it->second.exit + ")";
+            if (it == done.end()) return std::string("—");
+            if (it->second.exit != "0" || it->second.peakGiB <= 0) return "— (exit " + it->second.exit + ")";
             return fixed(it->second.peakGiB, 2);
         };
-        const bool ok = a != done.end() && b != done.end() && a->second.exit == "0" &&
-                        b->second.exit == "0" && a->second.peakGiB > 0 && b->second.peakGiB > 0;
-        std::printf("| %s | %s %s | %s | %s %s | %s | %s |\n", p.what.c_str(), p.base.shape.c_str(),
-                    p.base.label().c_str(), peakOf(a).c_str(), p.grown.shape.c_str(), p.grown.label().c_str(),
-                    peakOf(b).c_str(),
+        const bool ok = a != done.end() && b != done.end() && a->second.exit == "0" && b->second.exit == "0" &&
+                        a->second.peakGiB > 0 && b->second.peakGiB > 0;
+        std::printf("| %s | %s %s | %s | %s %s | %s | %s |\n", p.what.c_str(), p.base.shape.c_str(), p.base.label().c_str(),
+                    peakOf(a).c_str(), p.grown.shape.c_str(), p.grown.label().c_str(), peakOf(b).c_str(),
                     ok ? (fixed(b->second.peakGiB / a->second.peakGiB, 2) + "×").c_str() : "—");
     }
 }
 
 double freeDiskBytes(const fs::path& dir) {
     struct statvfs st {};
-    if (statvfs(dir.c_str(), &st) != 0)
-        return -1;
+    if (statvfs(dir.c_str(), &st) != 0) return -1;
     return static_cast<double>(st.f_bavail) * static_cast<double>(st.f_frsize);
 }
 
@@ -386,15 +354,12 @@ int run(const Options& o, const fs::path& root) {
     std::vector<Job> jobs;
     auto addJob = [&](const Job& j) {
         for (const auto& have : jobs)
-            if (have.key() == j.key())
-                return;
+            if (have.key() == j.key()) return;
         jobs.push_back(j);
     };
     for (const auto& s : o.shapes) {
-        if (!o.skipEval)
-            addJob({s, "eval", 2, 512});
-        for (const auto& m : o.methods)
-            addJob({s, m, 4, 512});
+        if (!o.skipEval) addJob({s, "eval", 2, 512});
+        for (const auto& m : o.methods) addJob({s, m, 4, 512});
     }
     if (o.growth) {
         // the 1.1b rtn n4 s512 and eval rows are shared with the main table when it has them
@@ -407,21 +372,17 @@ int run(const Options& o, const fs::path& root) {
     }
     std::vector<std::string> shapeOrder;
     for (const auto& j : jobs)
-        if (std::find(shapeOrder.begin(), shapeOrder.end(), j.shape) == shapeOrder.end())
-            shapeOrder.push_back(j.shape);
+        if (std::find(shapeOrder.begin(), shapeOrder.end(), j.shape) == shapeOrder.end()) shapeOrder.push_back(j.shape);
 
     std::map<std::string, Row> done;
     auto report = [&] {
         std::vector<Row> rows;
         for (const auto& j : jobs)
-            if (done.count(j.key()))
-                rows.push_back(done.at(j.key()));
+            if (done.count(j.key())) rows.push_back(done.at(j.key()));
         printTable(rows);
-        if (o.growth)
-            printGrowth(done);
+        if (o.growth) printGrowth(done);
         for (const auto& r : rows)
-            if (r.exit != "0")
-                return 1;
+            if (r.exit != "0") return 1;
         return rows.size() == jobs.size() ? 0 : 1;
     };
     const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
@@ -435,50 +396,43 @@ int run(const Options& o, const fs::path& root) {
             // head plus packed layers stay below the F16 size), plus 1 GiB slack
             const double need = params * 2.0 * 2 + kGiB, free = freeDiskBytes(root);
             if (free >= 0 && free < need) {
-                const std::string why = "skipped: needs " + fixed(need / 1e9, 1) + " GB free disk in " +
-                                        root.string() + ", has " + fixed(free / 1e9, 1) + " GB";
+                const std::string why = "skipped: needs " + fixed(need / 1e9, 1) + " GB free disk in " + root.string() +
+                                        ", has " + fixed(free / 1e9, 1) + " GB";
                 std::fprintf(stderr, "%s: %s\n", name.c_str(), why.c_str());
                 for (const auto& j : jobs)
-                    if (j.shape == name)
-                        done[j.key()] = Row{j, "—", "—", "—", why, "—"};
+                    if (j.shape == name) done[j.key()] = Row{j, "—", "—", "—", why, "—"};
                 continue;
             }
             if (ramBytes > 0 && params * 4.0 > ramBytes)
-                std::fprintf(
-                    stderr,
-                    "%s: note: float32 weights alone are %.1f GB; this machine has %.1f GB of memory\n",
-                    name.c_str(), params * 4.0 / 1e9, ramBytes / 1e9);
+                std::fprintf(stderr, "%s: note: float32 weights alone are %.1f GB; this machine has %.1f GB of memory\n",
+                             name.c_str(), params * 4.0 / 1e9, ramBytes / 1e9);
 
-            std::fprintf(stderr, "%s: writing %s (%.2fB parameters, %.1f GB F16)\n", name.c_str(),
-                         model.c_str(), params / 1e9, params * 2.0 / 1e9);
+            std::fprintf(stderr, "%s: writing %s (%.2fB parameters, %.1f GB F16)\n", name.c_str(), model.c_str(), params / 1e9,
+                         params * 2.0 / 1e9);
             fs::create_directories(model);
             writeConfig(model, shape);
             writeTokenizer(model / "tokenizer.bin", static_cast<std::size_t>(shape.vocab));
             const auto start = Clock::now();
             const std::uint64_t bytes = writeSafetensors(model / "model.safetensors", shape, name);
             const double s = std::chrono::duration<double>(Clock::now() - start).count();
-            std::fprintf(stderr, "%s: model.safetensors %.1f MB in %.1f s (%.0f MB/s)\n", name.c_str(),
-                         bytes / 1e6, s, bytes / 1e6 / std::max(s, 1e-9));
+            std::fprintf(stderr, "%s: model.safetensors %.1f MB in %.1f s (%.0f MB/s)\n", name.c_str(), bytes / 1e6, s,
+                         bytes / 1e6 / std::max(s, 1e-9));
 
             for (const auto& job : jobs) {
-                if (job.shape != name)
-                    continue;
-                const fs::path exportDir =
-                    root / ("export-" + name + "-" + job.command + "-n" + std::to_string(job.nsamples) +
-                            "-s" + std::to_string(job.seqlen));
+                if (job.shape != name) continue;
+                const fs::path exportDir = root / ("export-" + name + "-" + job.command + "-n" + std::to_string(job.nsamples) +
+                                                   "-s" + std::to_string(job.seqlen));
                 const auto argv = commandLine(o, job, model, exportDir);
                 std::fprintf(stderr, "%s: running %s\n", name.c_str(), joined(argv).c_str());
                 const auto result = runChild(argv, root);
                 Row row = rowFrom(job, result);
-                std::fprintf(stderr, "%s: %s: exit %s, %.1f s, peak RSS %.2f GiB%s\n", name.c_str(),
-                             job.label().c_str(), row.exit.c_str(), result.wallSeconds, result.peakGiB,
+                std::fprintf(stderr, "%s: %s: exit %s, %.1f s, peak RSS %.2f GiB%s\n", name.c_str(), job.label().c_str(),
+                             row.exit.c_str(), result.wallSeconds, result.peakGiB,
                              row.exit == "0" ? "" : ("; " + result.lastStderrLine).c_str());
                 done[job.key()] = row;
-                if (!o.keep)
-                    fs::remove_all(exportDir);
+                if (!o.keep) fs::remove_all(exportDir);
             }
-            if (!o.keep)
-                fs::remove_all(model);
+            if (!o.keep) fs::remove_all(model);
         }
     } catch (const Interrupted&) {
         report(); // what finished before the signal is still worth having
@@ -490,8 +444,7 @@ int run(const Options& o, const fs::path& root) {
 } // namespace
 
 void scalebench::checkInterrupt() {
-    if (gStopSignal)
-        throw Interrupted();
+    if (gStopSignal) throw Interrupted();
 }
 
 int main(int argc, char** argv) {
@@ -509,8 +462,7 @@ int main(int argc, char** argv) {
     std::error_code ec;
     const fs::path cli = fs::absolute(o.cli, ec);
     if (ec || access(cli.c_str(), X_OK) != 0) {
-        std::fprintf(stderr, "bench_scale: %s is not an executable; build the CLI or pass --cli\n",
-                     o.cli.c_str());
+        std::fprintf(stderr, "bench_scale: %s is not an executable; build the CLI or pass --cli\n", o.cli.c_str());
         return 2;
     }
     o.cli = cli.string();
@@ -518,13 +470,11 @@ int main(int argc, char** argv) {
     struct sigaction sa {};
     sa.sa_handler = onSignal;
     sigemptyset(&sa.sa_mask);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP})
-        sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 
     std::string pattern = (fs::path(o.workdir) / "outlierlab-bench-scale-XXXXXX").string();
     if (!mkdtemp(pattern.data())) {
-        std::fprintf(stderr, "bench_scale: cannot create a directory in %s: %s\n", o.workdir.c_str(),
-                     std::strerror(errno));
+        std::fprintf(stderr, "bench_scale: cannot create a directory in %s: %s\n", o.workdir.c_str(), std::strerror(errno));
         return 2;
     }
     const fs::path root = pattern;
@@ -542,9 +492,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_scale: kept %s\n", root.c_str());
     } else {
         fs::remove_all(root, ec);
-        if (ec)
-            std::fprintf(stderr, "bench_scale: could not remove %s: %s\n", root.c_str(),
-                         ec.message().c_str());
+        if (ec) std::fprintf(stderr, "bench_scale: could not remove %s: %s\n", root.c_str(), ec.message().c_str());
     }
     return rc;
 }

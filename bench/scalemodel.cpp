@@ -40,8 +40,7 @@ struct TensorSpec {
     bool norm; // RMSNorm weights are ones; everything else is random
     std::uint64_t numel() const {
         std::uint64_t n = 1;
-        for (auto d : shape)
-            n *= static_cast<std::uint64_t>(d);
+        for (auto d : shape) n *= static_cast<std::uint64_t>(d);
         return n;
     }
 };
@@ -71,8 +70,7 @@ std::vector<TensorSpec> tensorsOf(const Shape& s) {
 
 std::uint64_t parameterCount(const Shape& s) {
     std::uint64_t n = 0;
-    for (const auto& t : tensorsOf(s))
-        n += t.numel();
+    for (const auto& t : tensorsOf(s)) n += t.numel();
     return n;
 }
 
@@ -98,10 +96,8 @@ std::uint16_t floatToHalf(float value) {
 
 float halfToFloat(std::uint16_t h) {
     const std::uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ffu;
-    if (exp == 0)
-        return (sign ? -1.0f : 1.0f) * std::ldexp(static_cast<float>(mant), -24);
-    if (exp == 31)
-        return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));
+    if (exp == 0) return (sign ? -1.0f : 1.0f) * std::ldexp(static_cast<float>(mant), -24);
+    if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));
     return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
 }
 
@@ -111,20 +107,15 @@ float halfToFloat(std::uint16_t h) {
 bool halfConversionWorks() {
     for (std::uint32_t h = 0; h < 0x10000u; ++h) {
         const auto hh = static_cast<std::uint16_t>(h);
-        if ((hh & 0x7c00u) == 0x7c00u)
-            continue; // Inf/NaN
+        if ((hh & 0x7c00u) == 0x7c00u) continue; // Inf/NaN
         const float f = halfToFloat(hh);
-        if (floatToHalf(f) != hh)
-            return false;
-        if ((hh & 0x7fffu) == 0x7bffu)
-            continue; // 65504: its upper neighbour is Inf
+        if (floatToHalf(f) != hh) return false;
+        if ((hh & 0x7fffu) == 0x7bffu) continue; // 65504: its upper neighbour is Inf
         const double mid = (static_cast<double>(f) + halfToFloat(static_cast<std::uint16_t>(hh + 1))) / 2;
         const std::uint16_t even = (hh & 1u) ? static_cast<std::uint16_t>(hh + 1) : hh;
-        if (floatToHalf(static_cast<float>(mid)) != even)
-            return false;
+        if (floatToHalf(static_cast<float>(mid)) != even) return false;
     }
-    return floatToHalf(65520.0f) == 0x7c00u && floatToHalf(65519.0f) == 0x7bffu &&
-           floatToHalf(-1.0f) == 0xbc00u;
+    return floatToHalf(65520.0f) == 0x7c00u && floatToHalf(65519.0f) == 0x7bffu && floatToHalf(-1.0f) == 0xbc00u;
 }
 
 // ---------------------------------------------------------------- random weights
@@ -150,20 +141,17 @@ struct XorShift64 {
 
 constexpr float kWeightStd = 0.02f;
 // Sum of four uniforms on [0, 65535]: variance 4 * (65536^2 - 1) / 12.
-const float kUniformSumScale =
-    kWeightStd / static_cast<float>(std::sqrt(4.0 * (65536.0 * 65536.0 - 1) / 12.0));
+const float kUniformSumScale = kWeightStd / static_cast<float>(std::sqrt(4.0 * (65536.0 * 65536.0 - 1) / 12.0));
 
 // ---------------------------------------------------------------- file writing
 class FileWriter {
-  public:
+public:
     explicit FileWriter(const fs::path& path) : m_path(path) {
         m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (m_fd < 0)
-            throw std::runtime_error(path.string() + ": cannot create: " + std::strerror(errno));
+        if (m_fd < 0) throw std::runtime_error(path.string() + ": cannot create: " + std::strerror(errno));
     }
     ~FileWriter() {
-        if (m_fd >= 0)
-            ::close(m_fd);
+        if (m_fd >= 0) ::close(m_fd);
     }
     FileWriter(const FileWriter&) = delete;
     FileWriter& operator=(const FileWriter&) = delete;
@@ -176,19 +164,17 @@ class FileWriter {
                 checkInterrupt();
                 continue;
             }
-            if (n <= 0)
-                throw std::runtime_error(m_path.string() + ": write failed: " + std::strerror(errno));
+            if (n <= 0) throw std::runtime_error(m_path.string() + ": write failed: " + std::strerror(errno));
             p += n;
             size -= static_cast<std::size_t>(n);
         }
     }
     void close() {
-        if (::close(m_fd) != 0)
-            throw std::runtime_error(m_path.string() + ": close failed: " + std::strerror(errno));
+        if (::close(m_fd) != 0) throw std::runtime_error(m_path.string() + ": close failed: " + std::strerror(errno));
         m_fd = -1;
     }
 
-  private:
+private:
     fs::path m_path;
     int m_fd = -1;
 };
@@ -240,8 +226,7 @@ std::uint64_t writeSafetensors(const fs::path& path, const Shape& shape, const s
 
     FileWriter w(path);
     unsigned char length[8];
-    for (int i = 0; i < 8; ++i)
-        length[i] = static_cast<unsigned char>((text.size() >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>((text.size() >> (8 * i)) & 0xff);
     w.write(length, 8);
     w.write(text.data(), text.size());
 
@@ -260,8 +245,7 @@ std::uint64_t writeSafetensors(const fs::path& path, const Shape& shape, const s
             } else {
                 for (std::size_t k = 0; k < n; ++k) {
                     const std::uint64_t r = rng.next();
-                    const float sum = static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) +
-                                                         ((r >> 32) & 0xffff) + (r >> 48)) -
+                    const float sum = static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48)) -
                                       2.0f * 65535.0f;
                     buffer[k] = floatToHalf(sum * kUniformSumScale);
                 }
@@ -274,8 +258,8 @@ std::uint64_t writeSafetensors(const fs::path& path, const Shape& shape, const s
             if (tenth > reportedTenth) {
                 reportedTenth = tenth;
                 const double s = std::chrono::duration<double>(Clock::now() - start).count();
-                std::fprintf(stderr, "  %s: %3d%%  %7.0f / %.0f MB  %6.0f MB/s\n", label.c_str(), tenth * 10,
-                             written / 1e6, dataBytes / 1e6, written / 1e6 / std::max(s, 1e-9));
+                std::fprintf(stderr, "  %s: %3d%%  %7.0f / %.0f MB  %6.0f MB/s\n", label.c_str(), tenth * 10, written / 1e6,
+                             dataBytes / 1e6, written / 1e6 / std::max(s, 1e-9));
             }
         }
     }
@@ -305,8 +289,7 @@ std::vector<std::pair<std::string, float>> makeVocabulary(std::size_t vocab) {
     }
 
     std::vector<std::string> singles;
-    for (char c = 32; c < 127; ++c)
-        singles.emplace_back(1, c);
+    for (char c = 32; c < 127; ++c) singles.emplace_back(1, c);
     for (const char* u : {"\u201c", "\u201d", "\u2019", "\u2018", "\u2013", "\u2014", "\u2026", "\u00e9"})
         singles.emplace_back(u);
     const std::size_t mergedCount = vocab - out.size() - singles.size();
@@ -314,24 +297,20 @@ std::vector<std::pair<std::string, float>> makeVocabulary(std::size_t vocab) {
     std::vector<std::string> merged;
     std::set<std::string> seen(singles.begin(), singles.end());
     auto add = [&](const std::string& piece) {
-        if (merged.size() < mergedCount && piece.size() > 1 && seen.insert(piece).second)
-            merged.push_back(piece);
+        if (merged.size() < mergedCount && piece.size() > 1 && seen.insert(piece).second) merged.push_back(piece);
     };
     static const char* const kWords[] = {
-        "the",       "and",     "was",    "to",      "a",        "he",      "she",     "they",    "her",
-        "his",       "it",      "said",   "in",      "with",     "of",      "day",     "time",    "once",
-        "upon",      "there",   "little", "girl",    "boy",      "named",   "lily",    "tim",     "ben",
-        "mom",       "dad",     "friend", "friends", "play",     "played",  "playing", "park",    "happy",
-        "sad",       "big",     "very",   "saw",     "wanted",   "went",    "had",     "were",    "not",
-        "but",       "so",      "you",    "we",      "on",       "for",     "at",      "up",      "out",
-        "one",       "all",     "is",     "that",    "what",     "can",     "be",      "do",      "go",
-        "see",       "look",    "looked", "loved",   "love",     "fun",     "toy",     "toys",    "ball",
-        "tree",      "dog",     "cat",    "bird",    "sun",      "home",    "house",   "room",    "help",
-        "helped",    "found",   "made",   "make",    "came",     "come",    "back",    "away",    "said",
-        "asked",     "thought", "felt",   "learned", "together", "started", "excited", "because", "after",
-        "then",      "from",    "this",   "them",    "their",    "have",    "would",   "could",   "did",
-        "are",       "too",     "new",    "good",    "nice",     "sorry",   "thank",   "again",   "every",
-        "something", "outside", "inside", "water",
+        "the",     "and",   "was",   "to",      "a",      "he",      "she",      "they",      "her",     "his",     "it",
+        "said",    "in",    "with",  "of",      "day",    "time",    "once",     "upon",      "there",   "little",  "girl",
+        "boy",     "named", "lily",  "tim",     "ben",    "mom",     "dad",      "friend",    "friends", "play",    "played",
+        "playing", "park",  "happy", "sad",     "big",    "very",    "saw",      "wanted",    "went",    "had",     "were",
+        "not",     "but",   "so",    "you",     "we",     "on",      "for",      "at",        "up",      "out",     "one",
+        "all",     "is",    "that",  "what",    "can",    "be",      "do",       "go",        "see",     "look",    "looked",
+        "loved",   "love",  "fun",   "toy",     "toys",   "ball",    "tree",     "dog",       "cat",     "bird",    "sun",
+        "home",    "house", "room",  "help",    "helped", "found",   "made",     "make",      "came",    "come",    "back",
+        "away",    "said",  "asked", "thought", "felt",   "learned", "together", "started",   "excited", "because", "after",
+        "then",    "from",  "this",  "them",    "their",  "have",    "would",    "could",     "did",     "are",     "too",
+        "new",     "good",  "nice",  "sorry",   "thank",  "again",   "every",    "something", "outside", "inside",  "water",
     };
     for (const char* w : kWords) {
         const std::string word = w;
@@ -343,41 +322,31 @@ std::vector<std::pair<std::string, float>> makeVocabulary(std::size_t vocab) {
                 add(v.substr(0, k));
             }
     }
-    for (const char* p : {".\n", ", ", ". ", "!\n", "?\n", "\"\n", ".\"", "!\"", "?\"", ",\""})
-        add(p);
+    for (const char* p : {".\n", ", ", ". ", "!\n", "?\n", "\"\n", ".\"", "!\"", "?\"", ",\""}) add(p);
     const std::string letters = "abcdefghijklmnopqrstuvwxyz";
+    for (char a : letters) add(std::string(" ") + static_cast<char>(a - 'a' + 'A'));
     for (char a : letters)
-        add(std::string(" ") + static_cast<char>(a - 'a' + 'A'));
+        for (char b : letters) add(std::string{a, b});
     for (char a : letters)
-        for (char b : letters)
-            add(std::string{a, b});
-    for (char a : letters)
-        for (char b : letters)
-            add(std::string{' ', a, b});
+        for (char b : letters) add(std::string{' ', a, b});
     for (char a : letters)
         for (char b : letters)
-            for (char c : letters)
-                add(std::string{a, b, c});
+            for (char c : letters) add(std::string{a, b, c});
     for (char a : letters)
         for (char b : letters)
-            for (char c : letters)
-                add(std::string{' ', a, b, c});
-    if (merged.size() != mergedCount)
-        throw std::logic_error("tokenizer: not enough distinct pieces");
+            for (char c : letters) add(std::string{' ', a, b, c});
+    if (merged.size() != mergedCount) throw std::logic_error("tokenizer: not enough distinct pieces");
 
     float score = 0.0f;
-    for (const auto& p : merged)
-        out.push_back({p, score--});
-    for (const auto& p : singles)
-        out.push_back({p, score--});
+    for (const auto& p : merged) out.push_back({p, score--});
+    for (const auto& p : singles) out.push_back({p, score--});
     return out;
 }
 
 void writeTokenizer(const fs::path& path, std::size_t vocab) {
     const auto tokens = makeVocabulary(vocab);
     std::int32_t maxLength = 0;
-    for (const auto& [piece, score] : tokens)
-        maxLength = std::max(maxLength, static_cast<std::int32_t>(piece.size()));
+    for (const auto& [piece, score] : tokens) maxLength = std::max(maxLength, static_cast<std::int32_t>(piece.size()));
     std::string data(reinterpret_cast<const char*>(&maxLength), 4);
     for (const auto& [piece, score] : tokens) {
         const auto length = static_cast<std::int32_t>(piece.size());

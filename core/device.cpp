@@ -12,21 +12,18 @@
 namespace ol {
 
 int cudaDeviceCount() {
-    if (!at::detail::getCUDAHooks().hasCUDA())
-        return 0;
+    if (!at::detail::getCUDAHooks().hasCUDA()) return 0;
     return at::detail::getCUDAHooks().getNumGPUs();
 }
 
 c10::Device parseDevice(const std::string& text) {
     if (text.empty() || text == "auto")
         return cudaDeviceCount() > 0 ? c10::Device(c10::DeviceType::CUDA, 0) : c10::Device(c10::kCPU);
-    if (text == "cpu")
-        return c10::Device(c10::kCPU);
+    if (text == "cpu") return c10::Device(c10::kCPU);
     if (text.rfind("cuda", 0) == 0) {
         int index = 0;
         if (text.size() > 4) {
-            if (text[4] != ':' || text.size() == 5)
-                throw UsageError("`device`: '" + text + "' is not cpu, cuda, cuda:N or auto");
+            if (text[4] != ':' || text.size() == 5) throw UsageError("`device`: '" + text + "' is not cpu, cuda, cuda:N or auto");
             try {
                 index = std::stoi(text.substr(5));
             } catch (const std::exception&) {
@@ -35,8 +32,7 @@ c10::Device parseDevice(const std::string& text) {
         }
         const int count = cudaDeviceCount();
         if (count == 0)
-            throw UsageError("`device` " + text +
-                             ": this LibTorch has no CUDA support or no GPU is present; use `device` cpu");
+            throw UsageError("`device` " + text + ": this LibTorch has no CUDA support or no GPU is present; use `device` cpu");
         if (index < 0 || index >= count)
             throw UsageError("`device` " + text + ": only " + std::to_string(count) + " GPU(s) present");
         return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index));
@@ -46,27 +42,22 @@ c10::Device parseDevice(const std::string& text) {
 
 void configureThreads() {
     int threads = static_cast<int>(std::thread::hardware_concurrency());
-    if (const char* env = std::getenv("OUTLIERLAB_THREADS"))
-        threads = std::atoi(env);
-    if (threads < 1)
-        threads = 1;
-    if (at::get_num_threads() != threads)
-        at::set_num_threads(threads);
+    if (const char* env = std::getenv("OUTLIERLAB_THREADS")) threads = std::atoi(env);
+    if (threads < 1) threads = 1;
+    if (at::get_num_threads() != threads) at::set_num_threads(threads);
 }
 
 void configureProcess(char** argv) {
     // Why these two numbers: device.h.
     ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
     ::mallopt(M_TRIM_THRESHOLD, 32 << 20);
-    if (std::getenv("OMP_WAIT_POLICY") != nullptr)
-        return;
+    if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
     ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     ::execv("/proc/self/exe", argv); // returns only when it failed: run on as we are
 }
 
 std::string describeDevice(const c10::Device& device) {
-    if (device.is_cpu())
-        return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
+    if (device.is_cpu()) return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
     return device.str();
 }
 

@@ -14,8 +14,10 @@ std::string renderParameters(const std::string& text, ParameterStyle style) {
         const std::string name = m[1], value = m[3];
         const bool hasValue = m[2].matched;
         if (style == ParameterStyle::Flag) {
-            if (hasValue && value == "false") out += "--no_" + name;
-            else out += "--" + name + (hasValue && value != "true" ? " " + value : "");
+            if (hasValue && value == "false")
+                out += "--no_" + name;
+            else
+                out += "--" + name + (hasValue && value != "true" ? " " + value : "");
         } else {
             out += "‘" + name + "’";
             if (hasValue) out += value == "false" ? " off" : value == "true" ? " on" : " = " + value;

@@ -7,11 +7,9 @@ namespace ol {
 
 std::string resourcesDir() {
     namespace fs = std::filesystem;
-    if (const char* env = std::getenv("OUTLIERLAB_RESOURCES"); env && *env)
-        return env;
+    if (const char* env = std::getenv("OUTLIERLAB_RESOURCES"); env && *env) return env;
     std::error_code ec;
-    if (fs::exists(fs::path(OUTLIERLAB_RESOURCES_DIR) / "demo", ec))
-        return OUTLIERLAB_RESOURCES_DIR;
+    if (fs::exists(fs::path(OUTLIERLAB_RESOURCES_DIR) / "demo", ec)) return OUTLIERLAB_RESOURCES_DIR;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     const fs::path installed = exe.parent_path().parent_path() / "share" / "outlierlab";
     return installed.string();

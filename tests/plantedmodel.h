@@ -10,8 +10,8 @@
 inline QString plantedModelDir(const QString& parent, QString* error) {
     const QString dir = parent + QStringLiteral("/planted");
     if (QDir(dir).exists()) return dir;
-    const auto r = runCli({"plant-outliers", "--out", dir, "--quiet", "--massive", "0:7:150", "--massive", "2:100:400", "--normal",
-                           "1:attn_in:5:20", "--normal", "3:mlp_in:30:25"});
+    const auto r = runCli({"plant-outliers", "--out", dir, "--quiet", "--massive", "0:7:150", "--massive", "2:100:400",
+                           "--normal", "1:attn_in:5:20", "--normal", "3:mlp_in:30:25"});
     if (r.exitCode != 0) {
         *error = r.err;
         return {};

@@ -7,9 +7,9 @@
 #include "core/calib/calibrator.h"
 #include "core/errors.h"
 #include "core/model/decoderlayer.h"
-#include "core/progress.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelloader.h"
+#include "core/progress.h"
 #include "core/quant/method.h"
 #include "core/quant/pipeline.h"
 #include "core/quant/runstore.h"
@@ -98,7 +98,6 @@ inline void runAndResume(const QuantMethod& m, const std::string& name, Quantiza
     QCOMPARE(resumed.layers.size(), full.layers.size());
 }
 
-
 // The fixture's 8 windows as the input of `layer` [8, 64, H]: the FP model's layers before it, in `dtype`.
 inline at::Tensor layerInputs(int layer, at::ScalarType dtype) {
     auto& f = fixture();
@@ -131,7 +130,9 @@ struct CaptureHook : ActivationHook {
 
 // Two site transforms hold the same steps, layout and static quantizer, bit for bit.
 inline void expectEqualTransforms(const SiteTransform& a, const SiteTransform& b, const char* what = "") {
-    auto same = [](const at::Tensor& x, const at::Tensor& y) { return x.defined() == y.defined() && (!x.defined() || at::equal(x, y)); };
+    auto same = [](const at::Tensor& x, const at::Tensor& y) {
+        return x.defined() == y.defined() && (!x.defined() || at::equal(x, y));
+    };
     QCOMPARE(a.steps.size(), b.steps.size());
     for (std::size_t k = 0; k < a.steps.size(); ++k) {
         const auto &x = a.steps[k], &y = b.steps[k];
@@ -142,7 +143,8 @@ inline void expectEqualTransforms(const SiteTransform& a, const SiteTransform& b
     }
     QVERIFY2(same(a.clusterSizes, b.clusterSizes), what);
     QCOMPARE(a.staticActivation.bits, b.staticActivation.bits);
-    QVERIFY2(same(a.staticActivation.scale, b.staticActivation.scale) && same(a.staticActivation.zero, b.staticActivation.zero), what);
+    QVERIFY2(same(a.staticActivation.scale, b.staticActivation.scale) && same(a.staticActivation.zero, b.staticActivation.zero),
+             what);
 }
 
 } // namespace ol::testutil

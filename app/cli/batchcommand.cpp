@@ -10,11 +10,11 @@
 #include "core/device.h"
 #include "core/errors.h"
 #include "core/io/atomicfile.h"
-#include "core/progress.h"
-#include "core/workflow/quantizejob.h"
 #include "core/model/checkpoint.h"
-#include "core/resources.h"
+#include "core/progress.h"
 #include "core/quant/methodsupport.h"
+#include "core/resources.h"
+#include "core/workflow/quantizejob.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -47,13 +47,15 @@ void checkOutputs(const std::string& file, const std::vector<std::pair<std::stri
         const std::string run = "run \"" + name + "\"";
         claim(r.exportDir, run + " export");
         claim(r.pipeline.saveDir, run + " save_dir");
-        if (!r.exportDir.empty() && fs::exists(r.exportDir, ec) && !(fs::is_directory(r.exportDir, ec) && fs::is_empty(r.exportDir, ec)))
+        if (!r.exportDir.empty() && fs::exists(r.exportDir, ec) &&
+            !(fs::is_directory(r.exportDir, ec) && fs::is_empty(r.exportDir, ec)))
             throw UsageError(file + ": " + run + " export " + r.exportDir + " already exists and is not an empty directory");
         if (r.pipeline.saveDir.empty()) continue;
         const bool hasRun = fs::exists(fs::path(r.pipeline.saveDir) / "run.json", ec);
         if (hasRun && !r.pipeline.resume)
-            throw UsageError(file + ": " + run + " save_dir " + r.pipeline.saveDir +
-                             " already holds a quantization run; set \"resume\": true to continue it or choose another directory");
+            throw UsageError(
+                file + ": " + run + " save_dir " + r.pipeline.saveDir +
+                " already holds a quantization run; set \"resume\": true to continue it or choose another directory");
         if (!hasRun && r.pipeline.resume)
             throw UsageError(file + ": " + run + " resume: " + r.pipeline.saveDir + " holds no run to continue (no run.json)");
     }
@@ -109,7 +111,8 @@ int runBatch(const Args& args) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < recipe["runs"].size(); ++i) {
         std::string name;
-        auto req = recipeRequest(file, recipe, recipe["runs"][i], i, defaultBlockSize(checkpoint->config()), cs.seed, device, name);
+        auto req =
+            recipeRequest(file, recipe, recipe["runs"][i], i, defaultBlockSize(checkpoint->config()), cs.seed, device, name);
         if (!names.insert(name).second) throw UsageError(file + ": two runs are named \"" + name + "\"");
         jobs.emplace_back(name, std::move(req));
     }

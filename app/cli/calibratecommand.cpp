@@ -5,14 +5,14 @@
 
 #include "core/calib/calibrationdata.h"
 #include "core/calib/calibrator.h"
+#include "core/calib/session.h"
 #include "core/device.h"
 #include "core/errors.h"
-#include "core/calib/session.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelloader.h"
 #include "core/model/tokenizer.h"
+#include "core/progress.h"
 #include "core/resources.h"
 
 #include <nlohmann/json.hpp>
@@ -25,7 +25,8 @@ int runCalibrate(const Args& args) {
                          "statistics (channel absmax/min/max/mean, act_scales/act_shifts, per-token maxima, kurtosis,\n"
                          "histogram, top values, a token x channel tile) in an HDF5 session file.");
     addModelFlags(f);
-    f.add("calib_dataset", Flags::Kind::String, "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
+    f.add("calib_dataset", Flags::Kind::String,
+          "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
     f.add("nsamples", Flags::Kind::Int, "number of calibration windows (default 128; 32 for the bundled model)")
         .range(1, kMaxCalibrationWindows);
     f.add("seqlen", Flags::Kind::Int, "tokens per window (default min(2048, max_position_embeddings); 256 for the bundled model)")
@@ -42,10 +43,8 @@ int runCalibrate(const Args& args) {
     addSpillFlags(f);
     f.add("json", Flags::Kind::Switch, "print a JSON summary on stdout");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
-    if (!f.parse(args))
-        return kExitOk;
-    if (!f.given("out"))
-        throw UsageError("--out session.h5 is required");
+    if (!f.parse(args)) return kExitOk;
+    if (!f.given("out")) throw UsageError("--out session.h5 is required");
 
     const bool bundled = !f.given("model");
     auto s = calibrationSettingsFromFlags(f, bundled);
@@ -63,11 +62,13 @@ int runCalibrate(const Args& args) {
     fitCalibrationToModel(s, config);
     const auto budget = memoryBudget(f);
     o.spill = spillPolicy(f, budget);
-    const auto estimate = estimateCalibration(
-        config, ModelFootprint::of(*bundle.checkpoint), s.nsamples, s.seqlen, o.batchSize,
-        o.spill.mode == SpillMode::Always ? 0 : o.spill.mode == SpillMode::Never ? -1 : o.spill.budgetBytes);
-    requireMemory(estimate, budget, "use fewer --nsamples or a shorter --seqlen, --spill always, or --device cuda; "
-                                    "--max_memory sets another budget");
+    const auto estimate = estimateCalibration(config, ModelFootprint::of(*bundle.checkpoint), s.nsamples, s.seqlen, o.batchSize,
+                                              o.spill.mode == SpillMode::Always  ? 0
+                                              : o.spill.mode == SpillMode::Never ? -1
+                                                                                 : o.spill.budgetBytes);
+    requireMemory(estimate, budget,
+                  "use fewer --nsamples or a shorter --seqlen, --spill always, or --device cuda; "
+                  "--max_memory sets another budget");
     StderrProgress progress("calibrate ", !f.on("quiet"));
     const auto data = buildCalibrationData(*bundle.tokenizer, s);
     progress.report(0, std::to_string(s.nsamples) + " windows of " + std::to_string(s.seqlen) + " tokens from a " +

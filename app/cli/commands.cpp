@@ -36,8 +36,7 @@ const std::vector<Command>& commands() {
 
 static void printUsage() {
     std::fprintf(stderr, "usage: outlierlab-cli <command> [flags]\n\ncommands:\n");
-    for (const auto& c : commands())
-        std::fprintf(stderr, "  %-12s %s\n", c.name.c_str(), c.summary.c_str());
+    for (const auto& c : commands()) std::fprintf(stderr, "  %-12s %s\n", c.name.c_str(), c.summary.c_str());
     std::fprintf(stderr, "\n'outlierlab-cli <command> --help' lists a command's flags.\n");
 }
 
@@ -57,19 +56,20 @@ int runCli(int argc, char** argv) {
     }
     Args args(argv + 2, argv + argc);
     for (const auto& c : commands()) {
-        if (c.name != name)
-            continue;
+        if (c.name != name) continue;
         try {
             configureThreads();
             return c.run(args);
         } catch (const UsageError& e) {
-            std::fprintf(stderr, "outlierlab-cli %s: %s\n", name.c_str(), renderParameters(e.what(), ParameterStyle::Flag).c_str());
+            std::fprintf(stderr, "outlierlab-cli %s: %s\n", name.c_str(),
+                         renderParameters(e.what(), ParameterStyle::Flag).c_str());
             return kExitUsage;
         } catch (const Cancelled&) {
             std::fprintf(stderr, "outlierlab-cli %s: cancelled\n", name.c_str());
             return kExitCancelled;
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "outlierlab-cli %s: error: %s\n", name.c_str(), renderParameters(e.what(), ParameterStyle::Flag).c_str());
+            std::fprintf(stderr, "outlierlab-cli %s: error: %s\n", name.c_str(),
+                         renderParameters(e.what(), ParameterStyle::Flag).c_str());
             return kExitFailure;
         }
     }

@@ -29,7 +29,8 @@ MemoryBudget memoryBudget(const Flags& f) {
 void addSpillFlags(Flags& f) {
     f.add("spill", Flags::Kind::String,
           "calibration activations (every window's hidden state) in RAM or in a file: auto (a file when they exceed a "
-          "quarter of --max_memory), always, never", "auto");
+          "quarter of --max_memory), always, never",
+          "auto");
     f.add("spill_dir", Flags::Kind::String, "directory of the spill files (default: the system's temporary directory)");
 }
 
@@ -44,10 +45,8 @@ SpillPolicy spillPolicy(const Flags& f, const MemoryBudget& budget) {
 }
 
 c10::ScalarType parseDtype(const std::string& t) {
-    if (t == "float32" || t == "fp32" || t == "float")
-        return c10::kFloat;
-    if (t == "bfloat16" || t == "bf16")
-        return c10::kBFloat16;
+    if (t == "float32" || t == "fp32" || t == "float") return c10::kFloat;
+    if (t == "bfloat16" || t == "bf16") return c10::kBFloat16;
     // float16 is refused rather than half supported: LibTorch's CPU kernels
     // lack half matrix products, and the quantizers are tested in float32/bfloat16.
     throw UsageError("--dtype '" + t + "' is not supported (float32 or bfloat16)");
@@ -55,8 +54,7 @@ c10::ScalarType parseDtype(const std::string& t) {
 
 std::int64_t windowLimit(const Flags& f, const std::string& name) {
     const auto n = f.integer(name);
-    if (n == 0 || n < -1)
-        throw UsageError("--" + name + " " + std::to_string(n) + ": give -1 (every window) or at least 1");
+    if (n == 0 || n < -1) throw UsageError("--" + name + " " + std::to_string(n) + ": give -1 (every window) or at least 1");
     return n;
 }
 

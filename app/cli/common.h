@@ -1,8 +1,8 @@
 #pragma once
 // Pieces shared by CLI sub-commands: model flags, dtype parsing, JSON output.
-#include "flags.h"
 #include "core/io/spilltensor.h"
 #include "core/workflow/memoryestimate.h"
+#include "flags.h"
 
 #include <c10/core/ScalarType.h>
 #include <string>

@@ -3,9 +3,9 @@
 #include "common.h"
 
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
 #include "core/model/hfwriter.h"
+#include "core/progress.h"
 #include "core/resources.h"
 
 namespace ol::cli {
@@ -18,10 +18,8 @@ int runConvert(const Args& args) {
     f.add("tokenizer", Flags::Kind::String, "tokenizer file (default: found beside the model)");
     f.add("out", Flags::Kind::String, "output directory (must not exist or be empty)");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
-    if (!f.parse(args))
-        return kExitOk;
-    if (!f.given("out"))
-        throw UsageError("--out DIR is required");
+    if (!f.parse(args)) return kExitOk;
+    if (!f.given("out")) throw UsageError("--out DIR is required");
     const bool bundled = !f.given("model");
     auto ck = openCheckpoint(bundled ? bundledModelPath() : f.str("model"),
                              f.given("tokenizer") ? f.str("tokenizer") : (bundled ? bundledTokenizerPath() : ""));

@@ -6,14 +6,14 @@
 #include "core/device.h"
 #include "core/errors.h"
 #include "core/eval/perplexity.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelloader.h"
 #include "core/model/tokenizer.h"
-#include "core/resources.h"
+#include "core/progress.h"
 #include "core/quant/quantexport.h"
 #include "core/quant/quantizedmodel.h"
+#include "core/resources.h"
 
 #include <nlohmann/json.hpp>
 
@@ -31,8 +31,7 @@ int runEval(const Args& args) {
     addMemoryFlag(f);
     f.add("json", Flags::Kind::Switch, "print one JSON object on stdout");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
-    if (!f.parse(args))
-        return kExitOk;
+    if (!f.parse(args)) return kExitOk;
 
     const auto device = parseDevice(f.str("device"));
     const auto dtype = parseDtype(f.str("dtype"));
@@ -54,13 +53,11 @@ int runEval(const Args& args) {
     o.seqlen = f.given("seqlen") ? f.integer("seqlen") : defaultWindowTokens(config);
     o.maxWindows = windowLimit(f, "nsamples");
     o.batchSize = f.integer("batch_size");
-    if (o.seqlen < 2)
-        throw UsageError("--seqlen must be at least 2");
+    if (o.seqlen < 2) throw UsageError("--seqlen must be at least 2");
     if (o.seqlen > config.maxPositions)
         throw UsageError("--seqlen " + std::to_string(o.seqlen) + " exceeds the model's max_position_embeddings " +
                          std::to_string(config.maxPositions));
-    if (o.batchSize < 1)
-        throw UsageError("--batch_size must be at least 1");
+    if (o.batchSize < 1) throw UsageError("--batch_size must be at least 1");
 
     EvalJob job;
     job.seqlen = o.seqlen;
@@ -70,15 +67,17 @@ int runEval(const Args& args) {
     job.resident = !quantized && LlamaModel::residentBytesOf(*bundle.checkpoint) <= LlamaModel::kResidentBytes;
     const auto estimate = estimateEval(config, ModelFootprint::of(*bundle.checkpoint), job);
     const auto budget = memoryBudget(f);
-    requireMemory(estimate, budget, "evaluate fewer windows at once (--batch_size), shorter ones (--seqlen), or on a GPU "
-                                    "(--device cuda); --max_memory sets another budget");
+    requireMemory(estimate, budget,
+                  "evaluate fewer windows at once (--batch_size), shorter ones (--seqlen), or on a GPU "
+                  "(--device cuda); --max_memory sets another budget");
 
     StderrProgress progress("eval ", !f.on("quiet"));
-    progress.report(0, "loading " + bundle.checkpoint->path() + " (" + config.summary() + ") on " +
-                           describeDevice(device));
+    progress.report(0, "loading " + bundle.checkpoint->path() + " (" + config.summary() + ") on " + describeDevice(device));
     std::unique_ptr<CausalLm> model;
-    if (quantized) model = std::make_unique<QuantizedModel>(bundle.checkpoint, device, exported.loadLayer, dtype);
-    else model = std::make_unique<LlamaModel>(bundle.checkpoint, device, dtype);
+    if (quantized)
+        model = std::make_unique<QuantizedModel>(bundle.checkpoint, device, exported.loadLayer, dtype);
+    else
+        model = std::make_unique<LlamaModel>(bundle.checkpoint, device, dtype);
     const auto tokens = tokenizeTextFile(*bundle.tokenizer, textPath);
     const auto r = evaluatePerplexity(*model, tokens, o, &progress);
     progress.finish("perplexity " + std::to_string(r.ppl));
@@ -98,8 +97,10 @@ int runEval(const Args& args) {
         j["text"] = textPath;
         j["device"] = device.str();
         j["dtype"] = f.str("dtype");
-        j["memory"] = {{"estimate_bytes", estimate.peakBytes()}, {"stage", estimate.stage},
-                       {"budget_bytes", budget.bytes}, {"budget", budget.source}};
+        j["memory"] = {{"estimate_bytes", estimate.peakBytes()},
+                       {"stage", estimate.stage},
+                       {"budget_bytes", budget.bytes},
+                       {"budget", budget.source}};
         printJson(j.dump());
     } else {
         std::printf("perplexity %.6f  (%s)\n", r.ppl, r.protocol().c_str());

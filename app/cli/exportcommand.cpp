@@ -3,12 +3,12 @@
 #include "commands.h"
 #include "common.h"
 
-#include "core/errors.h"
-#include "core/quant/quantexport.h"
-#include "core/progress.h"
 #include "core/calib/session.h"
+#include "core/errors.h"
 #include "core/model/checkpoint.h"
 #include "core/model/modelloader.h"
+#include "core/progress.h"
+#include "core/quant/quantexport.h"
 #include "core/quant/runstore.h"
 
 #include <algorithm>
@@ -104,8 +104,8 @@ int runExport(const Args& args) {
     const auto& m = store.manifest();
     const int L = m.at("num_layers").get<int>();
     if (store.completedLayers() < L)
-        throw UsageError(store.dir() + ": the run finished " + std::to_string(store.completedLayers()) + " of " + std::to_string(L) +
-                         " layers; continue it with quantize --resume --save_dir " + store.dir());
+        throw UsageError(store.dir() + ": the run finished " + std::to_string(store.completedLayers()) + " of " +
+                         std::to_string(L) + " layers; continue it with quantize --resume --save_dir " + store.dir());
     const auto model = f.given("model") ? f.str("model") : m.value("model_path", "");
     if (model.empty()) throw FormatError(store.dir() + "/run.json: no model_path; pass --model");
     const auto bundle = openModel(model, f.given("tokenizer") ? f.str("tokenizer") : recordedTokenizer(m, store.dir(), model));
@@ -122,8 +122,8 @@ int runExport(const Args& args) {
     for (int i = 0; i < L; ++i) info.reports.push_back(store.loadReport(i).toJson());
     // Layers stream from the run store into the export, one at a time.
     const auto& config = ck->config();
-    writeQuantizedExport(f.str("out"), *ck, [&](int i) { return store.loadLayer(i, config, c10::Device(c10::kCPU)); },
-                         info, &progress);
+    writeQuantizedExport(
+        f.str("out"), *ck, [&](int i) { return store.loadLayer(i, config, c10::Device(c10::kCPU)); }, info, &progress);
     progress.finish("wrote " + f.str("out"));
     return kExitOk;
 }

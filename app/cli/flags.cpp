@@ -22,8 +22,7 @@ Flags& Flags::add(const std::string& name, Kind kind, const std::string& help, c
 
 Flags& Flags::range(std::int64_t min, std::int64_t max) {
     Spec& s = m_specs.at(m_order.back());
-    if (s.kind != Kind::Int)
-        throw UsageError("internal: --" + m_order.back() + " is not an integer flag");
+    if (s.kind != Kind::Int) throw UsageError("internal: --" + m_order.back() + " is not an integer flag");
     s.min = min;
     s.max = max;
     return *this;
@@ -31,8 +30,7 @@ Flags& Flags::range(std::int64_t min, std::int64_t max) {
 
 const Flags::Spec& Flags::spec(const std::string& name) const {
     auto it = m_specs.find(name);
-    if (it == m_specs.end())
-        throw UsageError("internal: flag --" + name + " was never declared");
+    if (it == m_specs.end()) throw UsageError("internal: flag --" + name + " was never declared");
     return it->second;
 }
 
@@ -40,8 +38,7 @@ bool Flags::parse(const std::vector<std::string>& args) {
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a.rfind("--", 0) != 0 || a.size() == 2) {
-            if (m_positionalUsage.empty())
-                throw UsageError("unexpected argument '" + a + "'");
+            if (m_positionalUsage.empty()) throw UsageError("unexpected argument '" + a + "'");
             m_positional.push_back(a);
             continue;
         }
@@ -54,11 +51,9 @@ bool Flags::parse(const std::vector<std::string>& args) {
         }
         // Accept the reference projects' dashed spellings too (--act-scales, --num-samples).
         for (auto& ch : name)
-            if (ch == '-')
-                ch = '_';
+            if (ch == '-') ch = '_';
         auto it = m_specs.find(name);
-        if (it == m_specs.end())
-            throw UsageError("unknown flag --" + name + " (see '" + m_command + " --help')");
+        if (it == m_specs.end()) throw UsageError("unknown flag --" + name + " (see '" + m_command + " --help')");
         if (it->second.kind == Kind::Switch) {
             if (inlineValue && value != "true" && value != "false" && value != "1" && value != "0")
                 throw UsageError("--" + name + " is a switch and takes no value");
@@ -66,15 +61,12 @@ bool Flags::parse(const std::vector<std::string>& args) {
             continue;
         }
         if (!inlineValue) {
-            if (i + 1 >= args.size())
-                throw UsageError("--" + name + " needs a value");
+            if (i + 1 >= args.size()) throw UsageError("--" + name + " needs a value");
             value = args[++i];
         }
         m_values[name].push_back(value);
-        if (it->second.kind == Kind::Int)
-            (void)this->integer(name);
-        if (it->second.kind == Kind::Double)
-            (void)this->real(name);
+        if (it->second.kind == Kind::Int) (void)this->integer(name);
+        if (it->second.kind == Kind::Double) (void)this->real(name);
     }
     if (on("help")) {
         std::fputs(help().c_str(), stdout);
@@ -97,8 +89,7 @@ std::string Flags::str(const std::string& name) const {
 std::int64_t Flags::integer(const std::string& name) const {
     const Spec& s = spec(name);
     const std::string v = str(name);
-    if (v.empty())
-        throw UsageError("--" + name + " needs an integer value");
+    if (v.empty()) throw UsageError("--" + name + " needs an integer value");
     char* end = nullptr;
     errno = 0;
     const long long n = std::strtoll(v.c_str(), &end, 10);
@@ -106,21 +97,19 @@ std::int64_t Flags::integer(const std::string& name) const {
         throw UsageError("--" + name + ": '" + v + "' is not an integer");
     // strtoll saturates silently; a seed of -1 must not become 2^64 - 1 either.
     if (errno == ERANGE || n < s.min || n > s.max)
-        throw UsageError("--" + name + " " + v + " is out of range (" + std::to_string(s.min) + " to " +
-                         std::to_string(s.max) + ")");
+        throw UsageError("--" + name + " " + v + " is out of range (" + std::to_string(s.min) + " to " + std::to_string(s.max) +
+                         ")");
     return n;
 }
 
 double Flags::real(const std::string& name) const {
     const std::string v = str(name);
-    if (v.empty())
-        throw UsageError("--" + name + " needs a number");
+    if (v.empty()) throw UsageError("--" + name + " needs a number");
     char* end = nullptr;
     const double d = std::strtod(v.c_str(), &end);
     if (*end != '\0' || std::isspace(static_cast<unsigned char>(v[0])))
         throw UsageError("--" + name + ": '" + v + "' is not a number");
-    if (!std::isfinite(d))
-        throw UsageError("--" + name + " " + v + " is not a finite number");
+    if (!std::isfinite(d)) throw UsageError("--" + name + " " + v + " is not a finite number");
     return d;
 }
 
@@ -148,7 +137,8 @@ std::string Flags::help() const {
             left.resize(28, ' ');
         else
             left += "\n" + std::string(28, ' ');
-        out += left + renderParameters(s.help, ParameterStyle::Flag) + (s.fallback.empty() || s.kind == Kind::Switch ? "" : " (default " + s.fallback + ")") + "\n";
+        out += left + renderParameters(s.help, ParameterStyle::Flag) +
+               (s.fallback.empty() || s.kind == Kind::Switch ? "" : " (default " + s.fallback + ")") + "\n";
     }
     return out;
 }

@@ -21,7 +21,8 @@ Flags::Kind kindOf(const MethodParameter& p) {
 
 std::string helpOf(const MethodParameter& p, const std::string& owners) {
     std::string h = p.help;
-    if (p.type != "bool") h += " (default " + (p.defaultValue.is_string() ? p.defaultValue.get<std::string>() : p.defaultValue.dump()) + ")";
+    if (p.type != "bool")
+        h += " (default " + (p.defaultValue.is_string() ? p.defaultValue.get<std::string>() : p.defaultValue.dump()) + ")";
     if (!owners.empty()) h += " [" + owners + "]";
     return h;
 }
@@ -53,9 +54,12 @@ QuantSettings quantSettingsFromFlags(const Flags& f) {
     nlohmann::json values = nlohmann::json::object();
     for (const auto& p : commonQuantParameters().parameters) {
         if (!f.given(p.name)) continue;
-        if (p.type == "int") values[p.name] = f.integer(p.name);
-        else if (p.type == "double") values[p.name] = f.real(p.name);
-        else if (p.type == "bool") values[p.name] = f.on(p.name);
+        if (p.type == "int")
+            values[p.name] = f.integer(p.name);
+        else if (p.type == "double")
+            values[p.name] = f.real(p.name);
+        else if (p.type == "bool")
+            values[p.name] = f.on(p.name);
     }
     return quantSettingsFromJson(values);
 }
@@ -77,10 +81,14 @@ nlohmann::json methodParamsFromFlags(const Flags& f, const std::string& method) 
         const auto* p = info.find(name);
         if (!p && e.first->type == "bool" && info.confirmed(name, !off && f.on(name))) continue;
         if (!p) throw UsageError("--" + name + " is not a parameter of method '" + method + "' (it belongs to " + e.second + ")");
-        if (p->type == "int") given[name] = f.integer(name);
-        else if (p->type == "double") given[name] = f.real(name);
-        else if (p->type == "bool") given[name] = off ? false : f.on(name);
-        else given[name] = f.str(name);
+        if (p->type == "int")
+            given[name] = f.integer(name);
+        else if (p->type == "double")
+            given[name] = f.real(name);
+        else if (p->type == "bool")
+            given[name] = off ? false : f.on(name);
+        else
+            given[name] = f.str(name);
     }
     return info.resolve(given);
 }

@@ -3,9 +3,9 @@
 #include "commands.h"
 #include "common.h"
 
+#include "core/errors.h"
 #include "core/quant/methodinfo.h"
 #include "core/quant/methodregistry.h"
-#include "core/errors.h"
 
 #include <cstdio>
 
@@ -17,11 +17,20 @@ int runMethods(const Args& args) {
     if (!f.parse(args)) return kExitOk;
     const auto& reg = MethodRegistry::instance();
     auto toJson = [](const MethodInfo& m) {
-        nlohmann::json j{{"name", m.name}, {"title", m.title}, {"description", renderParameters(m.description, ParameterStyle::Flag)}, {"reference", m.reference}};
+        nlohmann::json j{{"name", m.name},
+                         {"title", m.title},
+                         {"description", renderParameters(m.description, ParameterStyle::Flag)},
+                         {"reference", m.reference}};
         j["parameters"] = nlohmann::json::array();
         for (const auto& p : m.parameters)
-            j["parameters"].push_back({{"name", p.name}, {"type", p.type}, {"label", p.label}, {"help", renderParameters(p.help, ParameterStyle::Flag)},
-                                       {"default", p.defaultValue}, {"min", p.minimum}, {"max", p.maximum}, {"choices", p.choices}});
+            j["parameters"].push_back({{"name", p.name},
+                                       {"type", p.type},
+                                       {"label", p.label},
+                                       {"help", renderParameters(p.help, ParameterStyle::Flag)},
+                                       {"default", p.defaultValue},
+                                       {"min", p.minimum},
+                                       {"max", p.maximum},
+                                       {"choices", p.choices}});
         return j;
     };
     if (f.on("json")) {

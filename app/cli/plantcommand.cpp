@@ -4,10 +4,10 @@
 
 #include "core/calib/plantoutliers.h"
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
 #include "core/model/hfwriter.h"
 #include "core/model/overlaycheckpoint.h"
+#include "core/progress.h"
 #include "core/resources.h"
 
 namespace ol::cli {
@@ -26,24 +26,18 @@ int runPlantOutliers(const Args& args) {
     f.add("massive", Flags::Kind::String, "LAYER:CHANNEL:FACTOR (repeatable)");
     f.add("normal", Flags::Kind::String, "LAYER:SITE:CHANNEL:FACTOR (repeatable)");
     f.add("quiet", Flags::Kind::Switch, "no progress on stderr");
-    if (!f.parse(args))
-        return kExitOk;
-    if (!f.given("out"))
-        throw UsageError("--out DIR is required");
+    if (!f.parse(args)) return kExitOk;
+    if (!f.given("out")) throw UsageError("--out DIR is required");
     std::vector<PlantedOutlier> plan;
-    for (const auto& m : f.all("massive"))
-        plan.push_back(parsePlantedOutlier(m, true));
-    for (const auto& n : f.all("normal"))
-        plan.push_back(parsePlantedOutlier(n, false));
-    if (plan.empty())
-        throw UsageError("nothing to plant: give --massive and/or --normal");
+    for (const auto& m : f.all("massive")) plan.push_back(parsePlantedOutlier(m, true));
+    for (const auto& n : f.all("normal")) plan.push_back(parsePlantedOutlier(n, false));
+    if (plan.empty()) throw UsageError("nothing to plant: give --massive and/or --normal");
     const bool bundled = !f.given("model");
     auto ck = openCheckpoint(bundled ? bundledModelPath() : f.str("model"),
                              f.given("tokenizer") ? f.str("tokenizer") : (bundled ? bundledTokenizerPath() : ""));
     auto planted = plantOutliers(ck, plan);
     StderrProgress progress("plant-outliers ", !f.on("quiet"));
-    for (const auto& p : plan)
-        progress.report(0, p.describe());
+    for (const auto& p : plan) progress.report(0, p.describe());
     writeHfDirectory(*planted, f.str("out"), &progress);
     progress.finish("wrote " + f.str("out"));
     return kExitOk;

@@ -8,12 +8,12 @@
 
 #include "core/device.h"
 #include "core/errors.h"
-#include "core/progress.h"
-#include "core/workflow/quantizejob.h"
 #include "core/model/checkpoint.h"
 #include "core/model/llamamodel.h"
-#include "core/resources.h"
+#include "core/progress.h"
 #include "core/quant/methodsupport.h"
+#include "core/resources.h"
+#include "core/workflow/quantizejob.h"
 
 #include <filesystem>
 
@@ -34,7 +34,8 @@ int runQuantize(const Args& args) {
     f.add("rotation_seed", Flags::Kind::Int, "seed of the random rotations (default: --seed)").range(0, INT64_MAX);
     f.add("session", Flags::Kind::String, "HDF5 calibration session to reuse (checked against model and windows) or to write");
     f.add("save_dir", Flags::Kind::String, "checkpoint directory: run.json and one file per finished layer");
-    f.add("resume", Flags::Kind::Switch, "continue the run in --save_dir (or the one kept next to --session) after its last finished layer");
+    f.add("resume", Flags::Kind::Switch,
+          "continue the run in --save_dir (or the one kept next to --session) after its last finished layer");
     f.add("eval_ppl", Flags::Kind::Switch, "evaluate FP and quantized perplexity");
     f.add("eval_text", Flags::Kind::String, "text for --eval_ppl (default: the bundled stories-eval.txt)");
     f.add("limit", Flags::Kind::Int, "evaluate at most this many windows (-1: all)", "-1").range(-1, INT32_MAX);
@@ -79,8 +80,10 @@ int runQuantize(const Args& args) {
     const auto outcome = runQuantizeJob(source, req, &progress);
     progress.finish("done");
     const auto j = outcome.toJson(source, req);
-    if (f.on("json")) printJson(j.dump());
-    else printQuantizeSummary(j);
+    if (f.on("json"))
+        printJson(j.dump());
+    else
+        printQuantizeSummary(j);
     return kExitOk;
 }
 

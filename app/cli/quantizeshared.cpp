@@ -15,9 +15,12 @@
 namespace ol::cli {
 
 void addCalibrationFlags(Flags& f) {
-    f.add("calib_dataset", Flags::Kind::String, "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
-    f.add("nsamples", Flags::Kind::Int, "calibration windows (default 128; 32 for the bundled model)").range(1, kMaxCalibrationWindows);
-    f.add("seqlen", Flags::Kind::Int, "tokens per window, also the perplexity window (default min(2048, model limit); 256 for the bundled model)")
+    f.add("calib_dataset", Flags::Kind::String,
+          "calibration text file(s), comma-separated or repeated (default: the bundled stories-calib.txt)");
+    f.add("nsamples", Flags::Kind::Int, "calibration windows (default 128; 32 for the bundled model)")
+        .range(1, kMaxCalibrationWindows);
+    f.add("seqlen", Flags::Kind::Int,
+          "tokens per window, also the perplexity window (default min(2048, model limit); 256 for the bundled model)")
         .range(2, kMaxWindowTokens);
     f.add("seed", Flags::Kind::Int, "seed of the window starts (Python random as the reference) and of the rotations", "2")
         .range(0, INT64_MAX);
@@ -45,9 +48,10 @@ CalibrationSettings calibrationSettingsFromFlags(const Flags& f, bool bundled) {
 
 CalibrationSource prepareSource(const Flags& f, CalibrationSettings s, c10::Device device, Progress* progress,
                                 const SpillPolicy& spill) {
-    fitCalibrationToModel(s, openCheckpoint(f.str("model").empty() ? bundledModelPath() : f.str("model"), f.str("tokenizer"))->config());
-    auto source = prepareCalibration(f.str("model"), f.str("tokenizer"), device, parseDtype(f.str("dtype")), s,
-                                     f.str("session"), progress, spill);
+    fitCalibrationToModel(
+        s, openCheckpoint(f.str("model").empty() ? bundledModelPath() : f.str("model"), f.str("tokenizer"))->config());
+    auto source = prepareCalibration(f.str("model"), f.str("tokenizer"), device, parseDtype(f.str("dtype")), s, f.str("session"),
+                                     progress, spill);
     return source;
 }
 
@@ -69,7 +73,8 @@ void printQuantizeSummary(const nlohmann::json& j) {
         if (!l.contains("activations")) continue;
         for (const auto& [site, v] : l.at("activations").items()) {
             auto db = [](const nlohmann::json& e) {
-                return e.at("sqnr_db").is_null() ? std::string("inf") : std::to_string(e.at("sqnr_db").get<double>()).substr(0, 6) + " dB";
+                return e.at("sqnr_db").is_null() ? std::string("inf")
+                                                 : std::to_string(e.at("sqnr_db").get<double>()).substr(0, 6) + " dB";
             };
             std::printf("%-6d %-8s %14s %14s\n", l.at("layer").get<int>(), site.c_str(), db(v.at("before")).c_str(),
                         db(v.at("after")).c_str());

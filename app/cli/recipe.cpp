@@ -12,8 +12,7 @@ namespace ol::cli {
 
 nlohmann::json readRecipe(const std::string& path) {
     std::ifstream in(path);
-    if (!in)
-        throw UsageError(path + ": cannot read the recipe");
+    if (!in) throw UsageError(path + ": cannot read the recipe");
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(in);
@@ -21,17 +20,15 @@ nlohmann::json readRecipe(const std::string& path) {
         throw UsageError(path + ": not valid JSON: " + e.what());
     }
     if (!j.is_object() || !j.contains("runs") || !j["runs"].is_array() || j["runs"].empty())
-        throw UsageError(path +
-                         ": a recipe is an object with a non-empty \"runs\" array (see docs/recipes.md)");
-    RecipeObject(j, path).onlyKeys({"model", "tokenizer", "calibration", "session", "eval_ppl", "eval_text",
-                                    "device", "dtype", "defaults", "runs", "limit"});
+        throw UsageError(path + ": a recipe is an object with a non-empty \"runs\" array (see docs/recipes.md)");
+    RecipeObject(j, path).onlyKeys({"model", "tokenizer", "calibration", "session", "eval_ppl", "eval_text", "device", "dtype",
+                                    "defaults", "runs", "limit"});
     for (const auto* key : {"calibration", "defaults"})
         if (j.contains(key) && !j[key].is_object())
             throw UsageError(path + ": \"" + key + "\" must be an object, not " + j[key].dump());
     for (std::size_t i = 0; i < j["runs"].size(); ++i)
         if (!j["runs"][i].is_object())
-            throw UsageError(path + ": runs[" + std::to_string(i) + "] must be an object, not " +
-                             j["runs"][i].dump());
+            throw UsageError(path + ": runs[" + std::to_string(i) + "] must be an object, not " + j["runs"][i].dump());
     return j;
 }
 
@@ -45,12 +42,10 @@ void RecipeObject::fail(const std::string& key, const std::string& what) const {
 void RecipeObject::onlyKeys(const std::vector<std::string>& known) const {
     for (const auto& [k, v] : m_object.items()) {
         bool ok = false;
-        for (const auto& n : known)
-            ok = ok || n == k;
+        for (const auto& n : known) ok = ok || n == k;
         if (!ok) {
             std::string list;
-            for (const auto& n : known)
-                list += (list.empty() ? "" : ", ") + n;
+            for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
             fail(k, "unknown key (known: " + list + ")");
         }
     }
@@ -58,27 +53,21 @@ void RecipeObject::onlyKeys(const std::vector<std::string>& known) const {
 
 std::string RecipeObject::string(const std::string& key, const std::string& fallback) const {
     auto it = m_object.find(key);
-    if (it == m_object.end())
-        return fallback;
-    if (!it->is_string())
-        fail(key, "expected a string, not " + it->dump());
+    if (it == m_object.end()) return fallback;
+    if (!it->is_string()) fail(key, "expected a string, not " + it->dump());
     return it->get<std::string>();
 }
 
 bool RecipeObject::boolean(const std::string& key, bool fallback) const {
     auto it = m_object.find(key);
-    if (it == m_object.end())
-        return fallback;
-    if (!it->is_boolean())
-        fail(key, "expected true or false, not " + it->dump());
+    if (it == m_object.end()) return fallback;
+    if (!it->is_boolean()) fail(key, "expected true or false, not " + it->dump());
     return it->get<bool>();
 }
 
-std::int64_t RecipeObject::integer(const std::string& key, std::int64_t fallback, std::int64_t min,
-                                   std::int64_t max) const {
+std::int64_t RecipeObject::integer(const std::string& key, std::int64_t fallback, std::int64_t min, std::int64_t max) const {
     auto it = m_object.find(key);
-    if (it == m_object.end())
-        return fallback;
+    if (it == m_object.end()) return fallback;
     const auto range = "out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")";
     // JSON integers beyond 64 bits arrive as floats (1e20), 2^64-1 as unsigned: neither may wrap or saturate.
     std::int64_t v = 0;
@@ -86,35 +75,28 @@ std::int64_t RecipeObject::integer(const std::string& key, std::int64_t fallback
         fail(key, it->dump() + " is " + range);
     } else if (it->is_number_integer()) {
         v = it->get<std::int64_t>();
-    } else if (it->is_number_float() && std::isfinite(it->get<double>()) &&
-               std::floor(it->get<double>()) == it->get<double>()) {
+    } else if (it->is_number_float() && std::isfinite(it->get<double>()) && std::floor(it->get<double>()) == it->get<double>()) {
         const double d = it->get<double>();
-        if (d < -9.2e18 || d > 9.2e18)
-            fail(key, it->dump() + " is " + range);
+        if (d < -9.2e18 || d > 9.2e18) fail(key, it->dump() + " is " + range);
         v = static_cast<std::int64_t>(d);
     } else {
         fail(key, "expected an integer, not " + it->dump());
     }
-    if (v < min || v > max)
-        fail(key, it->dump() + " is " + range);
+    if (v < min || v > max) fail(key, it->dump() + " is " + range);
     return v;
 }
 
 std::vector<std::string> RecipeObject::strings(const std::string& key) const {
     auto it = m_object.find(key);
-    if (it == m_object.end())
-        return {};
-    if (it->is_string())
-        return {it->get<std::string>()};
+    if (it == m_object.end()) return {};
+    if (it->is_string()) return {it->get<std::string>()};
     std::vector<std::string> out;
     if (it->is_array())
         for (const auto& v : *it) {
-            if (!v.is_string())
-                fail(key, "expected file names, not " + v.dump());
+            if (!v.is_string()) fail(key, "expected file names, not " + v.dump());
             out.push_back(v.get<std::string>());
         }
-    if (out.empty())
-        fail(key, "expected a file name or a non-empty list of them, not " + it->dump());
+    if (out.empty()) fail(key, "expected a file name or a non-empty list of them, not " + it->dump());
     return out;
 }
 
@@ -129,7 +111,7 @@ const std::set<std::string>& jobKeys() {
 } // namespace
 
 QuantizeRequest recipeRequest(const std::string& file, const nlohmann::json& recipe, const nlohmann::json& run, std::size_t index,
-                           std::int64_t defaultBlock, std::uint64_t seed, c10::Device device, std::string& name) {
+                              std::int64_t defaultBlock, std::uint64_t seed, c10::Device device, std::string& name) {
     nlohmann::json values = recipe.value("defaults", nlohmann::json::object());
     for (const auto& [k, v] : run.items()) values[k] = v;
     const RecipeObject top(recipe, file);

@@ -52,7 +52,8 @@ CalibrationDialog::CalibrationDialog(const ol::CalibrationSettings& current, std
 
 ol::CalibrationSettings CalibrationDialog::settings() const {
     ol::CalibrationSettings s;
-    for (const auto& f : m_texts->text().split(QLatin1Char(';'), Qt::SkipEmptyParts)) s.textFiles.push_back(f.trimmed().toStdString());
+    for (const auto& f : m_texts->text().split(QLatin1Char(';'), Qt::SkipEmptyParts))
+        s.textFiles.push_back(f.trimmed().toStdString());
     s.nsamples = m_nsamples->value();
     s.seqlen = m_seqlen->value();
     s.seed = static_cast<std::uint64_t>(m_seed->value());

@@ -1,16 +1,16 @@
 #include "mainwindow.h"
 
-#include "views/jobs/joblistwidget.h"
-#include "views/layers/layerpanel.h"
 #include "calibrationdialog.h"
-#include "views/log/logview.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelconfig.h"
+#include "core/quant/methodregistry.h"
+#include "core/quant/methodsupport.h"
+#include "core/resources.h"
+#include "views/jobs/joblistwidget.h"
+#include "views/layers/layerpanel.h"
+#include "views/log/logview.h"
 #include "views/outliers/outlierview.h"
 #include "views/preview/previewview.h"
-#include "core/quant/methodregistry.h"
-#include "core/resources.h"
-#include "core/quant/methodsupport.h"
 #include "views/results/resultsview.h"
 #include "views/tune/parameterform.h"
 #include "workbench.h"
@@ -64,7 +64,8 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_workbench, &Workbench::runFinished, this, [this](const RunSummary& run) {
         m_results->addRun(run);
         dock(QStringLiteral("ResultsDock"))->raise();
-        statusBar()->showMessage(tr("%1 %2: perplexity %3").arg(run.method, run.settings).arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4));
+        statusBar()->showMessage(
+            tr("%1 %2: perplexity %3").arg(run.method, run.settings).arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4));
     });
     connect(m_workbench, &Workbench::message, m_log, &LogView::log);
     connect(m_workbench, &Workbench::sessionSaved, this, [this](const QString& p) { addRecent(kRecentSessions, p); });
@@ -76,7 +77,9 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(jobs, &JobManager::jobFinished, this, [this](Job* job) {
         if (!job->isTransient() || job->state() == Job::State::Failed)
-            m_log->log(QStringLiteral("%1: %2 (%3)").arg(job->title(), job->message()).arg(QVariant::fromValue(job->state()).toString()));
+            m_log->log(QStringLiteral("%1: %2 (%3)")
+                           .arg(job->title(), job->message())
+                           .arg(QVariant::fromValue(job->state()).toString()));
         updateActions();
     });
 
@@ -136,8 +139,9 @@ void MainWindow::buildDocks() {
 void MainWindow::buildActions() {
     auto* file = menuBar()->addMenu(tr("&File"));
     auto* open = file->addAction(tr("&Open model…"), this, [this] {
-        const auto path = QFileDialog::getOpenFileName(this, tr("Open model (llama2.c .bin, or config.json / model.safetensors of a "
-                                                                "Hugging Face directory)"));
+        const auto path =
+            QFileDialog::getOpenFileName(this, tr("Open model (llama2.c .bin, or config.json / model.safetensors of a "
+                                                  "Hugging Face directory)"));
         if (path.isEmpty()) return;
         const QFileInfo fi(path);
         openModel(fi.suffix() == QLatin1String("bin") ? path : fi.absolutePath());
@@ -152,12 +156,15 @@ void MainWindow::buildActions() {
     });
     m_recentSessions = file->addMenu(tr("Recent s&essions"));
     m_saveSession = file->addAction(tr("&Save session"), this, [this] {
-        if (m_workbench->sessionPath().isEmpty()) m_saveSessionAs->trigger();
-        else saveSession(m_workbench->sessionPath());
+        if (m_workbench->sessionPath().isEmpty())
+            m_saveSessionAs->trigger();
+        else
+            saveSession(m_workbench->sessionPath());
     });
     m_saveSession->setShortcut(QKeySequence::Save);
     m_saveSessionAs = file->addAction(tr("Save session &as…"), this, [this] {
-        const auto path = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.h5"), tr("Sessions (*.h5)"));
+        const auto path =
+            QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.h5"), tr("Sessions (*.h5)"));
         if (!path.isEmpty()) saveSession(path);
     });
     m_saveSessionAs->setShortcut(QKeySequence::SaveAs);
@@ -261,7 +268,8 @@ QString MainWindow::suggestExportDir() const {
     const auto settings = m_form->settings();
     const QString base = m_workbench->hasWorkspace() ? QString::fromStdString(m_workbench->workspace()->modelName())
                                                      : QFileInfo(m_modelPath).completeBaseName();
-    return QDir::home().filePath(QStringLiteral("%1-%2-%3").arg(base, m_form->method(), QString::fromStdString(settings.label())));
+    return QDir::home().filePath(
+        QStringLiteral("%1-%2-%3").arg(base, m_form->method(), QString::fromStdString(settings.label())));
 }
 
 Job* MainWindow::quantizeAndExport(const QString& exportDir) {
@@ -269,7 +277,8 @@ Job* MainWindow::quantizeAndExport(const QString& exportDir) {
         showError(tr("Quantize & Export"), tr("open and calibrate a model first"));
         return nullptr;
     }
-    auto* job = m_workbench->quantizeAndExport(m_form->method(), m_form->methodParameters(), m_form->settings(), exportDir, m_evalLimit);
+    auto* job =
+        m_workbench->quantizeAndExport(m_form->method(), m_form->methodParameters(), m_form->settings(), exportDir, m_evalLimit);
     dock(QStringLiteral("JobsDock"))->raise();
     updateActions();
     return job;
@@ -282,16 +291,17 @@ void MainWindow::onWorkspaceChanged() {
     m_layers->model()->setSites(std::move(sites));
     const auto& c = ws->source.model->config();
     const auto& cal = ws->source.data.settings;
-    m_layers->setHeading(tr("<b>%1</b><br>%2 layers · hidden %3 · %4 heads (%5 KV) · MLP %6<br>calibrated on %7 × %8 tokens, seed %9")
-                             .arg(m_workbench->modelLabel().toHtmlEscaped())
-                             .arg(c.numLayers)
-                             .arg(c.hiddenSize)
-                             .arg(c.numHeads)
-                             .arg(c.numKvHeads)
-                             .arg(c.intermediateSize)
-                             .arg(cal.nsamples)
-                             .arg(cal.seqlen)
-                             .arg(cal.seed));
+    m_layers->setHeading(
+        tr("<b>%1</b><br>%2 layers · hidden %3 · %4 heads (%5 KV) · MLP %6<br>calibrated on %7 × %8 tokens, seed %9")
+            .arg(m_workbench->modelLabel().toHtmlEscaped())
+            .arg(c.numLayers)
+            .arg(c.hiddenSize)
+            .arg(c.numHeads)
+            .arg(c.numKvHeads)
+            .arg(c.intermediateSize)
+            .arg(cal.nsamples)
+            .arg(cal.seqlen)
+            .arg(cal.seed));
     setWindowTitle(tr("OutlierLab — %1").arg(m_workbench->modelLabel()));
     updateActions();
     // The model's block size, as the CLI and the batch mode choose it (ol::defaultBlockSize).
@@ -331,7 +341,8 @@ void MainWindow::schedulePreview() {
         m_preview->clear();
         return;
     }
-    m_preview->setPending(tr("%1 on layer %2 %3").arg(m_form->method()).arg(m_layer).arg(QString::fromLatin1(ol::siteKey(m_site))));
+    m_preview->setPending(
+        tr("%1 on layer %2 %3").arg(m_form->method()).arg(m_layer).arg(QString::fromLatin1(ol::siteKey(m_site))));
     m_previewTimer->start();
 }
 

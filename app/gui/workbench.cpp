@@ -40,8 +40,10 @@ Job* Workbench::openModel(const QString& modelPath, const QString& tokenizerPath
     auto settings = given;
     if (settings.textFiles.empty()) settings.textFiles = ol::defaultCalibrationSettings(true).textFiles;
     const auto model = modelPath.toStdString(), tokenizer = tokenizerPath.toStdString();
-    const QString title = tr("Open and calibrate %1").arg(modelPath.isEmpty() ? tr("demo model") : QFileInfo(modelPath).fileName());
-    Q_EMIT message(title + tr(": %1 windows of %2 tokens, seed %3").arg(settings.nsamples).arg(settings.seqlen).arg(settings.seed));
+    const QString title =
+        tr("Open and calibrate %1").arg(modelPath.isEmpty() ? tr("demo model") : QFileInfo(modelPath).fileName());
+    Q_EMIT message(title +
+                   tr(": %1 windows of %2 tokens, seed %3").arg(settings.nsamples).arg(settings.seqlen).arg(settings.seed));
     return m_jobs->start(title, [this, model, tokenizer, settings](ol::Progress& p) -> std::function<void()> {
         auto ws = ol::calibrateWorkspace(model, tokenizer, settings, &p);
         return [this, ws] {
@@ -158,9 +160,9 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
         return [this, run] {
             Q_EMIT runFinished(run);
             Q_EMIT message(tr("%1 %2: perplexity %3 (FP %4)")
-                             .arg(run.method, run.settings)
-                             .arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4)
-                             .arg(run.fpPpl ? *run.fpPpl : 0, 0, 'f', 4));
+                               .arg(run.method, run.settings)
+                               .arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4)
+                               .arg(run.fpPpl ? *run.fpPpl : 0, 0, 'f', 4));
         };
     });
     return m_quantizeJob;

@@ -34,12 +34,9 @@ void fitCalibrationToModel(CalibrationSettings& s, const ModelConfig& config) {
 }
 
 CalibrationData buildCalibrationData(const Tokenizer& tokenizer, const CalibrationSettings& s) {
-    if (s.textFiles.empty())
-        throw UsageError("`calib_dataset`: no calibration text given");
-    if (s.nsamples < 1)
-        throw UsageError("`nsamples` must be at least 1 (got " + std::to_string(s.nsamples) + ")");
-    if (s.seqlen < 2)
-        throw UsageError("`seqlen` must be at least 2 (got " + std::to_string(s.seqlen) + ")");
+    if (s.textFiles.empty()) throw UsageError("`calib_dataset`: no calibration text given");
+    if (s.nsamples < 1) throw UsageError("`nsamples` must be at least 1 (got " + std::to_string(s.nsamples) + ")");
+    if (s.seqlen < 2) throw UsageError("`seqlen` must be at least 2 (got " + std::to_string(s.seqlen) + ")");
     if (s.nsamples > kMaxCalibrationWindows)
         throw UsageError("`nsamples` " + std::to_string(s.nsamples) + " is out of range (at most " +
                          std::to_string(kMaxCalibrationWindows) + " windows)");
@@ -52,14 +49,11 @@ CalibrationData buildCalibrationData(const Tokenizer& tokenizer, const Calibrati
     for (const auto& file : s.textFiles) {
         requireRegularFile(file, "calibration text");
         std::ifstream in(file, std::ios::binary);
-        if (!in)
-            throw FormatError(file + ": cannot read the calibration text");
+        if (!in) throw FormatError(file + ": cannot read the calibration text");
         std::ostringstream buf;
         buf << in.rdbuf();
-        if (buf.str().empty())
-            throw FormatError(file + ": the calibration text is empty");
-        if (!text.empty())
-            text += "\n\n";
+        if (buf.str().empty()) throw FormatError(file + ": the calibration text is empty");
+        if (!text.empty()) text += "\n\n";
         text += buf.str();
     }
     const auto all = tokenizer.encode(text, true);
@@ -73,19 +67,16 @@ CalibrationData buildCalibrationData(const Tokenizer& tokenizer, const Calibrati
             throw UsageError("the calibration text has " + std::to_string(n) + " tokens, fewer than the " +
                              std::to_string(s.nsamples * s.seqlen) + " needed for " + what +
                              " (lower `nsamples` or `seqlen`, or add text)");
-        for (std::int64_t i = 0; i < s.nsamples; ++i)
-            d.starts.push_back(i * s.seqlen);
+        for (std::int64_t i = 0; i < s.nsamples; ++i) d.starts.push_back(i * s.seqlen);
     } else {
         if (n <= s.seqlen + 1)
             throw UsageError("the calibration text has " + std::to_string(n) + " tokens, too few for random " + what +
                              " (needs more than " + std::to_string(s.seqlen + 1) + ")");
         PythonRandom rng(s.seed);
-        for (std::int64_t i = 0; i < s.nsamples; ++i)
-            d.starts.push_back(rng.randint(0, n - s.seqlen - 1));
+        for (std::int64_t i = 0; i < s.nsamples; ++i) d.starts.push_back(rng.randint(0, n - s.seqlen - 1));
     }
     d.tokens.reserve(static_cast<std::size_t>(s.nsamples * s.seqlen));
-    for (auto start : d.starts)
-        d.tokens.insert(d.tokens.end(), all.begin() + start, all.begin() + start + s.seqlen);
+    for (auto start : d.starts) d.tokens.insert(d.tokens.end(), all.begin() + start, all.begin() + start + s.seqlen);
     Fnv64 h;
     h.add(d.tokens.data(), d.tokens.size() * sizeof(std::int32_t));
     d.fingerprint = h.hex();

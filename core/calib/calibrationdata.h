@@ -27,10 +27,10 @@ struct CalibrationSettings {
 
 struct CalibrationData {
     CalibrationSettings settings;
-    std::int64_t textTokens = 0;        // tokens of the joined texts (with BOS)
-    std::vector<std::int64_t> starts;   // window start of each sample
-    std::vector<std::int32_t> tokens;   // nsamples * seqlen, row-major
-    std::string fingerprint;            // of the token windows (16 hex digits)
+    std::int64_t textTokens = 0;      // tokens of the joined texts (with BOS)
+    std::vector<std::int64_t> starts; // window start of each sample
+    std::vector<std::int32_t> tokens; // nsamples * seqlen, row-major
+    std::string fingerprint;          // of the token windows (16 hex digits)
 };
 
 // The calibration defaults that the CLI, the batch mode and the GUI share (one definition, as llama.cpp's

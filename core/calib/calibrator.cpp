@@ -2,9 +2,9 @@
 
 #include "core/calib/statisticshook.h"
 #include "core/faultpoint.h"
-#include "core/progress.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/llamamodel.h"
+#include "core/progress.h"
 
 #include <ATen/ATen.h>
 #include <chrono>
@@ -23,8 +23,7 @@ at::Tensor embedWindows(const LlamaModel& model, const at::Tensor& tokens, std::
 }
 
 CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData& data, const CalibrationOptions& o,
-                                 Progress* progress,
-                                 const std::function<void(const std::vector<SiteStatistics>&)>& onLayer) {
+                                 Progress* progress, const std::function<void(const std::vector<SiteStatistics>&)>& onLayer) {
     const auto start = std::chrono::steady_clock::now();
     at::NoGradGuard noGrad;
     const std::int64_t n = data.settings.nsamples, T = data.settings.seqlen;
@@ -43,9 +42,9 @@ CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData&
         for (std::int64_t b = 0; b < n; b += batch) {
             if (progress) {
                 progress->checkCancelled();
-                progress->report((i + static_cast<double>(b) / n) / layers,
-                                 "layer " + std::to_string(i + 1) + "/" + std::to_string(layers) + ", window " +
-                                     std::to_string(b + 1) + "/" + std::to_string(n));
+                progress->report((i + static_cast<double>(b) / n) / layers, "layer " + std::to_string(i + 1) + "/" +
+                                                                                std::to_string(layers) + ", window " +
+                                                                                std::to_string(b + 1) + "/" + std::to_string(n));
             }
             const std::int64_t m = std::min(batch, n - b);
             hook.setFirstWindow(b);
@@ -56,15 +55,12 @@ CalibrationResult runCalibration(const LlamaModel& model, const CalibrationData&
         }
         hidden = next;
         auto stats = hook.takeLayer(i);
-        if (onLayer)
-            onLayer(stats);
+        if (onLayer) onLayer(stats);
         if (o.gatherStatistics)
-            for (auto& s : stats)
-                result.sites.push_back(std::move(s));
+            for (auto& s : stats) result.sites.push_back(std::move(s));
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (progress)
-        progress->report(1.0, "calibrated " + std::to_string(layers) + " layers");
+    if (progress) progress->report(1.0, "calibrated " + std::to_string(layers) + " layers");
     return result;
 }
 

@@ -16,8 +16,7 @@ OutlierReport classifyOutliers(const SiteStatistics& s, const OutlierThresholds&
     const double massiveBar = std::max(t.massiveAbs, t.massiveRatio * s.medianAbs);
     std::set<std::int64_t> massiveChannels;
     for (const auto& v : s.top) {
-        if (std::abs(v.value) <= massiveBar)
-            break; // top is sorted by |value|
+        if (std::abs(v.value) <= massiveBar) break; // top is sorted by |value|
         r.massive.push_back(v);
         massiveChannels.insert(v.channel);
     }
@@ -30,10 +29,8 @@ OutlierReport classifyOutliers(const SiteStatistics& s, const OutlierThresholds&
     const auto* am = absmax.data_ptr<double>();
     const auto* ma = meanAbs.data_ptr<double>();
     for (std::int64_t c = 0; c < s.channels; ++c) {
-        if (massiveChannels.count(c))
-            continue;
-        if (am[c] > t.normalRatio * r.medianChannelAbsmax && ma[c] > t.normalRatio * medianMeanAbs)
-            r.normalChannels.push_back(c);
+        if (massiveChannels.count(c)) continue;
+        if (am[c] > t.normalRatio * r.medianChannelAbsmax && ma[c] > t.normalRatio * medianMeanAbs) r.normalChannels.push_back(c);
     }
     return r;
 }

@@ -15,18 +15,18 @@
 namespace ol {
 
 struct OutlierThresholds {
-    double massiveAbs = 100.0;      // |x| above this ...
-    double massiveRatio = 1000.0;   // ... and above this multiple of the median |x|
-    double normalRatio = 10.0;      // channel absmax and mean |x| above this multiple of their medians over channels
+    double massiveAbs = 100.0;    // |x| above this ...
+    double massiveRatio = 1000.0; // ... and above this multiple of the median |x|
+    double normalRatio = 10.0;    // channel absmax and mean |x| above this multiple of their medians over channels
 };
 
 struct OutlierReport {
     double medianChannelAbsmax = 0;
     double absmax = 0;
-    double ratio = 0;                       // absmax / median channel absmax
-    std::vector<TopValue> massive;          // largest first (from the kept top-k; `massiveSaturated` when all qualified)
+    double ratio = 0;              // absmax / median channel absmax
+    std::vector<TopValue> massive; // largest first (from the kept top-k; `massiveSaturated` when all qualified)
     bool massiveSaturated = false;
-    std::vector<std::int64_t> normalChannels; // ascending
+    std::vector<std::int64_t> normalChannels;  // ascending
     std::vector<std::int64_t> massiveChannels; // distinct channels of the massive values, ascending
 };
 

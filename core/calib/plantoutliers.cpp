@@ -11,36 +11,31 @@ namespace ol {
 
 std::string PlantedOutlier::describe() const {
     std::ostringstream s;
-    s << (massive ? "massive" : "normal") << " outlier x" << factor << " at model.layers." << layer << " "
-      << siteModule(site) << " input channel " << channel;
+    s << (massive ? "massive" : "normal") << " outlier x" << factor << " at model.layers." << layer << " " << siteModule(site)
+      << " input channel " << channel;
     return s.str();
 }
 
 PlantedOutlier parsePlantedOutlier(const std::string& text, bool massive) {
     std::vector<std::string> parts;
     std::stringstream ss(text);
-    for (std::string p; std::getline(ss, p, ':');)
-        parts.push_back(p);
+    for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
     const std::string flag = massive ? "`massive`" : "`normal`";
     const std::string form = massive ? "LAYER:CHANNEL:FACTOR" : "LAYER:SITE:CHANNEL:FACTOR";
-    if (parts.size() != (massive ? 3u : 4u))
-        throw UsageError(flag + " '" + text + "': expected " + form);
+    if (parts.size() != (massive ? 3u : 4u)) throw UsageError(flag + " '" + text + "': expected " + form);
     PlantedOutlier o;
     o.massive = massive;
     try {
         std::size_t used = 0;
         o.layer = std::stoi(parts[0], &used);
-        if (used != parts[0].size())
-            throw std::invalid_argument("layer");
+        if (used != parts[0].size()) throw std::invalid_argument("layer");
         o.site = massive ? Site::DownInput : siteFromKey(parts[1]);
         const std::string& ch = parts[massive ? 1 : 2];
         o.channel = std::stoll(ch, &used);
-        if (used != ch.size())
-            throw std::invalid_argument("channel");
+        if (used != ch.size()) throw std::invalid_argument("channel");
         const std::string& f = parts[massive ? 2 : 3];
         o.factor = std::stod(f, &used);
-        if (used != f.size())
-            throw std::invalid_argument("factor");
+        if (used != f.size()) throw std::invalid_argument("factor");
     } catch (const UsageError& e) {
         throw UsageError(flag + " '" + text + "': " + e.what());
     } catch (const std::exception&) {
@@ -62,7 +57,7 @@ std::shared_ptr<OverlayCheckpoint> plantOutliers(std::shared_ptr<const Checkpoin
     for (const auto& o : outliers) {
         if (o.layer < 0 || o.layer >= c.numLayers)
             throw UsageError(o.describe() + ": the model has layers 0.." + std::to_string(c.numLayers - 1));
-        const std::int64_t channels = o.site == Site::DownInput   ? c.intermediateSize
+        const std::int64_t channels = o.site == Site::DownInput    ? c.intermediateSize
                                       : o.site == Site::AttnOutput ? c.numKvHeads * c.headDim
                                                                    : c.hiddenSize;
         if (o.channel < 0 || o.channel >= channels)
@@ -81,8 +76,9 @@ std::shared_ptr<OverlayCheckpoint> plantOutliers(std::shared_ptr<const Checkpoin
             auto w = get(norm);
             w[o.channel] *= o.factor;
             put(norm, w);
-            const std::vector<std::string> consumers = attn ? std::vector<std::string>{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}
-                                                            : std::vector<std::string>{"mlp.gate_proj", "mlp.up_proj"};
+            const std::vector<std::string> consumers =
+                attn ? std::vector<std::string>{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}
+                     : std::vector<std::string>{"mlp.gate_proj", "mlp.up_proj"};
             for (const auto& m : consumers) {
                 auto lin = get(names::linear(L, m));
                 lin.select(1, o.channel).div_(o.factor);
@@ -93,8 +89,7 @@ std::shared_ptr<OverlayCheckpoint> plantOutliers(std::shared_ptr<const Checkpoin
             v[o.channel] *= o.factor;
             const std::int64_t kvHead = o.channel / c.headDim, d = o.channel % c.headDim;
             const std::int64_t group = c.numHeads / c.numKvHeads;
-            for (std::int64_t q = kvHead * group; q < (kvHead + 1) * group; ++q)
-                wo.select(1, q * c.headDim + d).div_(o.factor);
+            for (std::int64_t q = kvHead * group; q < (kvHead + 1) * group; ++q) wo.select(1, q * c.headDim + d).div_(o.factor);
             put(names::linear(L, "self_attn.v_proj"), v);
             put(names::linear(L, "self_attn.o_proj"), wo);
         }

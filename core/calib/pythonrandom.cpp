@@ -24,15 +24,15 @@ PythonRandom::PythonRandom(std::uint64_t seed) {
     int i = 1, j = 0;
     const int keyLength = static_cast<int>(key.size());
     for (int k = std::max(624, keyLength); k; --k) {
-        m_state[i] = (m_state[i] ^ ((m_state[i - 1] ^ (m_state[i - 1] >> 30)) * 1664525U)) + key[j] + static_cast<std::uint32_t>(j);
+        m_state[i] =
+            (m_state[i] ^ ((m_state[i - 1] ^ (m_state[i - 1] >> 30)) * 1664525U)) + key[j] + static_cast<std::uint32_t>(j);
         ++i;
         ++j;
         if (i >= 624) {
             m_state[0] = m_state[623];
             i = 1;
         }
-        if (j >= keyLength)
-            j = 0;
+        if (j >= keyLength) j = 0;
     }
     for (int k = 623; k; --k) {
         m_state[i] = (m_state[i] ^ ((m_state[i - 1] ^ (m_state[i - 1] >> 30)) * 1566083941U)) - static_cast<std::uint32_t>(i);
@@ -63,10 +63,8 @@ std::uint32_t PythonRandom::next32() {
 }
 
 std::uint64_t PythonRandom::getrandbits(int k) {
-    if (k <= 0 || k > 64)
-        throw UsageError("getrandbits: k must be in 1..64");
-    if (k <= 32)
-        return next32() >> (32 - k);
+    if (k <= 0 || k > 64) throw UsageError("getrandbits: k must be in 1..64");
+    if (k <= 32) return next32() >> (32 - k);
     // CPython fills 32-bit words least significant first; the last word is shifted.
     const std::uint64_t low = next32();
     const std::uint64_t high = next32() >> (64 - k);
@@ -74,15 +72,12 @@ std::uint64_t PythonRandom::getrandbits(int k) {
 }
 
 std::int64_t PythonRandom::randint(std::int64_t a, std::int64_t b) {
-    if (b < a)
-        throw UsageError("randint: empty range");
+    if (b < a) throw UsageError("randint: empty range");
     const std::uint64_t n = static_cast<std::uint64_t>(b - a) + 1;
     int bits = 0;
-    for (std::uint64_t v = n; v; v >>= 1)
-        ++bits;
+    for (std::uint64_t v = n; v; v >>= 1) ++bits;
     std::uint64_t r = getrandbits(bits);
-    while (r >= n)
-        r = getrandbits(bits);
+    while (r >= n) r = getrandbits(bits);
     return a + static_cast<std::int64_t>(r);
 }
 

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <sstream>
 
@@ -32,8 +32,7 @@ std::string sitePath(int layer, Site site) { return "/layers/" + std::to_string(
 
 std::string joinLines(const std::vector<std::string>& v) {
     std::string s;
-    for (std::size_t i = 0; i < v.size(); ++i)
-        s += (i ? "\n" : "") + v[i];
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "\n" : "") + v[i];
     return s;
 }
 
@@ -41,8 +40,7 @@ std::vector<std::string> splitLines(const std::string& s) {
     std::vector<std::string> out;
     std::stringstream ss(s);
     for (std::string line; std::getline(ss, line);)
-        if (!line.empty())
-            out.push_back(line);
+        if (!line.empty()) out.push_back(line);
     return out;
 }
 
@@ -87,8 +85,7 @@ std::int64_t layersOfModel(const std::string& configJson, const std::string& pat
     try {
         const auto j = nlohmann::json::parse(configJson);
         const auto& n = j.at("num_hidden_layers");
-        if (n.is_number_integer() && n.get<std::int64_t>() > 0 && n.get<std::int64_t>() < 100000)
-            return n.get<std::int64_t>();
+        if (n.is_number_integer() && n.get<std::int64_t>() > 0 && n.get<std::int64_t>() < 100000) return n.get<std::int64_t>();
     } catch (const nlohmann::json::exception&) {
     }
     throw FormatError(path + ": /model/config_json has no usable num_hidden_layers");
@@ -96,8 +93,7 @@ std::int64_t layersOfModel(const std::string& configJson, const std::string& pat
 
 std::string shapeText(const at::Tensor& t) {
     std::string s = "[";
-    for (std::int64_t i = 0; i < t.dim(); ++i)
-        s += (i ? ", " : "") + std::to_string(t.size(i));
+    for (std::int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
     return s + "]";
 }
 
@@ -108,20 +104,20 @@ struct SiteDatasetCheck {
 
     void rank(const std::string& dataset, const at::Tensor& t, std::int64_t dims) const {
         if (t.dim() != dims)
-            throw FormatError(file + ": " + dataset + " has shape " + shapeText(t) + ", expected " +
-                              std::to_string(dims) + " dimension" + (dims == 1 ? "" : "s"));
+            throw FormatError(file + ": " + dataset + " has shape " + shapeText(t) + ", expected " + std::to_string(dims) +
+                              " dimension" + (dims == 1 ? "" : "s"));
     }
     void shape(const char* name, const at::Tensor& t, const std::vector<std::int64_t>& expected) const {
         if (t.sizes().vec() != expected) {
             std::string e = "[";
-            for (std::size_t i = 0; i < expected.size(); ++i)
-                e += (i ? ", " : "") + std::to_string(expected[i]);
+            for (std::size_t i = 0; i < expected.size(); ++i) e += (i ? ", " : "") + std::to_string(expected[i]);
             throw FormatError(file + ": " + site + "/" + name + " has shape " + shapeText(t) + ", expected " + e + "]");
         }
     }
     void finite(const char* name, const at::Tensor& t) const {
         if (t.is_floating_point() && t.numel() > 0 && !at::isfinite(t).all().item<bool>())
-            throw FormatError(file + ": " + site + "/" + name + " holds NaN or infinite values (a corrupt session); calibrate again");
+            throw FormatError(file + ": " + site + "/" + name +
+                              " holds NaN or infinite values (a corrupt session); calibrate again");
     }
     void finite(const char* attribute, double v) const {
         if (!std::isfinite(v))
@@ -183,8 +179,7 @@ void writeSession(const std::string& path, const SessionInfo& info, const std::v
     f.writeTensor("/calibration/window_starts",
                   at::tensor(info.starts.empty() ? std::vector<std::int64_t>{} : info.starts, at::kLong));
     f.createGroup("/layers");
-    for (const auto& s : sites)
-        writeSite(f, s);
+    for (const auto& s : sites) writeSite(f, s);
     f.commit();
 }
 
@@ -249,8 +244,7 @@ int SessionReader::numLayers() const { return m_sites.empty() ? 0 : m_sites.back
 SiteStatistics SessionReader::statistics(int layer, Site site) const {
     const std::string p = sitePath(layer, site);
     H5File& f = *m_file;
-    if (!f.exists(p))
-        throw FormatError(m_path + ": no statistics for layer " + std::to_string(layer) + " site " + siteKey(site));
+    if (!f.exists(p)) throw FormatError(m_path + ": no statistics for layer " + std::to_string(layer) + " site " + siteKey(site));
     SiteStatistics s;
     s.layer = layer;
     s.site = site;
@@ -271,13 +265,19 @@ SiteStatistics SessionReader::statistics(int layer, Site site) const {
     s.tokenAbsmax = f.readTensor(p + "/token_absmax");
     s.tokenArgmax = f.readTensor(p + "/token_argmax");
     if (s.channels < 1)
-        throw FormatError(m_path + ": " + p + ": attribute 'channels' is " + std::to_string(s.channels) + ", expected at least 1");
+        throw FormatError(m_path + ": " + p + ": attribute 'channels' is " + std::to_string(s.channels) +
+                          ", expected at least 1");
     const SiteDatasetCheck check{m_path, p};
     check.finite("tensor_kurtosis", s.tensorKurtosis);
     check.finite("median_abs", s.medianAbs);
     check.finite("mean_abs", s.meanAbsAll);
-    for (auto [name, t] : {std::pair{"absmax", &s.absmax}, {"min", &s.min}, {"max", &s.max}, {"mean", &s.mean},
-                           {"mean_abs", &s.meanAbs}, {"kurtosis", &s.kurtosis}, {"act_scales", &s.actScales},
+    for (auto [name, t] : {std::pair{"absmax", &s.absmax},
+                           {"min", &s.min},
+                           {"max", &s.max},
+                           {"mean", &s.mean},
+                           {"mean_abs", &s.meanAbs},
+                           {"kurtosis", &s.kurtosis},
+                           {"act_scales", &s.actScales},
                            {"act_shifts", &s.actShifts}}) {
         check.shape(name, *t, {s.channels});
         check.finite(name, *t);

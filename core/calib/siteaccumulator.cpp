@@ -8,18 +8,15 @@
 
 namespace ol {
 
-SiteAccumulator::SiteAccumulator(int layer, Site site, AccumulatorOptions options)
-    : m_layer(layer), m_site(site), m_o(options) {}
+SiteAccumulator::SiteAccumulator(int layer, Site site, AccumulatorOptions options) : m_layer(layer), m_site(site), m_o(options) {}
 
 void SiteAccumulator::add(const at::Tensor& x, std::int64_t firstWindow) {
     at::NoGradGuard noGrad;
     at::Tensor v = x;
     if (!isLinearInput(m_site)) // [B, heads, T, d] -> [B, T, heads*d]
         v = x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)});
-    if (v.dim() != 3)
-        throw UsageError("activation statistics expect [B, T, C] at " + std::string(siteKey(m_site)));
-    for (std::int64_t b = 0; b < v.size(0); ++b)
-        addWindow(v[b].to(at::kDouble), firstWindow + b);
+    if (v.dim() != 3) throw UsageError("activation statistics expect [B, T, C] at " + std::string(siteKey(m_site)));
+    for (std::int64_t b = 0; b < v.size(0); ++b) addWindow(v[b].to(at::kDouble), firstWindow + b);
 }
 
 void SiteAccumulator::addWindow(const at::Tensor& w, std::int64_t window) {
@@ -47,8 +44,7 @@ void SiteAccumulator::addWindow(const at::Tensor& w, std::int64_t window) {
         m_hist = at::zeros({m_o.histogramBins}, w.options());
         m_tile = w.narrow(0, 0, std::min(T, m_o.tileTokens)).to(at::kFloat).cpu();
     } else {
-        if (C != m_channels)
-            throw RuntimeFailure("channel count changed between windows at " + std::string(siteKey(m_site)));
+        if (C != m_channels) throw RuntimeFailure("channel count changed between windows at " + std::string(siteKey(m_site)));
         m_absmax = at::maximum(m_absmax, chAbs);
         m_min = at::minimum(m_min, chMin);
         m_max = at::maximum(m_max, chMax);
@@ -75,11 +71,10 @@ void SiteAccumulator::addWindow(const at::Tensor& w, std::int64_t window) {
     topIdx = topIdx.cpu();
     auto* iv = topIdx.data_ptr<std::int64_t>();
     auto* sv = signedVals.data_ptr<double>();
-    for (std::int64_t i = 0; i < k; ++i)
-        m_top.push_back({static_cast<float>(sv[i]), window, iv[i] / C, iv[i] % C});
-    std::sort(m_top.begin(), m_top.end(), [](const TopValue& x, const TopValue& y) { return std::abs(x.value) > std::abs(y.value); });
-    if (static_cast<std::int64_t>(m_top.size()) > m_o.topK)
-        m_top.resize(m_o.topK);
+    for (std::int64_t i = 0; i < k; ++i) m_top.push_back({static_cast<float>(sv[i]), window, iv[i] / C, iv[i] % C});
+    std::sort(m_top.begin(), m_top.end(),
+              [](const TopValue& x, const TopValue& y) { return std::abs(x.value) > std::abs(y.value); });
+    if (static_cast<std::int64_t>(m_top.size()) > m_o.topK) m_top.resize(m_o.topK);
 
     const double lo = m_o.histogramLog10Min, hi = m_o.histogramLog10Max;
     m_below += (a < std::pow(10.0, lo)).sum().item<std::int64_t>();
@@ -117,8 +112,8 @@ SiteStatistics SiteAccumulator::finish() const {
     s.kurtosis = at::where(var > 1e-300, m4 / (var * var), at::zeros_like(var));
 
     const double N = n * static_cast<double>(m_channels);
-    const double t1 = m_s1.sum().item<double>() / N, t2 = m_s2.sum().item<double>() / N,
-                 t3 = m_s3.sum().item<double>() / N, t4 = m_s4.sum().item<double>() / N;
+    const double t1 = m_s1.sum().item<double>() / N, t2 = m_s2.sum().item<double>() / N, t3 = m_s3.sum().item<double>() / N,
+                 t4 = m_s4.sum().item<double>() / N;
     const double tvar = t2 - t1 * t1;
     const double tm4 = t4 - 4 * t1 * t3 + 6 * t1 * t1 * t2 - 3 * std::pow(t1, 4);
     s.tensorKurtosis = tvar > 1e-300 ? tm4 / (tvar * tvar) : 0.0;

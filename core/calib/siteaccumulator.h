@@ -6,9 +6,9 @@
 namespace ol {
 
 struct AccumulatorOptions {
-    std::int64_t tokenCap = 65536;  // per-token maxima kept for at most this many tokens
-    std::int64_t tileTokens = 256;  // tokens of the first window kept as actual values
-    std::int64_t topK = 256;        // largest |x| kept with their positions
+    std::int64_t tokenCap = 65536; // per-token maxima kept for at most this many tokens
+    std::int64_t tileTokens = 256; // tokens of the first window kept as actual values
+    std::int64_t topK = 256;       // largest |x| kept with their positions
     std::int64_t histogramBins = 480;
     double histogramLog10Min = -8, histogramLog10Max = 8; // 1/30 decade per bin
 };

@@ -4,9 +4,7 @@
 
 namespace ol {
 
-std::string SiteStatistics::moduleName() const {
-    return names::layerPrefix(layer) + siteModule(site);
-}
+std::string SiteStatistics::moduleName() const { return names::layerPrefix(layer) + siteModule(site); }
 
 std::vector<std::string> SiteStatistics::consumers() const {
     const std::string p = names::layerPrefix(layer);

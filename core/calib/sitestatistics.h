@@ -12,7 +12,7 @@
 namespace ol {
 
 struct TopValue {
-    float value = 0;       // signed
+    float value = 0; // signed
     std::int64_t window = 0, token = 0, channel = 0;
 };
 

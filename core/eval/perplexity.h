@@ -31,7 +31,7 @@ struct PerplexityResult {
 };
 
 // Throws UsageError when the text is shorter than one window.
-PerplexityResult evaluatePerplexity(CausalLm& model, const std::vector<std::int32_t>& tokens,
-                                    const PerplexityOptions& options, Progress* progress = nullptr);
+PerplexityResult evaluatePerplexity(CausalLm& model, const std::vector<std::int32_t>& tokens, const PerplexityOptions& options,
+                                    Progress* progress = nullptr);
 
 } // namespace ol

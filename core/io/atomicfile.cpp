@@ -20,14 +20,12 @@ AtomicFile::AtomicFile(std::string finalPath) : m_finalPath(std::move(finalPath)
 }
 
 AtomicFile::~AtomicFile() {
-    if (!m_committed)
-        std::remove(m_tempPath.c_str());
+    if (!m_committed) std::remove(m_tempPath.c_str());
 }
 
 void AtomicFile::commit() {
     if (std::rename(m_tempPath.c_str(), m_finalPath.c_str()) != 0)
-        throw RuntimeFailure(m_finalPath + ": cannot move the finished file into place: " +
-                             std::strerror(errno));
+        throw RuntimeFailure(m_finalPath + ": cannot move the finished file into place: " + std::strerror(errno));
     m_committed = true;
 }
 

@@ -33,8 +33,7 @@ constexpr std::array<DTypeInfo, 13> kDTypes{{
 
 const DTypeInfo& info(DType dtype) {
     const auto index = static_cast<std::size_t>(dtype);
-    if (index >= kDTypes.size())
-        throw UsageError("invalid DType value " + std::to_string(index));
+    if (index >= kDTypes.size()) throw UsageError("invalid DType value " + std::to_string(index));
     return kDTypes[index];
 }
 
@@ -44,8 +43,7 @@ std::string dtypeName(DType dtype) { return info(dtype).name; }
 
 DType parseDType(const std::string& text) {
     for (const auto& row : kDTypes)
-        if (text == row.name)
-            return row.dtype;
+        if (text == row.name) return row.dtype;
     throw FormatError("unknown dtype '" + text + "'");
 }
 

@@ -11,8 +11,7 @@ namespace ol {
 
 using namespace h5;
 
-H5File::H5File(std::string path, std::unique_ptr<Impl> impl)
-    : m_path(std::move(path)), m_d(std::move(impl)) {}
+H5File::H5File(std::string path, std::unique_ptr<Impl> impl) : m_path(std::move(path)), m_d(std::move(impl)) {}
 H5File::H5File(H5File&& other) noexcept = default;
 H5File& H5File::operator=(H5File&& other) noexcept = default;
 H5File::~H5File() = default;
@@ -26,8 +25,7 @@ H5File::Impl& H5File::impl() const {
 
 H5File::Impl& H5File::writableImpl() const {
     Impl& d = impl();
-    if (!d.atomic)
-        throw RuntimeFailure(m_path + ": the HDF5 file is open read-only");
+    if (!d.atomic) throw RuntimeFailure(m_path + ": the HDF5 file is open read-only");
     return d;
 }
 
@@ -37,32 +35,27 @@ namespace {
 void requireHdf5File(const std::string& path) {
     std::error_code ec;
     const auto status = fs::status(path, ec);
-    if (!fs::exists(status))
-        throw FormatError(path + ": no such file");
-    if (fs::is_directory(status))
-        throw FormatError(path + ": is a folder, not an HDF5 file");
+    if (!fs::exists(status)) throw FormatError(path + ": no such file");
+    if (fs::is_directory(status)) throw FormatError(path + ": is a folder, not an HDF5 file");
     if (!fs::is_regular_file(status)) // a FIFO would block in H5Fis_hdf5
         throw FormatError(path + ": is not a regular file, not an HDF5 file");
     const htri_t isHdf5 = H5Fis_hdf5(path.c_str());
-    if (isHdf5 < 0)
-        fail(Side::Read, path + ": cannot read the file");
-    if (isHdf5 == 0)
-        throw FormatError(path + ": not an HDF5 file");
+    if (isHdf5 < 0) fail(Side::Read, path + ": cannot read the file");
+    if (isHdf5 == 0) throw FormatError(path + ": not an HDF5 file");
 }
 
 // CLOSE_STRONG: H5Fclose closes every object still open in the file, so the
 // file is complete on disk before commit() renames it.
 Handle accessProperties(const std::string& path, Side side, bool forWriting, bool newFile) {
-    Handle fapl =
-        make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, side, path, "cannot create file access properties");
+    Handle fapl = make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, side, path, "cannot create file access properties");
     need(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), side, path, "cannot set the close degree");
     // The 1.8 object formats at least: they store attributes over 64 KiB (a
     // long summary or list of files), which the 1.6 formats HDF5 picks by
     // default cannot, and every HDF5 since 1.8 (2008) reads them. New files
     // stay at 1.8 for older readers; an updated file may already be newer.
     if (forWriting)
-        need(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, newFile ? H5F_LIBVER_V18 : H5F_LIBVER_LATEST),
-             side, path, "cannot set the format version bounds");
+        need(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, newFile ? H5F_LIBVER_V18 : H5F_LIBVER_LATEST), side, path,
+             "cannot set the format version bounds");
     return fapl;
 }
 
@@ -74,8 +67,7 @@ H5File H5File::openRead(const std::string& path) {
     auto d = std::make_unique<Impl>();
     d->path = path;
     Handle fapl = accessProperties(path, Side::Read, false, false);
-    d->file = make(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, Side::Read, path,
-                   "cannot open the HDF5 file");
+    d->file = make(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, Side::Read, path, "cannot open the HDF5 file");
     return H5File(path, std::move(d));
 }
 
@@ -85,8 +77,8 @@ H5File H5File::create(const std::string& path) {
     d->path = path;
     d->atomic = std::make_unique<AtomicFile>(path);
     Handle fapl = accessProperties(path, Side::Write, true, true);
-    d->file = make(H5Fcreate(d->atomic->tempPath().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose,
-                   Side::Write, path, "cannot create the HDF5 file");
+    d->file = make(H5Fcreate(d->atomic->tempPath().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose, Side::Write, path,
+                   "cannot create the HDF5 file");
     return H5File(path, std::move(d));
 }
 
@@ -98,14 +90,13 @@ H5File H5File::update(const std::string& path) {
     d->atomic = std::make_unique<AtomicFile>(path);
     std::error_code ec;
     fs::copy_file(path, d->atomic->tempPath(), fs::copy_options::overwrite_existing, ec);
-    if (ec)
-        throw RuntimeFailure(path + ": cannot copy the file for updating: " + ec.message());
+    if (ec) throw RuntimeFailure(path + ": cannot copy the file for updating: " + ec.message());
     // The copy has the original's permissions; a read-only original must
     // still be editable (rename replaces it regardless, as any save would).
     fs::permissions(d->atomic->tempPath(), fs::perms::owner_write, fs::perm_options::add, ec);
     Handle fapl = accessProperties(path, Side::Write, true, false);
-    d->file = make(H5Fopen(d->atomic->tempPath().c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, Side::Write,
-                   path, "cannot open the copy of the HDF5 file for writing");
+    d->file = make(H5Fopen(d->atomic->tempPath().c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, Side::Write, path,
+                   "cannot open the copy of the HDF5 file for writing");
     return H5File(path, std::move(d));
 }
 
@@ -115,8 +106,7 @@ void H5File::commit() {
     if (d.file.close() < 0) {
         const std::string detail = h5Detail();
         m_d.reset(); // removes the temporary file
-        throw RuntimeFailure(m_path + ": cannot finish writing the HDF5 file" +
-                             (detail.empty() ? "" : " (" + detail + ")"));
+        throw RuntimeFailure(m_path + ": cannot finish writing the HDF5 file" + (detail.empty() ? "" : " (" + detail + ")"));
     }
     try {
         d.atomic->commit();
@@ -157,19 +147,16 @@ void H5File::createGroup(const std::string& path) {
     writableImpl().createGroup(normalize(path));
 }
 
-
 void H5File::writeString(const std::string& path, const std::string& value) {
     H5Lock lock;
     Impl& d = writableImpl();
     const std::string norm = normalize(path);
     const std::string where = d.where(norm);
-    if (value.find('\0') != std::string::npos)
-        throw UsageError(where + ": HDF5 strings cannot hold NUL bytes");
+    if (value.find('\0') != std::string::npos) throw UsageError(where + ": HDF5 strings cannot hold NUL bytes");
     d.prepareDataset(norm);
     Handle type = utf8StringType(Side::Write, where);
     Handle space = scalarSpace(Side::Write, where);
-    Handle dataset = make(H5Dcreate2(d.file.get(), norm.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                     H5P_DEFAULT, H5P_DEFAULT),
+    Handle dataset = make(H5Dcreate2(d.file.get(), norm.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                           H5Dclose, Side::Write, where, "cannot create the dataset");
     const char* text = value.c_str();
     need(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text), Side::Write, where,
@@ -186,8 +173,7 @@ std::string H5File::readString(const std::string& path) const {
     Handle space = make(H5Dget_space(dataset.get()), H5Sclose, Side::Read, where, "unreadable dataspace");
     return readStringValue(
         type.get(), space.get(),
-        [&](hid_t mem, void* buf) { return H5Dread(dataset.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); },
-        where);
+        [&](hid_t mem, void* buf) { return H5Dread(dataset.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); }, where);
 }
 
 void H5File::setAttribute(const std::string& objectPath, const std::string& name, const std::string& value) {
@@ -212,16 +198,14 @@ void H5File::setAttribute(const std::string& objectPath, const std::string& name
     d.setAttribute(objectPath, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(), &value);
 }
 
-void H5File::setAttribute(const std::string& objectPath, const std::string& name,
-                          const std::vector<std::int64_t>& value) {
+void H5File::setAttribute(const std::string& objectPath, const std::string& name, const std::vector<std::int64_t>& value) {
     H5Lock lock;
     Impl& d = writableImpl();
     Handle space = simpleSpace({value.size()}, Side::Write, d.whereAttr(normalize(objectPath), name));
     d.setAttribute(objectPath, name, H5T_STD_I64LE, H5T_NATIVE_INT64, space.get(), value.data());
 }
 
-void H5File::setAttribute(const std::string& objectPath, const std::string& name,
-                          const std::vector<double>& value) {
+void H5File::setAttribute(const std::string& objectPath, const std::string& name, const std::vector<double>& value) {
     H5Lock lock;
     Impl& d = writableImpl();
     Handle space = simpleSpace({value.size()}, Side::Write, d.whereAttr(normalize(objectPath), name));
@@ -233,11 +217,9 @@ bool H5File::hasAttribute(const std::string& objectPath, const std::string& name
     const Impl& d = impl();
     const std::string norm = normalize(objectPath);
     const Kind k = d.kind(norm);
-    if (k != Kind::Group && k != Kind::Dataset)
-        return false;
+    if (k != Kind::Group && k != Kind::Dataset) return false;
     Handle object = d.openObject(norm);
-    return need(H5Aexists(object.get(), name.c_str()), Side::Read, d.whereAttr(norm, name),
-                "cannot look up the attribute") > 0;
+    return need(H5Aexists(object.get(), name.c_str()), Side::Read, d.whereAttr(norm, name), "cannot look up the attribute") > 0;
 }
 
 std::string H5File::stringAttribute(const std::string& objectPath, const std::string& name) const {
@@ -260,8 +242,7 @@ double H5File::doubleAttribute(const std::string& objectPath, const std::string&
     return single(doublesAttribute(objectPath, name), where);
 }
 
-std::vector<std::int64_t> H5File::intsAttribute(const std::string& objectPath,
-                                                const std::string& name) const {
+std::vector<std::int64_t> H5File::intsAttribute(const std::string& objectPath, const std::string& name) const {
     H5Lock lock;
     const Impl& d = impl();
     const std::string norm = normalize(objectPath);

@@ -93,10 +93,8 @@ public:
     void setAttribute(const std::string& objectPath, const std::string& name, const std::string& value);
     void setAttribute(const std::string& objectPath, const std::string& name, std::int64_t value);
     void setAttribute(const std::string& objectPath, const std::string& name, double value);
-    void setAttribute(const std::string& objectPath, const std::string& name,
-                      const std::vector<std::int64_t>& value);
-    void setAttribute(const std::string& objectPath, const std::string& name,
-                      const std::vector<double>& value);
+    void setAttribute(const std::string& objectPath, const std::string& name, const std::vector<std::int64_t>& value);
+    void setAttribute(const std::string& objectPath, const std::string& name, const std::vector<double>& value);
     // Any other integer type (int, size_t, ...) as int64, so that a plain
     // literal is not ambiguous between the int64 and double overloads. bool
     // is left out on purpose: say which number it should be.

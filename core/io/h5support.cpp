@@ -49,8 +49,7 @@ std::string h5Detail() {
     H5Ewalk2(
         H5E_DEFAULT, H5E_WALK_UPWARD,
         [](unsigned n, const H5E_error2_t* err, void* data) -> herr_t {
-            if (n == 0 && err->desc && *err->desc)
-                *static_cast<std::string*>(data) = err->desc;
+            if (n == 0 && err->desc && *err->desc) *static_cast<std::string*>(data) = err->desc;
             return 0;
         },
         &detail);
@@ -58,8 +57,7 @@ std::string h5Detail() {
     if (const auto at = detail.find(marker); at != std::string::npos) {
         const auto begin = at + marker.size();
         const auto end = detail.find('\'', begin);
-        if (end != std::string::npos)
-            detail = detail.substr(begin, end - begin);
+        if (end != std::string::npos) detail = detail.substr(begin, end - begin);
     }
     std::replace(detail.begin(), detail.end(), '\n', ' ');
     return detail;
@@ -68,8 +66,7 @@ std::string h5Detail() {
 void fail(Side side, const std::string& message) {
     const std::string detail = h5Detail();
     const std::string full = detail.empty() ? message : message + " (" + detail + ")";
-    if (side == Side::Write)
-        throw RuntimeFailure(full);
+    if (side == Side::Write) throw RuntimeFailure(full);
     throw FormatError(full);
 }
 
@@ -82,8 +79,7 @@ std::vector<std::string> components(const std::string& path) {
     std::size_t i = 0;
     while (i < path.size()) {
         const std::size_t j = std::min(path.find('/', i), path.size());
-        if (j > i)
-            out.push_back(path.substr(i, j - i));
+        if (j > i) out.push_back(path.substr(i, j - i));
         i = j + 1;
     }
     return out;
@@ -91,8 +87,7 @@ std::vector<std::string> components(const std::string& path) {
 
 std::string joinPath(const std::vector<std::string>& parts, std::size_t count) {
     std::string out;
-    for (std::size_t i = 0; i < count; ++i)
-        out += "/" + parts[i];
+    for (std::size_t i = 0; i < count; ++i) out += "/" + parts[i];
     return out.empty() ? "/" : out;
 }
 
@@ -101,34 +96,21 @@ std::string normalize(const std::string& path) {
     return joinPath(parts, parts.size());
 }
 
-std::string quoted(const std::string& name) {
-    return "'" + name + "'";
-}
+std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
 const char* className(H5T_class_t c) {
     switch (c) {
-    case H5T_INTEGER:
-        return "an integer";
-    case H5T_FLOAT:
-        return "a float";
-    case H5T_STRING:
-        return "a string";
-    case H5T_COMPOUND:
-        return "a compound";
-    case H5T_ENUM:
-        return "an enum";
-    case H5T_ARRAY:
-        return "an array type";
-    case H5T_VLEN:
-        return "a variable-length sequence";
-    case H5T_BITFIELD:
-        return "a bitfield";
-    case H5T_OPAQUE:
-        return "an opaque type";
-    case H5T_REFERENCE:
-        return "a reference";
-    default:
-        return "an unknown type";
+    case H5T_INTEGER: return "an integer";
+    case H5T_FLOAT: return "a float";
+    case H5T_STRING: return "a string";
+    case H5T_COMPOUND: return "a compound";
+    case H5T_ENUM: return "an enum";
+    case H5T_ARRAY: return "an array type";
+    case H5T_VLEN: return "a variable-length sequence";
+    case H5T_BITFIELD: return "a bitfield";
+    case H5T_OPAQUE: return "an opaque type";
+    case H5T_REFERENCE: return "a reference";
+    default: return "an unknown type";
     }
 }
 
@@ -163,8 +145,7 @@ Handle simpleSpace(const std::vector<hsize_t>& dims, Side side, const std::strin
 // Number of elements in an attribute's or dataset's dataspace (0 for a null
 // dataspace).
 std::size_t pointCount(hid_t space, const std::string& where) {
-    return static_cast<std::size_t>(
-        need(H5Sget_simple_extent_npoints(space), Side::Read, where, "unreadable dataspace"));
+    return static_cast<std::size_t>(need(H5Sget_simple_extent_npoints(space), Side::Read, where, "unreadable dataspace"));
 }
 
 // One string out of a dataset or attribute of type `fileType`; `read` does the
@@ -172,11 +153,9 @@ std::size_t pointCount(hid_t space, const std::string& where) {
 std::string readStringValue(hid_t fileType, hid_t space, const std::function<herr_t(hid_t, void*)>& read,
                             const std::string& where) {
     const H5T_class_t cls = H5Tget_class(fileType);
-    if (cls != H5T_STRING)
-        throw FormatError(where + ": is " + className(cls) + ", not a string");
+    if (cls != H5T_STRING) throw FormatError(where + ": is " + className(cls) + ", not a string");
     const std::size_t n = pointCount(space, where);
-    if (n != 1)
-        throw FormatError(where + ": holds " + std::to_string(n) + " strings, expected one");
+    if (n != 1) throw FormatError(where + ": holds " + std::to_string(n) + " strings, expected one");
 
     if (need(H5Tis_variable_str(fileType), Side::Read, where, "unreadable string type") > 0) {
         // Same character set as stored: HDF5 refuses to convert ASCII <-> UTF-8.

@@ -33,8 +33,7 @@ enum class Side { Read, Write };
 [[noreturn]] void fail(Side side, const std::string& message);
 
 template <typename R> R need(R result, Side side, const std::string& where, const char* what) {
-    if (result < 0)
-        fail(side, where + ": " + what);
+    if (result < 0) fail(side, where + ": " + what);
     return result;
 }
 
@@ -111,23 +110,19 @@ std::string readStringValue(hid_t fileType, hid_t space, const std::function<her
 
 // The numbers of an integer (or, with allowFloat, float) attribute, converted
 // by HDF5 to the memory type of T.
-template <typename T>
-std::vector<T> readNumbers(hid_t attr, hid_t memType, bool allowFloat, const std::string& where) {
+template <typename T> std::vector<T> readNumbers(hid_t attr, hid_t memType, bool allowFloat, const std::string& where) {
     Handle type = make(H5Aget_type(attr), H5Tclose, Side::Read, where, "unreadable attribute type");
     const H5T_class_t cls = H5Tget_class(type.get());
     if (cls != H5T_INTEGER && !(allowFloat && cls == H5T_FLOAT))
-        throw FormatError(where + ": is " + className(cls) + ", not " +
-                          (allowFloat ? "a number" : "an integer"));
+        throw FormatError(where + ": is " + className(cls) + ", not " + (allowFloat ? "a number" : "an integer"));
     Handle space = make(H5Aget_space(attr), H5Sclose, Side::Read, where, "unreadable attribute dataspace");
     std::vector<T> values(pointCount(space.get(), where));
-    if (!values.empty())
-        need(H5Aread(attr, memType, values.data()), Side::Read, where, "cannot read the attribute");
+    if (!values.empty()) need(H5Aread(attr, memType, values.data()), Side::Read, where, "cannot read the attribute");
     return values;
 }
 
 template <typename T> T single(const std::vector<T>& values, const std::string& where) {
-    if (values.size() != 1)
-        throw FormatError(where + ": holds " + std::to_string(values.size()) + " values, expected one");
+    if (values.size() != 1) throw FormatError(where + ": holds " + std::to_string(values.size()) + " values, expected one");
     return values.front();
 }
 

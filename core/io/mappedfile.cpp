@@ -17,13 +17,10 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path)) {
     // and a device (/dev/zero) is no checkpoint either. O_NONBLOCK covers a
     // file swapped for a FIFO in between; fstat then refuses it.
     struct stat st {};
-    if (::stat(m_path.c_str(), &st) != 0)
-        throw FormatError(m_path + ": cannot open: " + std::strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        throw FormatError(m_path + ": is " + fileKind(st.st_mode) + ", not a regular file");
+    if (::stat(m_path.c_str(), &st) != 0) throw FormatError(m_path + ": cannot open: " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) throw FormatError(m_path + ": is " + fileKind(st.st_mode) + ", not a regular file");
     const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        throw FormatError(m_path + ": cannot open: " + std::strerror(errno));
+    if (fd < 0) throw FormatError(m_path + ": cannot open: " + std::strerror(errno));
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
         throw FormatError(m_path + ": not a regular file");
@@ -42,8 +39,7 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path)) {
 }
 
 void MappedFile::release(const std::byte* begin, std::size_t length) const {
-    if (!m_data || length == 0 || begin < m_data || begin + length > m_data + m_size)
-        return;
+    if (!m_data || length == 0 || begin < m_data || begin + length > m_data + m_size) return;
     // Whole pages only; the pages at either end may hold a neighbour's bytes,
     // which is harmless: they are read again on the next access.
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
@@ -53,8 +49,7 @@ void MappedFile::release(const std::byte* begin, std::size_t length) const {
 }
 
 MappedFile::~MappedFile() {
-    if (m_data)
-        ::munmap(const_cast<std::byte*>(m_data), m_size);
+    if (m_data) ::munmap(const_cast<std::byte*>(m_data), m_size);
 }
 
 } // namespace ol

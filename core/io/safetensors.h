@@ -127,8 +127,8 @@ private:
     int m_fd = -1;
     std::vector<Slot> m_slots; // declaration order = layout order
     std::unordered_map<std::string, std::size_t> m_index;
-    std::uint64_t m_dataEnd = 0;    // bytes of data buffer declared so far
-    std::uint64_t m_dataStart = 0;  // file offset of the data buffer, set with the header
+    std::uint64_t m_dataEnd = 0;   // bytes of data buffer declared so far
+    std::uint64_t m_dataStart = 0; // file offset of the data buffer, set with the header
     bool m_headerWritten = false;
     bool m_failed = false; // a write failed: the temporary file is not to be trusted
     bool m_committed = false;

@@ -12,8 +12,7 @@
 
 namespace ol {
 
-static_assert(std::endian::native == std::endian::little,
-              "safetensors data is little-endian; loading copies bytes as they are");
+static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian; loading copies bytes as they are");
 
 namespace {
 
@@ -23,8 +22,7 @@ constexpr std::uint64_t kMaxHeaderSize = 100'000'000;
 
 std::string shapeText(const std::vector<int64_t>& shape) {
     std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
 }
 
@@ -44,26 +42,21 @@ public:
     }
 
     void parseMetadata(const nlohmann::json& value, std::map<std::string, std::string>& out) const {
-        if (!value.is_object())
-            fail("__metadata__ is not a JSON object");
+        if (!value.is_object()) fail("__metadata__ is not a JSON object");
         for (const auto& [key, text] : value.items()) {
-            if (!text.is_string())
-                fail("__metadata__ value of '" + key + "' is not a string");
+            if (!text.is_string()) fail("__metadata__ value of '" + key + "' is not a string");
             out.emplace(key, text.get<std::string>());
         }
     }
 
     TensorEntry parseEntry(const std::string& name, const nlohmann::json& value) const {
-        if (!value.is_object())
-            failTensor(name, "is not a JSON object");
+        if (!value.is_object()) failTensor(name, "is not a JSON object");
         TensorEntry e;
         e.name = name;
 
         const auto dtype = value.find("dtype");
-        if (dtype == value.end())
-            failTensor(name, "has no dtype");
-        if (!dtype->is_string())
-            failTensor(name, "dtype is not a string");
+        if (dtype == value.end()) failTensor(name, "has no dtype");
+        if (!dtype->is_string()) failTensor(name, "dtype is not a string");
         try {
             e.dtype = parseDType(dtype->get<std::string>());
         } catch (const FormatError& err) {
@@ -71,16 +64,13 @@ public:
         }
 
         const auto shape = value.find("shape");
-        if (shape == value.end())
-            failTensor(name, "has no shape");
-        if (!shape->is_array())
-            failTensor(name, "shape is not an array");
+        if (shape == value.end()) failTensor(name, "has no shape");
+        if (!shape->is_array()) failTensor(name, "shape is not an array");
         for (const auto& dim : *shape) {
             if (dim.is_number_unsigned()) {
                 // Dims above INT64_MAX cannot be a LibTorch size.
                 const auto d = dim.get<std::uint64_t>();
-                if (d > static_cast<std::uint64_t>(INT64_MAX))
-                    failTensor(name, "has a dim too large: " + std::to_string(d));
+                if (d > static_cast<std::uint64_t>(INT64_MAX)) failTensor(name, "has a dim too large: " + std::to_string(d));
                 e.shape.push_back(static_cast<int64_t>(d));
             } else if (dim.is_number_integer()) {
                 failTensor(name, "has a negative dim " + std::to_string(dim.get<int64_t>()) + " in its shape");
@@ -90,15 +80,13 @@ public:
         }
 
         const auto offsets = value.find("data_offsets");
-        if (offsets == value.end())
-            failTensor(name, "has no data_offsets");
+        if (offsets == value.end()) failTensor(name, "has no data_offsets");
         if (!offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
             !(*offsets)[1].is_number_unsigned())
             failTensor(name, "data_offsets " + offsets->dump() + " are not two non-negative integers");
         e.begin = (*offsets)[0].get<std::uint64_t>();
         e.end = (*offsets)[1].get<std::uint64_t>();
-        if (e.begin > e.end)
-            failTensor(name, "data_offsets " + rangeText(e.begin, e.end) + " end before they begin");
+        if (e.begin > e.end) failTensor(name, "data_offsets " + rangeText(e.begin, e.end) + " end before they begin");
 
         // numel × element size, refusing anything that wraps around 64 bits:
         // a crafted shape must not pass the size check by overflowing.
@@ -108,11 +96,9 @@ public:
         for (const int64_t d : e.shape) {
             overflow = overflow || __builtin_mul_overflow(count, static_cast<std::uint64_t>(d), &count);
         }
-        overflow = overflow || count > static_cast<std::uint64_t>(INT64_MAX) ||
-                   __builtin_mul_overflow(count, bytes, &bytes);
+        overflow = overflow || count > static_cast<std::uint64_t>(INT64_MAX) || __builtin_mul_overflow(count, bytes, &bytes);
         const std::string layout = "shape " + shapeText(e.shape) + " and dtype " + dtypeName(e.dtype);
-        if (overflow)
-            failTensor(name, "has " + layout + " whose byte size overflows 64 bits");
+        if (overflow) failTensor(name, "has " + layout + " whose byte size overflows 64 bits");
         if (e.end - e.begin != bytes)
             failTensor(name, "data_offsets " + rangeText(e.begin, e.end) + " do not match its " + layout + " (" +
                                  std::to_string(bytes) + " bytes)");
@@ -127,26 +113,21 @@ private:
 
 int64_t TensorEntry::numel() const {
     int64_t n = 1;
-    for (const int64_t d : shape)
-        n *= d;
+    for (const int64_t d : shape) n *= d;
     return n;
 }
 
-SafetensorsReader::SafetensorsReader(const std::string& path)
-    : m_path(path), m_file(std::make_unique<MappedFile>(path)) {
+SafetensorsReader::SafetensorsReader(const std::string& path) : m_path(path), m_file(std::make_unique<MappedFile>(path)) {
     const HeaderParser parser(m_path);
     const std::uint64_t fileSize = m_file->size();
-    if (fileSize < 8)
-        parser.fail("file is " + std::to_string(fileSize) + " bytes, shorter than the 8-byte header length");
+    if (fileSize < 8) parser.fail("file is " + std::to_string(fileSize) + " bytes, shorter than the 8-byte header length");
 
     std::uint64_t headerSize = 0;
-    for (int i = 7; i >= 0; --i)
-        headerSize = (headerSize << 8) | std::to_integer<std::uint64_t>(m_file->data()[i]);
-    if (headerSize == 0)
-        parser.fail("header length is 0");
+    for (int i = 7; i >= 0; --i) headerSize = (headerSize << 8) | std::to_integer<std::uint64_t>(m_file->data()[i]);
+    if (headerSize == 0) parser.fail("header length is 0");
     if (headerSize > kMaxHeaderSize)
-        parser.fail("header length " + std::to_string(headerSize) + " exceeds the limit of " +
-                    std::to_string(kMaxHeaderSize) + " bytes");
+        parser.fail("header length " + std::to_string(headerSize) + " exceeds the limit of " + std::to_string(kMaxHeaderSize) +
+                    " bytes");
     if (headerSize > fileSize - 8)
         parser.fail("header length " + std::to_string(headerSize) + " runs past the end of the file (" +
                     std::to_string(fileSize) + " bytes)");
@@ -169,8 +150,7 @@ SafetensorsReader::SafetensorsReader(const std::string& path)
     } catch (const nlohmann::json::exception& err) {
         parser.fail(std::string("header is not valid JSON: ") + err.what());
     }
-    if (!header.is_object())
-        parser.fail("header is not a JSON object");
+    if (!header.is_object()) parser.fail("header is not a JSON object");
     if (!duplicate.empty())
         parser.fail("header lists " + (duplicate == "__metadata__" ? duplicate : "tensor '" + duplicate + "'") +
                     " more than once");
@@ -200,23 +180,21 @@ SafetensorsReader::SafetensorsReader(const std::string& path)
             parser.failTensor(e.name, "data_offsets " + rangeText(e.begin, e.end) + " run past the data buffer (" +
                                           std::to_string(m_dataSize) + " bytes)");
         if (e.begin < cursor)
-            parser.failTensor(e.name, "data_offsets " + rangeText(e.begin, e.end) + " overlap tensor '" +
-                                          previous->name + "' " + rangeText(previous->begin, previous->end));
+            parser.failTensor(e.name, "data_offsets " + rangeText(e.begin, e.end) + " overlap tensor '" + previous->name + "' " +
+                                          rangeText(previous->begin, previous->end));
         if (e.begin > cursor)
-            parser.failTensor(e.name, "begins at " + std::to_string(e.begin) + ", leaving bytes " +
-                                          rangeText(cursor, e.begin) + " of the data buffer unindexed");
+            parser.failTensor(e.name, "begins at " + std::to_string(e.begin) + ", leaving bytes " + rangeText(cursor, e.begin) +
+                                          " of the data buffer unindexed");
         cursor = e.end;
         previous = &e;
     }
     if (cursor != m_dataSize)
-        parser.fail("bytes " + rangeText(cursor, m_dataSize) +
-                    " at the end of the data buffer belong to no tensor" +
+        parser.fail("bytes " + rangeText(cursor, m_dataSize) + " at the end of the data buffer belong to no tensor" +
                     (previous ? " (the last tensor, '" + previous->name + "', ends at " + std::to_string(cursor) + ")"
                               : std::string(" (the header lists no tensors)")));
 
     m_index.reserve(m_entries.size());
-    for (std::size_t i = 0; i < m_entries.size(); ++i)
-        m_index.emplace(m_entries[i].name, i);
+    for (std::size_t i = 0; i < m_entries.size(); ++i) m_index.emplace(m_entries[i].name, i);
 }
 
 SafetensorsReader::~SafetensorsReader() = default;
@@ -236,8 +214,7 @@ std::span<const std::byte> SafetensorsReader::rawBytes(const TensorEntry& entry)
 
 at::Tensor SafetensorsReader::load(std::string_view name) const {
     const TensorEntry* e = find(name);
-    if (!e)
-        throw FormatError(m_path + ": no tensor '" + std::string(name) + "'");
+    if (!e) throw FormatError(m_path + ": no tensor '" + std::string(name) + "'");
     return load(*e);
 }
 
@@ -258,24 +235,20 @@ at::Tensor SafetensorsReader::load(const TensorEntry& entry) const {
         for (std::size_t i = 0; i < bytes.size(); ++i)
             if (std::to_integer<unsigned>(bytes[i]) > 1)
                 throw FormatError(m_path + ": tensor '" + entry.name + "' holds byte " +
-                                  std::to_string(std::to_integer<unsigned>(bytes[i])) + " at element " +
-                                  std::to_string(i) + ", not a valid BOOL");
+                                  std::to_string(std::to_integer<unsigned>(bytes[i])) + " at element " + std::to_string(i) +
+                                  ", not a valid BOOL");
     at::Tensor t = at::empty(entry.shape, at::TensorOptions().dtype(type).device(at::kCPU));
-    if (!bytes.empty())
-        std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
     release(entry);
     return t;
 }
 
 at::Tensor SafetensorsReader::view(const TensorEntry& entry) const {
     const c10::ScalarType type = scalarTypeOf(entry);
-    if (entry.dtype == DType::BOOL)
-        return load(entry); // validated copy: LibTorch assumes bool bytes are 0 or 1
+    if (entry.dtype == DType::BOOL) return load(entry); // validated copy: LibTorch assumes bool bytes are 0 or 1
     const auto bytes = rawBytes(entry);
-    if (bytes.empty())
-        return at::empty(entry.shape, at::TensorOptions().dtype(type).device(at::kCPU));
-    return at::from_blob(const_cast<std::byte*>(bytes.data()), entry.shape,
-                         at::TensorOptions().dtype(type).device(at::kCPU));
+    if (bytes.empty()) return at::empty(entry.shape, at::TensorOptions().dtype(type).device(at::kCPU));
+    return at::from_blob(const_cast<std::byte*>(bytes.data()), entry.shape, at::TensorOptions().dtype(type).device(at::kCPU));
 }
 
 void SafetensorsReader::release(const TensorEntry& entry) const {

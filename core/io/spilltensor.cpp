@@ -51,8 +51,7 @@ at::Tensor allocateActivations(const std::vector<std::int64_t>& shape, c10::Scal
     std::int64_t elements = 1;
     for (auto d : shape) elements *= d;
     const auto bytes = static_cast<std::size_t>(elements) * c10::elementSize(dtype);
-    if (!policy.spills(static_cast<std::int64_t>(bytes)) || bytes == 0)
-        return at::empty(shape, at::TensorOptions().dtype(dtype));
+    if (!policy.spills(static_cast<std::int64_t>(bytes)) || bytes == 0) return at::empty(shape, at::TensorOptions().dtype(dtype));
     const std::string dir = spillDirectory(policy);
     // O_TMPFILE: a file with no name, gone when the last mapping closes, even after a kill -9.
     const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -68,17 +67,14 @@ at::Tensor allocateActivations(const std::vector<std::int64_t>& shape, c10::Scal
     void* address = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     const int mapErr = errno;
     ::close(fd);
-    if (address == MAP_FAILED)
-        throw RuntimeFailure(dir + ": cannot map the spill file: " + std::strerror(mapErr));
+    if (address == MAP_FAILED) throw RuntimeFailure(dir + ": cannot map the spill file: " + std::strerror(mapErr));
     auto* context = new Mapping{address, bytes};
     c10::DataPtr data(address, context, &unmap, c10::Device(c10::kCPU));
     c10::Storage storage(c10::Storage::use_byte_size_t(), bytes, std::move(data), nullptr, false);
     return at::empty({0}, at::TensorOptions().dtype(dtype)).set_(storage, 0, shape);
 }
 
-bool isSpilled(const at::Tensor& t) {
-    return t.defined() && t.has_storage() && t.storage().data_ptr().get_deleter() == &unmap;
-}
+bool isSpilled(const at::Tensor& t) { return t.defined() && t.has_storage() && t.storage().data_ptr().get_deleter() == &unmap; }
 
 void releaseResident(const at::Tensor& slice) {
     if (!isSpilled(slice) || !slice.is_contiguous() || slice.numel() == 0) return;

@@ -29,7 +29,8 @@ public:
 private:
     static void post(const QPointer<Job>& job, double fraction, const QString& message) {
         QMetaObject::invokeMethod(
-            QCoreApplication::instance(), [job, fraction, message] {
+            QCoreApplication::instance(),
+            [job, fraction, message] {
                 if (job) job->onReport(fraction, message);
             },
             Qt::QueuedConnection);
@@ -61,7 +62,8 @@ void Job::start(QThreadPool* pool, std::function<std::function<void()>(ol::Progr
     m_clock.start();
     auto deliver = [self](State state, QString error, std::function<void()> install) {
         QMetaObject::invokeMethod(
-            QCoreApplication::instance(), [self, state, error, install] {
+            QCoreApplication::instance(),
+            [self, state, error, install] {
                 if (self) self->onDone(state, error, install);
             },
             Qt::QueuedConnection);
@@ -110,9 +112,9 @@ void Job::onDone(State state, const QString& error, const std::function<void()>&
             m_error = QString::fromStdString(ol::renderParameters(e.what(), ol::ParameterStyle::Name));
         }
     }
-    m_message = state == State::Finished ? tr("done in %1 s").arg(elapsedSeconds(), 0, 'f', 1)
-              : state == State::Cancelled ? tr("cancelled")
-                                          : m_error;
+    m_message = state == State::Finished    ? tr("done in %1 s").arg(elapsedSeconds(), 0, 'f', 1)
+                : state == State::Cancelled ? tr("cancelled")
+                                            : m_error;
     setState(state);
     Q_EMIT progressChanged();
     Q_EMIT finished();

@@ -32,8 +32,7 @@ const char* siteKey(Site site) {
 
 Site siteFromKey(const std::string& key) {
     for (int i = 0; i < kSiteCount; ++i)
-        if (key == siteKey(static_cast<Site>(i)))
-            return static_cast<Site>(i);
+        if (key == siteKey(static_cast<Site>(i))) return static_cast<Site>(i);
     throw UsageError("unknown site '" + key + "' (expected attn_in, o_in, mlp_in, down_in, q, k or v)");
 }
 

@@ -28,7 +28,9 @@ const char* siteKey(Site site);
 // Inverse of siteKey; throws UsageError naming the text.
 Site siteFromKey(const std::string& key);
 // Linear inputs are [B, T, C]; Q/K/V are per head.
-inline bool isLinearInput(Site s) { return s == Site::AttnInput || s == Site::AttnOutput || s == Site::MlpInput || s == Site::DownInput; }
+inline bool isLinearInput(Site s) {
+    return s == Site::AttnInput || s == Site::AttnOutput || s == Site::MlpInput || s == Site::DownInput;
+}
 
 class ActivationHook {
 public:

@@ -62,9 +62,9 @@ at::Tensor causalAttentionBlocked(const at::Tensor& q, const at::Tensor& kvK, co
     const auto q3 = q.reshape({B * H, T, d}), k3 = k.reshape({B * H, T, d}), v3 = v.reshape({B * H, T, d});
     const auto kT = k3.transpose(1, 2);
     // 0 where a query may look, -inf above the diagonal; added inside the product.
-    const auto mask = at::zeros({T, T}, q.options())
-                          .masked_fill(at::ones({T, T}, q.options().dtype(at::kBool)).triu(1),
-                                       -std::numeric_limits<float>::infinity());
+    const auto mask =
+        at::zeros({T, T}, q.options())
+            .masked_fill(at::ones({T, T}, q.options().dtype(at::kBool)).triu(1), -std::numeric_limits<float>::infinity());
     // Blocks of (window, head) matrices and of queries, so that a block's scores stay in the cache.
     const std::int64_t rows = std::min<std::int64_t>(T, kQueryRows);
     const std::int64_t group = std::clamp<std::int64_t>(kScoreBlockElements / (rows * T), 1, B * H);
@@ -74,8 +74,8 @@ at::Tensor causalAttentionBlocked(const at::Tensor& q, const at::Tensor& kvK, co
         const auto qg = q3.narrow(0, g0, m), kg = kT.narrow(0, g0, m), vg = v3.narrow(0, g0, m);
         for (std::int64_t q0 = 0; q0 < T; q0 += rows) {
             const std::int64_t n = std::min(rows, T - q0), keys = q0 + n;
-            const auto scores = at::baddbmm(mask.narrow(0, q0, n).narrow(1, 0, keys), qg.narrow(1, q0, n),
-                                            kg.narrow(2, 0, keys), 1.0, scale);
+            const auto scores =
+                at::baddbmm(mask.narrow(0, q0, n).narrow(1, 0, keys), qg.narrow(1, q0, n), kg.narrow(2, 0, keys), 1.0, scale);
             const auto probs = at::softmax(scores, -1, at::kFloat).to(v.scalar_type());
             out.narrow(0, g0, m).narrow(1, q0, n).copy_(at::bmm(probs, vg.narrow(1, 0, keys)));
         }
@@ -86,8 +86,8 @@ at::Tensor causalAttentionBlocked(const at::Tensor& q, const at::Tensor& kvK, co
 at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
     // The fused kernel has no backward: training (LWC, learnable Householder) takes the blocked products.
     const bool needsGrad = at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
-    const bool fused = !needsGrad && q.device().is_cpu() && q.scalar_type() == at::kFloat &&
-                       k.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat && q.size(3) <= kFusedMaxHeadDim;
+    const bool fused = !needsGrad && q.device().is_cpu() && q.scalar_type() == at::kFloat && k.scalar_type() == at::kFloat &&
+                       v.scalar_type() == at::kFloat && q.size(3) <= kFusedMaxHeadDim;
     return fused ? causalAttentionFused(q, k, v) : causalAttentionBlocked(q, k, v);
 }
 

@@ -35,8 +35,7 @@ inline float expOne(float x) {
 } // namespace
 
 OL_VECTOR_CLONES void expNonPositive(const float* x, float* y, std::int64_t n) {
-    for (std::int64_t i = 0; i < n; ++i)
-        y[i] = expOne(x[i]);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = expOne(x[i]);
 }
 
 OL_VECTOR_CLONES void attendRows(const AttentionShape& s, const float* q, const float* kT, const float* vT, float* out,
@@ -58,15 +57,13 @@ OL_VECTOR_CLONES void attendRows(const AttentionShape& s, const float* q, const 
         for (std::int64_t j = 0; j < padded; j += kAttentionLanes) {
             float dot[kAttentionLanes] = {};
             for (std::int64_t c = 0; c < d; ++c)
-                for (int l = 0; l < kAttentionLanes; ++l)
-                    dot[l] += qi[c] * kh[c * stride + j + l];
+                for (int l = 0; l < kAttentionLanes; ++l) dot[l] += qi[c] * kh[c * stride + j + l];
             std::copy(dot, dot + kAttentionLanes, p + j);
         }
         std::fill(p + keys, p + padded, -INFINITY);
         std::fill(lanes, lanes + kAttentionLanes, -INFINITY);
         for (std::int64_t j = 0; j < padded; j += kAttentionLanes)
-            for (int l = 0; l < kAttentionLanes; ++l)
-                lanes[l] = std::max(lanes[l], p[j + l]);
+            for (int l = 0; l < kAttentionLanes; ++l) lanes[l] = std::max(lanes[l], p[j + l]);
         const float shift = *std::max_element(lanes, lanes + kAttentionLanes) * scale;
         // p[j] = exp(scale · (q_i · k_j) - max), summed as it goes.
         std::fill(lanes, lanes + kAttentionLanes, 0.0f);
@@ -82,8 +79,7 @@ OL_VECTOR_CLONES void attendRows(const AttentionShape& s, const float* q, const 
             const float* vc = vh + c * stride;
             std::fill(lanes, lanes + kAttentionLanes, 0.0f);
             for (std::int64_t j = 0; j < padded; j += kAttentionLanes)
-                for (int l = 0; l < kAttentionLanes; ++l)
-                    lanes[l] += p[j + l] * vc[j + l];
+                for (int l = 0; l < kAttentionLanes; ++l) lanes[l] += p[j + l] * vc[j + l];
             o[c] = std::accumulate(lanes, lanes + kAttentionLanes, 0.0f) * inverse;
         }
     }

@@ -19,8 +19,8 @@ struct AttentionShape {
 // values transposed, zero beyond tokens); out: [batch, tokens, heads, d] contiguous. Query head h reads
 // kv head h / (heads / kvHeads). Runs queries [rowBegin, rowEnd) of the (batch, head) pair `pair`, using
 // `scratch` (keyStride floats).
-void attendRows(const AttentionShape& s, const float* q, const float* kT, const float* vT, float* out,
-                std::int64_t pair, std::int64_t rowBegin, std::int64_t rowEnd, float* scratch);
+void attendRows(const AttentionShape& s, const float* q, const float* kT, const float* vT, float* out, std::int64_t pair,
+                std::int64_t rowBegin, std::int64_t rowEnd, float* scratch);
 
 // exp(x) for x ≤ 0 in float32 (Cody–Waite range reduction and the Cephes polynomial, within 2 ulp;
 // x below -87, where exp is under 2^-125, gives 0), written so that loops over it vectorize. Exposed for

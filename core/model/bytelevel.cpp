@@ -38,8 +38,7 @@ std::string encode(std::string_view bytes) {
     const Tables& t = tables();
     std::string out;
     out.reserve(bytes.size() * 2);
-    for (const char c : bytes)
-        utf8::append(out, t.toUnicode[static_cast<unsigned char>(c)]);
+    for (const char c : bytes) utf8::append(out, t.toUnicode[static_cast<unsigned char>(c)]);
     return out;
 }
 
@@ -49,8 +48,7 @@ bool decode(std::string_view token, std::string& out) {
     bytes.reserve(token.size());
     for (size_t pos = 0; pos < token.size();) {
         const utf8::Char ch = utf8::decodeAt(token, pos);
-        if (ch.cp >= t.toByte.size() || t.toByte[ch.cp] < 0)
-            return false;
+        if (ch.cp >= t.toByte.size() || t.toByte[ch.cp] < 0) return false;
         bytes.push_back(static_cast<char>(t.toByte[ch.cp]));
         pos += ch.length;
     }

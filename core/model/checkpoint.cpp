@@ -18,16 +18,14 @@ std::string inputNorm(int layer) { return layerPrefix(layer) + "input_layernorm.
 std::string postNorm(int layer) { return layerPrefix(layer) + "post_attention_layernorm.weight"; }
 std::string linear(int layer, const std::string& module) { return layerPrefix(layer) + module + ".weight"; }
 const std::vector<std::string>& linearModules() {
-    static const std::vector<std::string> list = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                                                  "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
-                                                  "mlp.down_proj"};
+    static const std::vector<std::string> list = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                                  "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
     return list;
 }
 } // namespace names
 
 std::vector<TensorMeta> expectedTensors(const ModelConfig& c) {
-    const std::int64_t h = c.hiddenSize, q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim,
-                       inter = c.intermediateSize;
+    const std::int64_t h = c.hiddenSize, q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim, inter = c.intermediateSize;
     std::vector<TensorMeta> out;
     out.push_back({names::embedTokens, {c.vocabSize, h}, ""});
     for (int i = 0; i < c.numLayers; ++i) {
@@ -42,8 +40,7 @@ std::vector<TensorMeta> expectedTensors(const ModelConfig& c) {
         out.push_back({names::linear(i, "mlp.down_proj"), {h, inter}, ""});
     }
     out.push_back({names::finalNorm, {h}, ""});
-    if (!c.tieWordEmbeddings)
-        out.push_back({names::lmHead, {c.vocabSize, h}, ""});
+    if (!c.tieWordEmbeddings) out.push_back({names::lmHead, {c.vocabSize, h}, ""});
     return out;
 }
 
@@ -56,8 +53,7 @@ std::string Checkpoint::fingerprint() const {
     for (const auto& m : metas) {
         hash.add(m.name);
         hash.add(m.dtype);
-        for (auto d : m.shape)
-            hash.add(&d, sizeof d);
+        for (auto d : m.shape) hash.add(&d, sizeof d);
         // 16 evenly spaced 64-byte samples: catches changed weights without
         // reading a whole 140 GB checkpoint.
         const auto bytes = rawBytes(m.name);
@@ -87,10 +83,8 @@ at::Tensor Checkpoint::materialize(const std::string& name, c10::Device device, 
 std::shared_ptr<const Checkpoint> openCheckpoint(const std::string& path, const std::string& tokenizer) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::exists(path, ec))
-        throw FormatError(path + ": no such file or directory");
-    if (fs::is_directory(path, ec))
-        return std::make_shared<HfCheckpoint>(path, tokenizer);
+    if (!fs::exists(path, ec)) throw FormatError(path + ": no such file or directory");
+    if (fs::is_directory(path, ec)) return std::make_shared<HfCheckpoint>(path, tokenizer);
     return std::make_shared<Llama2cCheckpoint>(path, tokenizer);
 }
 

@@ -12,7 +12,7 @@ class ActivationHook;
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
 // h: [B, T, H] hidden state in; returns the hidden state out.
-at::Tensor decoderLayerForward(const LayerWeights& w, const ModelConfig& config, const at::Tensor& h,
-                               int layerIndex, ActivationHook* hook = nullptr);
+at::Tensor decoderLayerForward(const LayerWeights& w, const ModelConfig& config, const at::Tensor& h, int layerIndex,
+                               ActivationHook* hook = nullptr);
 
 } // namespace ol

@@ -15,19 +15,15 @@ namespace {
 // An optional string field: absent and null read as "".
 std::string optionalString(const nlohmann::json& object, const char* key, const std::string& path) {
     const auto it = object.find(key);
-    if (it == object.end() || it->is_null())
-        return {};
-    if (!it->is_string())
-        throw FormatError(path + ": model." + key + " is not a string");
+    if (it == object.end() || it->is_null()) return {};
+    if (!it->is_string()) throw FormatError(path + ": model." + key + " is not a string");
     return it->get<std::string>();
 }
 
 bool optionalBool(const nlohmann::json& object, const char* key, const std::string& path) {
     const auto it = object.find(key);
-    if (it == object.end() || it->is_null())
-        return false;
-    if (!it->is_boolean())
-        throw FormatError(path + ": model." + key + " is not a boolean");
+    if (it == object.end() || it->is_null()) return false;
+    if (!it->is_boolean()) throw FormatError(path + ": model." + key + " is not a boolean");
     return it->get<bool>();
 }
 
@@ -35,8 +31,7 @@ bool optionalBool(const nlohmann::json& object, const char* key, const std::stri
 
 HfBpe::HfBpe(const nlohmann::json& model, const std::string& path) {
     const auto vocab = model.find("vocab");
-    if (vocab == model.end() || !vocab->is_object())
-        throw FormatError(path + ": BPE model has no vocab object");
+    if (vocab == model.end() || !vocab->is_object()) throw FormatError(path + ": BPE model has no vocab object");
     m_vocab.reserve(vocab->size());
     for (const auto& [token, id] : vocab->items()) {
         // Ids far beyond the entry count would only make the id tables huge.
@@ -62,8 +57,7 @@ HfBpe::HfBpe(const nlohmann::json& model, const std::string& path) {
     const std::string unk = optionalString(model, "unk_token", path);
     if (!unk.empty()) {
         m_unkId = find(unk);
-        if (m_unkId < 0)
-            throw FormatError(path + ": unk_token \"" + unk + "\" is not in the vocab");
+        if (m_unkId < 0) throw FormatError(path + ": unk_token \"" + unk + "\" is not in the vocab");
     }
     for (int b = 0; b < 256; ++b) {
         char name[8];
@@ -72,8 +66,7 @@ HfBpe::HfBpe(const nlohmann::json& model, const std::string& path) {
     }
 
     const auto merges = model.find("merges");
-    if (merges == model.end() || !merges->is_array())
-        throw FormatError(path + ": BPE model has no merges array");
+    if (merges == model.end() || !merges->is_array()) throw FormatError(path + ": BPE model has no merges array");
     m_merges.reserve(merges->size());
     int32_t rank = 0;
     for (const auto& merge : *merges) {
@@ -109,8 +102,7 @@ int32_t HfBpe::find(std::string_view token) const {
 }
 
 const std::string* HfBpe::token(int32_t id) const {
-    if (id < 0 || id >= idLimit() || !m_hasToken[static_cast<size_t>(id)])
-        return nullptr;
+    if (id < 0 || id >= idLimit() || !m_hasToken[static_cast<size_t>(id)]) return nullptr;
     return &m_tokens[static_cast<size_t>(id)];
 }
 
@@ -120,8 +112,7 @@ const HfBpe::Merge* HfBpe::findMerge(int32_t a, int32_t b) const {
 }
 
 void HfBpe::tokenize(std::string_view word, std::vector<int32_t>& out) const {
-    if (word.empty())
-        return;
+    if (word.empty()) return;
     if (m_ignoreMerges) {
         if (const int32_t id = find(word); id >= 0) {
             out.push_back(id);
@@ -137,34 +128,29 @@ void HfBpe::tokenize(std::string_view word, std::vector<int32_t>& out) const {
         const std::string_view ch = word.substr(pos, length);
         pos += length;
         if (const int32_t id = find(ch); id >= 0) {
-            if (pendingUnk)
-                ids.push_back(m_unkId);
+            if (pendingUnk) ids.push_back(m_unkId);
             pendingUnk = false;
             ids.push_back(id);
             continue;
         }
         if (m_byteFallback) {
             bool all = true;
-            for (const char c : ch)
-                all = all && m_byteIds[static_cast<unsigned char>(c)] >= 0;
+            for (const char c : ch) all = all && m_byteIds[static_cast<unsigned char>(c)] >= 0;
             if (all) {
                 // The tokenizers library leaves a pending <unk> in place here
                 // (it lands after these bytes); kept for identical output.
-                for (const char c : ch)
-                    ids.push_back(m_byteIds[static_cast<unsigned char>(c)]);
+                for (const char c : ch) ids.push_back(m_byteIds[static_cast<unsigned char>(c)]);
                 continue;
             }
         }
         // Without an unk_token the tokenizers library silently drops the
         // character; so does this.
         if (m_unkId >= 0) {
-            if (pendingUnk && !m_fuseUnk)
-                ids.push_back(m_unkId);
+            if (pendingUnk && !m_fuseUnk) ids.push_back(m_unkId);
             pendingUnk = true;
         }
     }
-    if (pendingUnk)
-        ids.push_back(m_unkId);
+    if (pendingUnk) ids.push_back(m_unkId);
     mergeAll(ids);
     out.insert(out.end(), ids.begin(), ids.end());
 }
@@ -174,8 +160,7 @@ void HfBpe::tokenize(std::string_view word, std::vector<int32_t>& out) const {
 // position still merges into the same token, the library's exact test.
 void HfBpe::mergeAll(std::vector<int32_t>& ids) const {
     const int32_t n = static_cast<int32_t>(ids.size());
-    if (n < 2)
-        return;
+    if (n < 2) return;
     struct Entry {
         int32_t rank, pos, merged;
         bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
@@ -190,38 +175,30 @@ void HfBpe::mergeAll(std::vector<int32_t>& ids) const {
     auto at = [&](int32_t i) -> int32_t& { return ids[static_cast<size_t>(i)]; };
     auto consider = [&](int32_t left) {
         const int32_t right = next[static_cast<size_t>(left)];
-        if (right < 0)
-            return;
-        if (const Merge* m = findMerge(at(left), at(right)))
-            heap.push({m->rank, left, m->merged});
+        if (right < 0) return;
+        if (const Merge* m = findMerge(at(left), at(right))) heap.push({m->rank, left, m->merged});
     };
-    for (int32_t i = 0; i + 1 < n; ++i)
-        consider(i);
+    for (int32_t i = 0; i + 1 < n; ++i) consider(i);
 
     while (!heap.empty()) {
         const Entry top = heap.top();
         heap.pop();
         const size_t p = static_cast<size_t>(top.pos);
-        if (!alive[p] || next[p] < 0)
-            continue;
+        if (!alive[p] || next[p] < 0) continue;
         const int32_t right = next[p];
         const Merge* m = findMerge(at(top.pos), at(right));
-        if (!m || m->merged != top.merged)
-            continue;
+        if (!m || m->merged != top.merged) continue;
         at(top.pos) = top.merged;
         alive[static_cast<size_t>(right)] = 0;
         next[p] = next[static_cast<size_t>(right)];
-        if (next[p] >= 0)
-            prev[static_cast<size_t>(next[p])] = top.pos;
-        if (prev[p] >= 0)
-            consider(prev[p]);
+        if (next[p] >= 0) prev[static_cast<size_t>(next[p])] = top.pos;
+        if (prev[p] >= 0) consider(prev[p]);
         consider(top.pos);
     }
 
     std::vector<int32_t> merged;
     merged.reserve(static_cast<size_t>(n));
-    for (int32_t i = 0; i >= 0; i = next[static_cast<size_t>(i)])
-        merged.push_back(at(i));
+    for (int32_t i = 0; i >= 0; i = next[static_cast<size_t>(i)]) merged.push_back(at(i));
     ids.swap(merged);
 }
 

@@ -20,8 +20,7 @@ namespace {
 std::string readText(const fs::path& file) {
     requireRegularFile(file.string(), "JSON file");
     std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw FormatError(file.string() + ": cannot read");
+    if (!in) throw FormatError(file.string() + ": cannot read");
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
@@ -29,8 +28,7 @@ std::string readText(const fs::path& file) {
 
 std::string shapeText(const std::vector<std::int64_t>& shape) {
     std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
 }
 
@@ -56,8 +54,7 @@ HfCheckpoint::HfCheckpoint(const std::string& directory, const std::string& toke
     const fs::path dir(directory);
     const fs::path configFile = dir / "config.json";
     std::error_code ec;
-    if (!fs::exists(configFile, ec))
-        throw FormatError(directory + ": no config.json (not a Hugging Face model directory)");
+    if (!fs::exists(configFile, ec)) throw FormatError(directory + ": no config.json (not a Hugging Face model directory)");
     m_config = ModelConfig::fromHfJson(readText(configFile), configFile.string());
 
     std::vector<std::string> shardFiles;
@@ -73,8 +70,7 @@ HfCheckpoint::HfCheckpoint(const std::string& directory, const std::string& toke
             throw FormatError(index.string() + ": no 'weight_map' object");
         std::map<std::string, std::size_t> fileIndex;
         for (auto& [name, file] : j["weight_map"].items()) {
-            if (!file.is_string())
-                throw FormatError(index.string() + ": weight_map entry '" + name + "' is not a file name");
+            if (!file.is_string()) throw FormatError(index.string() + ": weight_map entry '" + name + "' is not a file name");
             const std::string f = file.get<std::string>();
             checkShardName(index, name, f);
             if (!fileIndex.count(f)) {
@@ -90,37 +86,33 @@ HfCheckpoint::HfCheckpoint(const std::string& directory, const std::string& toke
 
     for (const auto& f : shardFiles) {
         m_shards.push_back(std::make_unique<SafetensorsReader>((dir / f).string()));
-        for (const auto& e : m_shards.back()->entries())
-            m_location[e.name] = m_shards.size() - 1;
+        for (const auto& e : m_shards.back()->entries()) m_location[e.name] = m_shards.size() - 1;
     }
 
     // Layers beyond num_hidden_layers would be dropped without a word: a
     // config.json that disagrees with its weights is refused instead.
     const std::string layersPrefix = "model.layers.";
     for (const auto& [name, shard] : m_location) {
-        if (name.rfind(layersPrefix, 0) != 0)
-            continue;
+        if (name.rfind(layersPrefix, 0) != 0) continue;
         const auto dot = name.find('.', layersPrefix.size());
         const std::string number = name.substr(layersPrefix.size(), dot - layersPrefix.size());
-        if (number.empty() || number.size() > 9 || number.find_first_not_of("0123456789") != std::string::npos)
-            continue;
+        if (number.empty() || number.size() > 9 || number.find_first_not_of("0123456789") != std::string::npos) continue;
         if (std::stoll(number) >= m_config.numLayers)
-            throw FormatError(configFile.string() + ": num_hidden_layers is " + std::to_string(m_config.numLayers) +
-                              " but " + m_shards[shard]->path() + " holds tensor '" + name + "' of layer " + number);
+            throw FormatError(configFile.string() + ": num_hidden_layers is " + std::to_string(m_config.numLayers) + " but " +
+                              m_shards[shard]->path() + " holds tensor '" + name + "' of layer " + number);
     }
 
     static const std::set<std::string> kFloatTypes = {"F32", "F16", "BF16"};
     for (const auto& expected : expectedTensors(m_config)) {
         auto it = m_location.find(expected.name);
-        if (it == m_location.end())
-            throw FormatError(directory + ": tensor '" + expected.name + "' is missing");
+        if (it == m_location.end()) throw FormatError(directory + ": tensor '" + expected.name + "' is missing");
         const TensorEntry* e = m_shards[it->second]->find(expected.name);
         if (e->shape != expected.shape)
-            throw FormatError(m_shards[it->second]->path() + ": tensor '" + expected.name + "' has shape " +
-                              shapeText(e->shape) + " but config.json implies " + shapeText(expected.shape));
+            throw FormatError(m_shards[it->second]->path() + ": tensor '" + expected.name + "' has shape " + shapeText(e->shape) +
+                              " but config.json implies " + shapeText(expected.shape));
         if (!kFloatTypes.count(dtypeName(e->dtype)))
-            throw FormatError(m_shards[it->second]->path() + ": tensor '" + expected.name + "' has dtype " +
-                              dtypeName(e->dtype) + " (expected F32, F16 or BF16)");
+            throw FormatError(m_shards[it->second]->path() + ": tensor '" + expected.name + "' has dtype " + dtypeName(e->dtype) +
+                              " (expected F32, F16 or BF16)");
     }
 
     if (!tokenizer.empty()) {
@@ -139,16 +131,14 @@ HfCheckpoint::~HfCheckpoint() = default;
 
 const SafetensorsReader& HfCheckpoint::shardOf(const std::string& name) const {
     auto it = m_location.find(name);
-    if (it == m_location.end())
-        throw FormatError(m_path + ": no tensor '" + name + "'");
+    if (it == m_location.end()) throw FormatError(m_path + ": no tensor '" + name + "'");
     return *m_shards[it->second];
 }
 
 std::vector<TensorMeta> HfCheckpoint::tensors() const {
     std::vector<TensorMeta> out;
     for (const auto& shard : m_shards)
-        for (const auto& e : shard->entries())
-            out.push_back({e.name, e.shape, dtypeName(e.dtype)});
+        for (const auto& e : shard->entries()) out.push_back({e.name, e.shape, dtypeName(e.dtype)});
     return out;
 }
 

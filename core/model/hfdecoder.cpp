@@ -11,8 +11,7 @@ namespace ol {
 namespace {
 
 std::string replaceAll(const std::string& text, const std::string& from, const std::string& to) {
-    if (from.empty())
-        return text;
+    if (from.empty()) return text;
     std::string out;
     out.reserve(text.size());
     size_t pos = 0;
@@ -21,7 +20,6 @@ std::string replaceAll(const std::string& text, const std::string& from, const s
     out.append(text, pos);
     return out;
 }
-
 
 std::string stringPattern(const nlohmann::json& d, const std::string& path) {
     const auto pattern = d.find("pattern");
@@ -50,8 +48,7 @@ HfDecoder::HfDecoder(const nlohmann::json& decoder, const std::string& path) {
 void HfDecoder::parse(const nlohmann::json& d, const std::string& path) {
     const std::string type = d.value("type", "");
     if (type == "Sequence") {
-        for (const auto& inner : d.at("decoders"))
-            parse(inner, path);
+        for (const auto& inner : d.at("decoders")) parse(inner, path);
     } else if (type == "Replace") {
         m_steps.push_back(step(Type::Replace, stringPattern(d, path), d.value("content", "")));
     } else if (type == "ByteFallback") {
@@ -81,15 +78,13 @@ void HfDecoder::parse(const nlohmann::json& d, const std::string& path) {
 std::string HfDecoder::decode(std::vector<std::string> tokens) const {
     if (m_none) {
         std::string out;
-        for (size_t i = 0; i < tokens.size(); ++i)
-            out += (i ? " " : "") + tokens[i];
+        for (size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + tokens[i];
         return out;
     }
     for (const Step& step : m_steps) {
         switch (step.type) {
         case Type::Replace:
-            for (std::string& t : tokens)
-                t = replaceAll(t, step.from, step.to);
+            for (std::string& t : tokens) t = replaceAll(t, step.from, step.to);
             break;
         case Type::ByteFallback: {
             // Runs of byte tokens become one token of those bytes. HF turns an
@@ -104,8 +99,7 @@ std::string HfDecoder::decode(std::vector<std::string> tokens) const {
                     inRun = false;
                     continue;
                 }
-                if (!inRun)
-                    out.emplace_back();
+                if (!inRun) out.emplace_back();
                 out.back().push_back(static_cast<char>(byte));
                 inRun = true;
             }
@@ -114,8 +108,7 @@ std::string HfDecoder::decode(std::vector<std::string> tokens) const {
         }
         case Type::Fuse: {
             std::string all;
-            for (const std::string& t : tokens)
-                all += t;
+            for (const std::string& t : tokens) all += t;
             tokens.assign(1, all);
             break;
         }
@@ -123,11 +116,11 @@ std::string HfDecoder::decode(std::vector<std::string> tokens) const {
             for (std::string& t : tokens) {
                 const std::string& c = step.from;
                 size_t begin = 0, end = t.size();
-                for (int i = 0; i < step.start && !c.empty() && end - begin >= c.size() && t.compare(begin, c.size(), c) == 0; ++i)
-                    begin += c.size();
-                for (int i = 0; i < step.stop && !c.empty() && end - begin >= c.size() &&
-                                t.compare(end - c.size(), c.size(), c) == 0;
+                for (int i = 0; i < step.start && !c.empty() && end - begin >= c.size() && t.compare(begin, c.size(), c) == 0;
                      ++i)
+                    begin += c.size();
+                for (int i = 0;
+                     i < step.stop && !c.empty() && end - begin >= c.size() && t.compare(end - c.size(), c.size(), c) == 0; ++i)
                     end -= c.size();
                 t = t.substr(begin, end - begin);
             }
@@ -137,8 +130,7 @@ std::string HfDecoder::decode(std::vector<std::string> tokens) const {
             // token, say) is kept as it is, as HF does.
             std::string all;
             for (const std::string& t : tokens) {
-                if (!bytelevel::decode(t, all))
-                    all += t;
+                if (!bytelevel::decode(t, all)) all += t;
             }
             tokens.assign(1, all);
             break;
@@ -152,8 +144,7 @@ std::string HfDecoder::decode(std::vector<std::string> tokens) const {
         }
     }
     std::string out;
-    for (const std::string& t : tokens)
-        out += t;
+    for (const std::string& t : tokens) out += t;
     return out;
 }
 

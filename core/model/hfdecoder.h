@@ -21,8 +21,8 @@ private:
     enum class Type { Replace, ByteFallback, Fuse, Strip, ByteLevel, Metaspace };
     struct Step {
         Type type = Type::Fuse;
-        std::string from, to; // Replace; Metaspace uses `from` as its replacement
-        int start = 0, stop = 0; // Strip (removes copies of `from`)
+        std::string from, to;       // Replace; Metaspace uses `from` as its replacement
+        int start = 0, stop = 0;    // Strip (removes copies of `from`)
         bool prefixRemoved = false; // Metaspace: the first token lost its prefix
     };
 

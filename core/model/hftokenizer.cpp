@@ -28,8 +28,7 @@ bool asciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 
 HfTokenizer::HfTokenizer(const std::string& path) : m_path(path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw FormatError(path + ": cannot open tokenizer.json");
+    if (!in) throw FormatError(path + ": cannot open tokenizer.json");
     json root;
     try {
         root = json::parse(in);
@@ -43,8 +42,7 @@ HfTokenizer::HfTokenizer(const std::string& path) : m_path(path) {
     const json& typeValue = member(model, "type");
     // Very old files omit the type; only BPE has merges.
     const std::string type = typeValue.is_string() ? typeValue.get<std::string>() : model.contains("merges") ? "BPE" : "?";
-    if (type != "BPE")
-        throw FormatError(path + ": unsupported tokenizer model type \"" + type + "\" (only BPE is supported)");
+    if (type != "BPE") throw FormatError(path + ": unsupported tokenizer model type \"" + type + "\" (only BPE is supported)");
 
     try {
         m_model = std::make_unique<HfBpe>(model, path);
@@ -67,8 +65,7 @@ void HfTokenizer::parseAddedTokens(const json& root) {
         token.special = t.value("special", false);
         token.lstrip = t.value("lstrip", false);
         token.rstrip = t.value("rstrip", false);
-        if (token.content.empty() || token.id < 0)
-            throw FormatError(m_path + ": added token with empty content or negative id");
+        if (token.content.empty() || token.id < 0) throw FormatError(m_path + ": added token with empty content or negative id");
         m_addedById[token.id] = m_added.size();
         m_added.push_back(std::move(token));
     }
@@ -81,8 +78,7 @@ void HfTokenizer::parseAddedTokens(const json& root) {
 
 int32_t HfTokenizer::idOf(std::string_view token) const {
     for (const AddedToken& t : m_added) {
-        if (t.content == token)
-            return t.id;
+        if (t.content == token) return t.id;
     }
     return m_model->find(token);
 }
@@ -91,43 +87,36 @@ void HfTokenizer::parseSpecialIds(const json& root) {
     // The TemplateProcessing that adds BOS (possibly inside a Sequence).
     const json* templ = nullptr;
     auto findTemplate = [&](const json& p, auto&& self) -> void {
-        if (!p.is_object())
-            return;
+        if (!p.is_object()) return;
         const std::string type = p.value("type", "");
         if (type == "TemplateProcessing" && !templ)
             templ = &p;
         else if (type == "Sequence")
-            for (const json& inner : member(p, "processors"))
-                self(inner, self);
+            for (const json& inner : member(p, "processors")) self(inner, self);
     };
     findTemplate(member(root, "post_processor"), findTemplate);
 
     auto specialId = [&](const json& item) -> int32_t {
         const json& special = member(item, "SpecialToken");
-        if (!special.is_object())
-            return -1;
+        if (!special.is_object()) return -1;
         const std::string name = special.at("id").get<std::string>();
         const json& ids = member(member(*templ, "special_tokens"), name.c_str());
         const json& list = member(ids, "ids");
-        if (list.is_array() && !list.empty())
-            return list[0].get<int32_t>();
+        if (list.is_array() && !list.empty()) return list[0].get<int32_t>();
         return idOf(name);
     };
     if (templ) {
         const json& single = member(*templ, "single");
         if (single.is_array() && !single.empty()) {
             m_bosId = specialId(single.front());
-            if (single.size() > 1)
-                m_eosId = specialId(single.back());
+            if (single.size() > 1) m_eosId = specialId(single.back());
         }
     }
     for (const char* name : {"<s>", "<|begin_of_text|>"}) {
-        if (m_bosId < 0)
-            m_bosId = idOf(name);
+        if (m_bosId < 0) m_bosId = idOf(name);
     }
     for (const char* name : {"</s>", "<|end_of_text|>", "<|eot_id|>", "<|endoftext|>"}) {
-        if (m_eosId < 0)
-            m_eosId = idOf(name);
+        if (m_eosId < 0) m_eosId = idOf(name);
     }
 }
 
@@ -148,26 +137,21 @@ std::vector<HfTokenizer::Segment> HfTokenizer::splitAddedTokens(std::string_view
             continue;
         }
         size_t before = pos;
-        while (hit->lstrip && before > start && asciiSpace(text[before - 1]))
-            --before;
-        if (before > start)
-            segments.push_back({text.substr(start, before - start), start, -1});
+        while (hit->lstrip && before > start && asciiSpace(text[before - 1])) --before;
+        if (before > start) segments.push_back({text.substr(start, before - start), start, -1});
         segments.push_back({text.substr(pos, hit->content.size()), pos, hit->id});
         pos += hit->content.size();
-        while (hit->rstrip && pos < text.size() && asciiSpace(text[pos]))
-            ++pos;
+        while (hit->rstrip && pos < text.size() && asciiSpace(text[pos])) ++pos;
         start = pos;
     }
-    if (start < text.size())
-        segments.push_back({text.substr(start), start, -1});
+    if (start < text.size()) segments.push_back({text.substr(start), start, -1});
     return segments;
 }
 
 std::vector<int32_t> HfTokenizer::encode(std::string_view text, bool addBos) const {
     std::vector<int32_t> ids;
     ids.reserve(text.size() / 3 + 2);
-    if (addBos && m_bosId >= 0)
-        ids.push_back(m_bosId);
+    if (addBos && m_bosId >= 0) ids.push_back(m_bosId);
     // Natural text repeats its words: BPE-merging each distinct word once
     // makes whole-corpus encoding several times faster.
     std::unordered_map<std::string, std::vector<int32_t>> cache;
@@ -199,8 +183,7 @@ std::string HfTokenizer::decode(const std::vector<int32_t>& ids) const {
             throw UsageError(m_path + ": token id " + std::to_string(id) + " outside the vocabulary of " +
                              std::to_string(vocabSize()));
         if (const auto it = m_addedById.find(id); it != m_addedById.end()) {
-            if (!m_added[it->second].special)
-                tokens.push_back(m_added[it->second].content);
+            if (!m_added[it->second].special) tokens.push_back(m_added[it->second].content);
         } else if (const std::string* token = m_model->token(id)) {
             tokens.push_back(*token);
         }
@@ -212,16 +195,14 @@ std::string HfTokenizer::tokenText(int32_t id) const {
     if (id < 0 || id >= vocabSize())
         throw UsageError(m_path + ": token id " + std::to_string(id) + " outside the vocabulary of " +
                          std::to_string(vocabSize()));
-    if (const auto it = m_addedById.find(id); it != m_addedById.end())
-        return m_added[it->second].content;
+    if (const auto it = m_addedById.find(id); it != m_addedById.end()) return m_added[it->second].content;
     const std::string* token = m_model->token(id);
     return token ? *token : std::string();
 }
 
 int32_t HfTokenizer::vocabSize() const {
     int32_t size = m_model->idLimit();
-    for (const AddedToken& t : m_added)
-        size = std::max(size, t.id + 1);
+    for (const AddedToken& t : m_added) size = std::max(size, t.id + 1);
     return size;
 }
 

@@ -3,8 +3,8 @@
 #include "core/errors.h"
 #include "core/io/atomicfile.h"
 #include "core/io/safetensors.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
+#include "core/progress.h"
 
 #include <ATen/ATen.h>
 #include <filesystem>
@@ -26,10 +26,8 @@ void writeTextFile(const fs::path& p, const std::string& text) {
     std::ofstream out(p, std::ios::binary);
     out << text;
     out.close();
-    if (!out)
-        throw RuntimeFailure(p.string() + ": cannot write");
+    if (!out) throw RuntimeFailure(p.string() + ": cannot write");
 }
-
 
 } // namespace
 
@@ -41,8 +39,7 @@ void writeHfDirectory(const Checkpoint& ck, const std::string& outDir, Progress*
     const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
     const fs::path tmp = parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
     fs::remove_all(tmp, ec);
-    if (!fs::create_directories(tmp, ec) && ec)
-        throw RuntimeFailure(tmp.string() + ": cannot create directory: " + ec.message());
+    if (!fs::create_directories(tmp, ec) && ec) throw RuntimeFailure(tmp.string() + ": cannot create directory: " + ec.message());
     DirectoryGuard guard{tmp.string()};
 
     ModelConfig config = ck.config();
@@ -53,8 +50,7 @@ void writeHfDirectory(const Checkpoint& ck, const std::string& outDir, Progress*
     SafetensorsWriter writer((tmp / "model.safetensors").string(),
                              {{"format", "pt"}, {"source", ck.path()}, {"producer", "outlierlab convert"}});
     const auto metas = expectedTensors(ck.config());
-    for (const auto& m : metas)
-        writer.declare(m.name, DType::F32, m.shape);
+    for (const auto& m : metas) writer.declare(m.name, DType::F32, m.shape);
     std::size_t done = 0;
     for (const auto& m : metas) {
         if (progress) {
@@ -75,17 +71,13 @@ void writeHfDirectory(const Checkpoint& ck, const std::string& outDir, Progress*
         const std::string ext = fs::path(tok).extension().string();
         const std::string name = ext == ".json" ? "tokenizer.json" : ext == ".model" ? "tokenizer.model" : "tokenizer.bin";
         fs::copy_file(tok, tmp / name, ec);
-        if (ec)
-            throw RuntimeFailure(tok + ": cannot copy the tokenizer into " + outDir + ": " + ec.message());
+        if (ec) throw RuntimeFailure(tok + ": cannot copy the tokenizer into " + outDir + ": " + ec.message());
     }
-    if (fs::exists(out, ec))
-        fs::remove(out, ec); // the empty directory checked above
+    if (fs::exists(out, ec)) fs::remove(out, ec); // the empty directory checked above
     fs::rename(tmp, out, ec);
-    if (ec)
-        throw RuntimeFailure(outDir + ": cannot move the finished directory into place: " + ec.message());
+    if (ec) throw RuntimeFailure(outDir + ": cannot move the finished directory into place: " + ec.message());
     guard.keep = true;
-    if (progress)
-        progress->report(1.0, "wrote " + outDir);
+    if (progress) progress->report(1.0, "wrote " + outDir);
 }
 
 } // namespace ol

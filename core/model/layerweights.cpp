@@ -28,7 +28,7 @@ LayerWeights LayerWeights::to(c10::Device device, c10::ScalarType dtype) const {
 }
 
 LayerWeights LayerWeights::clone() const {
-    return {inputNorm.clone(), wq.clone(), wk.clone(), wv.clone(), wo.clone(),
+    return {inputNorm.clone(), wq.clone(),    wk.clone(),  wv.clone(),   wo.clone(),
             postNorm.clone(),  wGate.clone(), wUp.clone(), wDown.clone()};
 }
 
@@ -43,8 +43,6 @@ at::Tensor& LayerWeights::linear(const std::string& m) {
     throw UsageError("no linear module '" + m + "' in a LLaMA decoder layer");
 }
 
-const at::Tensor& LayerWeights::linear(const std::string& m) const {
-    return const_cast<LayerWeights*>(this)->linear(m);
-}
+const at::Tensor& LayerWeights::linear(const std::string& m) const { return const_cast<LayerWeights*>(this)->linear(m); }
 
 } // namespace ol

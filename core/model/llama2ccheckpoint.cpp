@@ -41,19 +41,16 @@ Llama2cCheckpoint::Llama2cCheckpoint(const std::string& path, const std::string&
     c.validate(path);
 
     // Lay out the arrays in file order; every size is checked before use.
-    const std::int64_t dim = c.hiddenSize, hidden = c.intermediateSize, L = c.numLayers,
-                       kvDim = c.numKvHeads * c.headDim;
+    const std::int64_t dim = c.hiddenSize, hidden = c.intermediateSize, L = c.numLayers, kvDim = c.numKvHeads * c.headDim;
     std::uint64_t offset = kHeaderBytes;
     auto add = [&](const std::string& name, std::vector<std::int64_t> shape) {
         m_entries[name] = Entry{offset, shape};
         std::uint64_t n = 1;
-        for (auto d : shape)
-            n *= static_cast<std::uint64_t>(d);
+        for (auto d : shape) n *= static_cast<std::uint64_t>(d);
         offset += n * sizeof(float);
     };
     auto perLayer = [&](const std::function<std::string(int)>& name, std::vector<std::int64_t> shape) {
-        for (int i = 0; i < L; ++i)
-            add(name(i), shape);
+        for (int i = 0; i < L; ++i) add(name(i), shape);
     };
     add(names::embedTokens, {c.vocabSize, dim});
     perLayer(names::inputNorm, {dim});
@@ -68,13 +65,11 @@ Llama2cCheckpoint::Llama2cCheckpoint(const std::string& path, const std::string&
     add(names::finalNorm, {dim});
     // Two legacy rotary tables (seq_len x head_dim/2 each) that we recompute.
     offset += 2 * static_cast<std::uint64_t>(c.maxPositions) * (c.headDim / 2) * sizeof(float);
-    if (!shared)
-        add(names::lmHead, {c.vocabSize, dim});
+    if (!shared) add(names::lmHead, {c.vocabSize, dim});
     if (offset > m_file->size())
-        throw FormatError(path + ": truncated llama2.c checkpoint: the header (dim " + std::to_string(dim) +
-                          ", layers " + std::to_string(L) + ", vocab " + std::to_string(c.vocabSize) +
-                          ") needs " + std::to_string(offset) + " bytes, the file has " +
-                          std::to_string(m_file->size()));
+        throw FormatError(path + ": truncated llama2.c checkpoint: the header (dim " + std::to_string(dim) + ", layers " +
+                          std::to_string(L) + ", vocab " + std::to_string(c.vocabSize) + ") needs " + std::to_string(offset) +
+                          " bytes, the file has " + std::to_string(m_file->size()));
 
     namespace fs = std::filesystem;
     if (!tokenizer.empty()) {
@@ -95,15 +90,13 @@ Llama2cCheckpoint::~Llama2cCheckpoint() = default;
 
 const Llama2cCheckpoint::Entry& Llama2cCheckpoint::entry(const std::string& name) const {
     auto it = m_entries.find(name);
-    if (it == m_entries.end())
-        throw FormatError(m_path + ": no tensor '" + name + "' in this llama2.c checkpoint");
+    if (it == m_entries.end()) throw FormatError(m_path + ": no tensor '" + name + "' in this llama2.c checkpoint");
     return it->second;
 }
 
 std::vector<TensorMeta> Llama2cCheckpoint::tensors() const {
     std::vector<TensorMeta> out;
-    for (const auto& [name, e] : m_entries)
-        out.push_back({name, e.shape, "F32"});
+    for (const auto& [name, e] : m_entries) out.push_back({name, e.shape, "F32"});
     return out;
 }
 
@@ -127,8 +120,7 @@ void Llama2cCheckpoint::release(const std::string& name) const {
 std::span<const std::byte> Llama2cCheckpoint::rawBytes(const std::string& name) const {
     const Entry& e = entry(name);
     std::uint64_t n = sizeof(float);
-    for (auto d : e.shape)
-        n *= static_cast<std::uint64_t>(d);
+    for (auto d : e.shape) n *= static_cast<std::uint64_t>(d);
     return {m_file->data() + e.offset, static_cast<std::size_t>(n)};
 }
 

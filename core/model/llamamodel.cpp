@@ -8,9 +8,7 @@
 
 namespace ol {
 
-namespace {
-
-} // namespace
+namespace {} // namespace
 
 std::int64_t LlamaModel::residentBytesOf(const Checkpoint& ck) {
     std::int64_t n = 0;
@@ -35,23 +33,19 @@ LlamaModel::LlamaModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device
     if (m_residency == Residency::Resident) {
         m_embed = m_checkpoint->materialize(names::embedTokens, device, dtype);
         m_lmHead = m_config.tieWordEmbeddings ? m_embed : m_checkpoint->materialize(names::lmHead, device, dtype);
-        for (int i = 0; i < numLayers(); ++i)
-            m_layers[i] = LayerWeights::load(*m_checkpoint, i, device, dtype);
+        for (int i = 0; i < numLayers(); ++i) m_layers[i] = LayerWeights::load(*m_checkpoint, i, device, dtype);
     }
 }
 
 LayerWeights LlamaModel::layer(int index) const {
     if (index < 0 || index >= numLayers())
-        throw UsageError("layer " + std::to_string(index) + " out of range (model has " +
-                         std::to_string(numLayers()) + ")");
-    if (m_layers[index].wq.defined())
-        return m_layers[index];
+        throw UsageError("layer " + std::to_string(index) + " out of range (model has " + std::to_string(numLayers()) + ")");
+    if (m_layers[index].wq.defined()) return m_layers[index];
     return LayerWeights::load(*m_checkpoint, index, m_device, m_dtype);
 }
 
 void LlamaModel::setLayer(int index, LayerWeights weights) {
-    if (index < 0 || index >= numLayers())
-        throw UsageError("layer " + std::to_string(index) + " out of range");
+    if (index < 0 || index >= numLayers()) throw UsageError("layer " + std::to_string(index) + " out of range");
     m_layers[index] = weights.to(m_device, m_dtype);
 }
 
@@ -60,8 +54,7 @@ at::Tensor LlamaModel::embed(const at::Tensor& tokens) const {
     const auto [lo, hi] = at::aminmax(ids);
     if (ids.numel() > 0 && (lo.item<std::int64_t>() < 0 || hi.item<std::int64_t>() >= m_config.vocabSize))
         throw UsageError("token id outside the model's vocabulary of " + std::to_string(m_config.vocabSize));
-    if (m_embed.defined())
-        return at::embedding(m_embed, ids);
+    if (m_embed.defined()) return at::embedding(m_embed, ids);
     // Only the rows of these tokens are read from the file (in its dtype), then converted.
     auto sizes = ids.sizes().vec();
     sizes.push_back(m_config.hiddenSize);
@@ -74,13 +67,10 @@ at::Tensor LlamaModel::layerForward(int index, const at::Tensor& hidden, Activat
     return decoderLayerForward(layer(index), m_config, hidden, index, hook);
 }
 
-const char* LlamaModel::classifierName() const {
-    return m_config.tieWordEmbeddings ? names::embedTokens : names::lmHead;
-}
+const char* LlamaModel::classifierName() const { return m_config.tieWordEmbeddings ? names::embedTokens : names::lmHead; }
 
 at::Tensor LlamaModel::classifierRows(std::int64_t begin, std::int64_t count) const {
-    if (m_lmHead.defined())
-        return m_lmHead.narrow(0, begin, count);
+    if (m_lmHead.defined()) return m_lmHead.narrow(0, begin, count);
     return m_checkpoint->view(classifierName()).narrow(0, begin, count).to(m_device, m_dtype, false, true);
 }
 
@@ -96,8 +86,7 @@ at::Tensor LlamaModel::nllFromHidden(const at::Tensor& hidden, const at::Tensor&
     const std::int64_t B = hidden.size(0), T = hidden.size(1), V = m_config.vocabSize;
     const auto targets = ids.narrow(1, 1, T - 1);
     const std::int64_t slice = std::min(V, std::max<std::int64_t>(256, m_logitSlice / std::max<std::int64_t>(1, B * T)));
-    if (slice >= V)
-        return nllOfLogits(head(hidden).narrow(1, 0, T - 1), targets); // one slice: the plain computation
+    if (slice >= V) return nllOfLogits(head(hidden).narrow(1, 0, T - 1), targets); // one slice: the plain computation
     // The log-sum-exp over the vocabulary accumulated slice by slice (running maximum and rescaled
     // sum), and each position's target logit picked from the slice that holds it.
     const auto normed = rmsNorm(hidden, m_finalNorm, m_config.rmsNormEps);
@@ -125,8 +114,7 @@ at::Tensor LlamaModel::nllFromHidden(const at::Tensor& hidden, const at::Tensor&
 at::Tensor LlamaModel::hiddenStates(const at::Tensor& tokens, ActivationHook* hook) const {
     at::NoGradGuard noGrad;
     auto h = embed(tokens);
-    for (int i = 0; i < numLayers(); ++i)
-        h = layerForward(i, h, hook);
+    for (int i = 0; i < numLayers(); ++i) h = layerForward(i, h, hook);
     return h;
 }
 

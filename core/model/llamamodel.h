@@ -26,8 +26,8 @@ public:
     static constexpr std::int64_t kResidentBytes = 256ll << 20;
     static std::int64_t residentBytesOf(const Checkpoint& checkpoint); // float32 bytes of every weight
 
-    LlamaModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device device,
-               c10::ScalarType dtype = c10::kFloat, Residency residency = Residency::Auto);
+    LlamaModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device device, c10::ScalarType dtype = c10::kFloat,
+               Residency residency = Residency::Auto);
 
     const ModelConfig& config() const { return m_config; }
     const Checkpoint& checkpoint() const { return *m_checkpoint; }
@@ -43,9 +43,9 @@ public:
     // Replaces a layer's weights (quantized models keep their edited layers here).
     void setLayer(int index, LayerWeights weights);
 
-    at::Tensor embed(const at::Tensor& tokens) const;                 // [B, T] -> [B, T, H]
+    at::Tensor embed(const at::Tensor& tokens) const; // [B, T] -> [B, T, H]
     at::Tensor layerForward(int index, const at::Tensor& hidden, ActivationHook* hook = nullptr) const;
-    at::Tensor head(const at::Tensor& hidden) const;                  // final norm + classifier, float32
+    at::Tensor head(const at::Tensor& hidden) const; // final norm + classifier, float32
     // tokenNll from the last layer's output: the classifier a vocabulary slice at a time.
     at::Tensor nllFromHidden(const at::Tensor& hidden, const at::Tensor& tokens) const;
     at::Tensor forward(const at::Tensor& tokens, ActivationHook* hook = nullptr) const;
@@ -69,7 +69,7 @@ private:
     c10::ScalarType m_dtype;
     Residency m_residency;
     at::Tensor m_embed, m_finalNorm, m_lmHead; // m_embed and m_lmHead only when resident
-    std::vector<LayerWeights> m_layers; // empty entries when streamed and not replaced
+    std::vector<LayerWeights> m_layers;        // empty entries when streamed and not replaced
     ActivationHook* m_hook = nullptr;
     std::int64_t m_logitSlice = kLogitSliceElements;
 };

@@ -25,8 +25,7 @@ const char* typeName(const json& v) {
 
 std::int64_t requireInt(const json& j, const char* key, const std::string& source) {
     auto it = j.find(key);
-    if (it == j.end())
-        throw FormatError(source + ": config.json lacks integer field '" + key + "'");
+    if (it == j.end()) throw FormatError(source + ": config.json lacks integer field '" + key + "'");
     if (!it->is_number_integer())
         throw FormatError(source + ": config.json field '" + key + "' is " + typeName(*it) + " (" + it->dump() +
                           "), expected an integer");
@@ -38,23 +37,21 @@ std::int64_t requireInt(const json& j, const char* key, const std::string& sourc
 // A missing or null field gives `fallback`; a field of another JSON type is an error naming it.
 template <typename T> T optional(const json& j, const char* key, T fallback, const std::string& source) {
     auto it = j.find(key);
-    if (it == j.end() || it->is_null())
-        return fallback;
+    if (it == j.end() || it->is_null()) return fallback;
     const char* expected = nullptr;
     if constexpr (std::is_same_v<T, bool>) {
         if (!it->is_boolean()) expected = "true or false";
     } else if constexpr (std::is_same_v<T, std::string>) {
         if (!it->is_string()) expected = "a string";
     } else if constexpr (std::is_integral_v<T>) {
-        if (!it->is_number_integer() ||
-            (it->is_number_unsigned() && it->get<std::uint64_t>() > std::uint64_t(INT64_MAX)))
+        if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<std::uint64_t>() > std::uint64_t(INT64_MAX)))
             expected = "an integer";
     } else {
         if (!it->is_number()) expected = "a number";
     }
     if (expected)
-        throw FormatError(source + ": config.json field '" + key + "' is " + typeName(*it) + " (" + it->dump() +
-                          "), expected " + expected);
+        throw FormatError(source + ": config.json field '" + key + "' is " + typeName(*it) + " (" + it->dump() + "), expected " +
+                          expected);
     return it->get<T>();
 }
 
@@ -67,8 +64,7 @@ ModelConfig ModelConfig::fromHfJson(const std::string& jsonText, const std::stri
     } catch (const json::exception& e) {
         throw FormatError(source + ": config.json is not valid JSON: " + e.what());
     }
-    if (!j.is_object())
-        throw FormatError(source + ": config.json is not a JSON object");
+    if (!j.is_object()) throw FormatError(source + ": config.json is not a JSON object");
     ModelConfig c;
     auto fail = [&](const std::string& what) { throw FormatError(source + ": config.json " + what); };
     c.modelType = optional<std::string>(j, "model_type", "", source);
@@ -92,10 +88,8 @@ ModelConfig ModelConfig::fromHfJson(const std::string& jsonText, const std::stri
     const auto act = optional<std::string>(j, "hidden_act", "silu", source);
     if (act != "silu" && act != "swish")
         fail("field 'hidden_act' is '" + act + "'; only silu is supported (the SwiGLU MLP of LLaMA and Mistral)");
-    if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer())
-        c.bosTokenId = j["bos_token_id"].get<std::int64_t>();
-    if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer())
-        c.eosTokenId = j["eos_token_id"].get<std::int64_t>();
+    if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer()) c.bosTokenId = j["bos_token_id"].get<std::int64_t>();
+    if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer()) c.eosTokenId = j["eos_token_id"].get<std::int64_t>();
     if (auto it = j.find("rope_scaling"); it != j.end() && !it->is_null()) {
         if (!it->is_object())
             fail("field 'rope_scaling' is " + std::string(typeName(*it)) + " (" + it->dump() +
@@ -111,8 +105,7 @@ ModelConfig ModelConfig::fromHfJson(const std::string& jsonText, const std::stri
             throw FormatError(source + ": unsupported rope_scaling type '" + r.type + "' (supported: llama3, linear)");
         if (!std::isfinite(r.factor) || r.factor <= 0)
             fail("field 'rope_scaling.factor' must be a positive number (is " + std::to_string(r.factor) + ")");
-        if (r.type != "default")
-            c.ropeScaling = r;
+        if (r.type != "default") c.ropeScaling = r;
     }
     c.validate(source);
     return c;
@@ -151,15 +144,14 @@ void ModelConfig::validate(const std::string& source) const {
     auto fail = [&](const std::string& what) { throw FormatError(source + ": " + what); };
     if (hiddenSize <= 0 || intermediateSize <= 0 || numLayers <= 0 || numHeads <= 0 || vocabSize <= 0)
         fail("sizes must be positive (hidden " + std::to_string(hiddenSize) + ", intermediate " +
-             std::to_string(intermediateSize) + ", layers " + std::to_string(numLayers) + ", heads " +
-             std::to_string(numHeads) + ", vocab " + std::to_string(vocabSize) + ")");
+             std::to_string(intermediateSize) + ", layers " + std::to_string(numLayers) + ", heads " + std::to_string(numHeads) +
+             ", vocab " + std::to_string(vocabSize) + ")");
     if (numKvHeads <= 0 || numHeads % numKvHeads != 0)
         fail("num_key_value_heads " + std::to_string(numKvHeads) + " does not divide num_attention_heads " +
              std::to_string(numHeads));
     if (headDim <= 0 || headDim % 2 != 0)
         fail("head_dim " + std::to_string(headDim) + " must be positive and even (rotary pairs)");
-    if (maxPositions <= 0)
-        fail("max_position_embeddings must be positive");
+    if (maxPositions <= 0) fail("max_position_embeddings must be positive");
     // Caught here rather than later as a "non-finite loss".
     if (!std::isfinite(ropeTheta) || ropeTheta <= 0)
         fail("rope_theta " + std::to_string(ropeTheta) + " must be a positive number");
@@ -168,10 +160,9 @@ void ModelConfig::validate(const std::string& source) const {
 }
 
 std::string ModelConfig::summary() const {
-    return modelType + ", " + std::to_string(numLayers) + " layers, hidden " + std::to_string(hiddenSize) +
-           ", intermediate " + std::to_string(intermediateSize) + ", " + std::to_string(numHeads) +
-           " heads (" + std::to_string(numKvHeads) + " kv, dim " + std::to_string(headDim) + "), vocab " +
-           std::to_string(vocabSize);
+    return modelType + ", " + std::to_string(numLayers) + " layers, hidden " + std::to_string(hiddenSize) + ", intermediate " +
+           std::to_string(intermediateSize) + ", " + std::to_string(numHeads) + " heads (" + std::to_string(numKvHeads) +
+           " kv, dim " + std::to_string(headDim) + "), vocab " + std::to_string(vocabSize);
 }
 
 } // namespace ol

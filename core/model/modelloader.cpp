@@ -23,21 +23,19 @@ ModelBundle openModel(const std::string& modelPath, const std::string& tokenizer
     b.tokenizer = loadTokenizer(tok);
     const auto modelVocab = b.checkpoint->config().vocabSize;
     if (b.tokenizer->vocabSize() != modelVocab)
-        throw FormatError(tok + ": tokenizer has " + std::to_string(b.tokenizer->vocabSize()) +
-                          " tokens but the model " + path + " has a vocabulary of " + std::to_string(modelVocab));
+        throw FormatError(tok + ": tokenizer has " + std::to_string(b.tokenizer->vocabSize()) + " tokens but the model " + path +
+                          " has a vocabulary of " + std::to_string(modelVocab));
     return b;
 }
 
 std::vector<std::int32_t> tokenizeTextFile(const Tokenizer& tokenizer, const std::string& path) {
     requireRegularFile(path, "text file");
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw FormatError(path + ": cannot read the text file");
+    if (!in) throw FormatError(path + ": cannot read the text file");
     std::ostringstream s;
     s << in.rdbuf();
     const std::string text = s.str();
-    if (text.empty())
-        throw FormatError(path + ": the text file is empty");
+    if (text.empty()) throw FormatError(path + ": the text file is empty");
     return tokenizer.encode(text, true);
 }
 

@@ -10,25 +10,21 @@ OverlayCheckpoint::OverlayCheckpoint(std::shared_ptr<const Checkpoint> base, std
     : m_base(std::move(base)), m_path(m_base->path() + (label.empty() ? "" : " (" + label + ")")) {}
 
 void OverlayCheckpoint::replace(const std::string& name, const at::Tensor& value) {
-    if (!m_base->has(name))
-        throw UsageError(m_base->path() + ": no tensor '" + name + "' to replace");
+    if (!m_base->has(name)) throw UsageError(m_base->path() + ": no tensor '" + name + "' to replace");
     const auto stored = m_base->tensor(name);
-    if (stored.sizes() != value.sizes())
-        throw UsageError("replacement for '" + name + "' has a different shape");
+    if (stored.sizes() != value.sizes()) throw UsageError("replacement for '" + name + "' has a different shape");
     m_overrides[name] = value.to(at::kCPU, stored.scalar_type()).contiguous().clone();
 }
 
 std::vector<TensorMeta> OverlayCheckpoint::tensors() const { return m_base->tensors(); }
 
 at::Tensor OverlayCheckpoint::tensor(const std::string& name) const {
-    if (auto it = m_overrides.find(name); it != m_overrides.end())
-        return it->second.clone();
+    if (auto it = m_overrides.find(name); it != m_overrides.end()) return it->second.clone();
     return m_base->tensor(name);
 }
 
 at::Tensor OverlayCheckpoint::view(const std::string& name) const {
-    if (auto it = m_overrides.find(name); it != m_overrides.end())
-        return it->second;
+    if (auto it = m_overrides.find(name); it != m_overrides.end()) return it->second;
     return m_base->view(name);
 }
 

@@ -14,8 +14,7 @@ using nlohmann::json;
 
 // Builds a new string: replacing in place would be quadratic on whole files.
 std::string replaceAll(const std::string& text, const std::string& from, const std::string& to) {
-    if (from.empty())
-        return text;
+    if (from.empty()) return text;
     std::string out;
     out.reserve(text.size() + text.size() / 4);
     size_t pos = 0;
@@ -46,13 +45,11 @@ HfPreTokenizer::HfPreTokenizer(const json& normalizer, const json& preTokenizer,
 }
 
 void HfPreTokenizer::parseNormalizer(const json& n) {
-    if (n.is_null())
-        return;
+    if (n.is_null()) return;
     const std::string type = n.value("type", "");
     Normalizer step;
     if (type == "Sequence") {
-        for (const json& inner : n.at("normalizers"))
-            parseNormalizer(inner);
+        for (const json& inner : n.at("normalizers")) parseNormalizer(inner);
         return;
     } else if (type == "Prepend") {
         step.type = Normalizer::Type::Prepend;
@@ -79,13 +76,11 @@ void HfPreTokenizer::parseNormalizer(const json& n) {
 }
 
 void HfPreTokenizer::parseStep(const json& p) {
-    if (p.is_null())
-        return;
+    if (p.is_null()) return;
     const std::string type = p.value("type", "");
     Step step;
     if (type == "Sequence") {
-        for (const json& inner : p.at("pretokenizers"))
-            parseStep(inner);
+        for (const json& inner : p.at("pretokenizers")) parseStep(inner);
         return;
     } else if (type == "Split") {
         const json& pattern = p.at("pattern");
@@ -101,14 +96,13 @@ void HfPreTokenizer::parseStep(const json& p) {
     } else if (type == "ByteLevel") {
         step.type = Step::Type::ByteLevel;
         step.addPrefixSpace = p.value("add_prefix_space", true);
-        if (p.value("use_regex", true))
-            step.splitter = RegexSplitter::gpt2();
+        if (p.value("use_regex", true)) step.splitter = RegexSplitter::gpt2();
     } else if (type == "Metaspace") {
         step.type = Step::Type::Metaspace;
         step.replacement = p.value("replacement", "\u2581");
         step.split = p.value("split", true);
         // Newer files say prepend_scheme, older ones add_prefix_space.
-        const std::string scheme = p.contains("prepend_scheme")     ? p.value("prepend_scheme", "always")
+        const std::string scheme = p.contains("prepend_scheme")        ? p.value("prepend_scheme", "always")
                                    : p.value("add_prefix_space", true) ? "always"
                                                                        : "never";
         if (scheme == "always")
@@ -119,8 +113,7 @@ void HfPreTokenizer::parseStep(const json& p) {
             step.prepend = Step::Prepend::Never;
         else
             throw FormatError(m_path + ": unknown Metaspace prepend_scheme \"" + scheme + "\"");
-        if (step.replacement.empty())
-            throw FormatError(m_path + ": Metaspace with an empty replacement");
+        if (step.replacement.empty()) throw FormatError(m_path + ": Metaspace with an empty replacement");
     } else {
         throw FormatError(m_path + ": unsupported pre_tokenizer type \"" + type + "\"");
     }
@@ -131,12 +124,9 @@ void HfPreTokenizer::normalize(std::string& text) const {
     for (const Normalizer& n : m_normalizers) {
         switch (n.type) {
         case Normalizer::Type::Prepend:
-            if (!text.empty())
-                text.insert(0, n.to);
+            if (!text.empty()) text.insert(0, n.to);
             break;
-        case Normalizer::Type::Replace:
-            text = replaceAll(text, n.from, n.to);
-            break;
+        case Normalizer::Type::Replace: text = replaceAll(text, n.from, n.to); break;
         case Normalizer::Type::Nfc:
         case Normalizer::Type::Nfd:
         case Normalizer::Type::Nfkc:
@@ -168,31 +158,26 @@ std::vector<std::string> HfPreTokenizer::words(std::string_view segment, bool at
             bool first = piece.atStart;
             switch (step.type) {
             case Step::Type::Split:
-                for (const std::string_view part : step.splitter->split(piece.text))
-                    add(std::string(part), first);
+                for (const std::string_view part : step.splitter->split(piece.text)) add(std::string(part), first);
                 break;
             case Step::Type::ByteLevel:
-                if (step.addPrefixSpace && !piece.text.empty() && piece.text[0] != ' ')
-                    piece.text.insert(0, 1, ' ');
+                if (step.addPrefixSpace && !piece.text.empty() && piece.text[0] != ' ') piece.text.insert(0, 1, ' ');
                 if (!step.splitter) {
                     add(bytelevel::encode(piece.text), first);
                     break;
                 }
-                for (const std::string_view part : step.splitter->split(piece.text))
-                    add(bytelevel::encode(part), first);
+                for (const std::string_view part : step.splitter->split(piece.text)) add(bytelevel::encode(part), first);
                 break;
             case Step::Type::Metaspace: {
                 std::string t = replaceAll(piece.text, " ", step.replacement);
                 const bool prepend =
                     step.prepend == Step::Prepend::Always || (step.prepend == Step::Prepend::First && piece.atStart);
-                if (prepend && t.compare(0, step.replacement.size(), step.replacement) != 0)
-                    t.insert(0, step.replacement);
+                if (prepend && t.compare(0, step.replacement.size(), step.replacement) != 0) t.insert(0, step.replacement);
                 if (!step.split) {
                     add(std::move(t), first);
                     break;
                 }
-                for (std::string& part : splitBefore(t, step.replacement))
-                    add(std::move(part), first);
+                for (std::string& part : splitBefore(t, step.replacement)) add(std::move(part), first);
                 break;
             }
             }
@@ -203,8 +188,7 @@ std::vector<std::string> HfPreTokenizer::words(std::string_view segment, bool at
     std::vector<std::string> out;
     out.reserve(pieces.size());
     for (Piece& piece : pieces) {
-        if (!piece.text.empty())
-            out.push_back(std::move(piece.text));
+        if (!piece.text.empty()) out.push_back(std::move(piece.text));
     }
     return out;
 }

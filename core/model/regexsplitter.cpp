@@ -47,10 +47,8 @@ struct Chars {
                 else if (QChar::isNumber(ch.cp))
                     c = Number;
             }
-            if (ch.cp != utf8::kInvalid && isWhitespace(ch.cp))
-                c |= Space;
-            if (ch.cp == '\r' || ch.cp == '\n')
-                c |= Newline;
+            if (ch.cp != utf8::kInvalid && isWhitespace(ch.cp)) c |= Space;
+            if (ch.cp == '\r' || ch.cp == '\n') c |= Newline;
             cp.push_back(ch.cp);
             cls.push_back(c);
             offset.push_back(pos);
@@ -73,8 +71,7 @@ struct Chars {
         return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
     }
     size_t runEnd(size_t i, unsigned char c) const {
-        while (is(i, c))
-            ++i;
+        while (is(i, c)) ++i;
         return i;
     }
 };
@@ -82,15 +79,12 @@ struct Chars {
 // 's|'t|'re|'ve|'m|'ll|'d at i; returns the end or 0. The case-insensitive
 // form of Llama 3 only folds ASCII letters.
 size_t contraction(const Chars& t, size_t i, bool ignoreCase) {
-    if (t.at(i) != '\'')
-        return 0;
+    if (t.at(i) != '\'') return 0;
     auto ch = [&](size_t k) { return ignoreCase ? t.lowerAt(k) : t.at(k); };
     const char32_t a = ch(i + 1);
-    if (a == 's' || a == 't' || a == 'm' || a == 'd')
-        return i + 2;
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 2;
     const char32_t b = ch(i + 2);
-    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
-        return i + 3;
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return i + 3;
     return 0;
 }
 
@@ -98,24 +92,19 @@ size_t contraction(const Chars& t, size_t i, bool ignoreCase) {
 // when a non-space follows and the run has more than one.
 size_t trailingSpaces(const Chars& t, size_t i) {
     const size_t end = t.runEnd(i, Chars::Space);
-    if (end == t.size() || end - i == 1)
-        return end;
+    if (end == t.size() || end - i == 1) return end;
     return end - 1;
 }
 
 size_t matchGpt2(const Chars& t, size_t i) {
-    if (const size_t end = contraction(t, i, false))
-        return end;
+    if (const size_t end = contraction(t, i, false)) return end;
     const size_t afterSpace = t.at(i) == ' ' ? i + 1 : i;
     // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: each first with the space.
-    if (t.letter(afterSpace))
-        return t.runEnd(afterSpace, Chars::Letter);
-    if (t.number(afterSpace))
-        return t.runEnd(afterSpace, Chars::Number);
+    if (t.letter(afterSpace)) return t.runEnd(afterSpace, Chars::Letter);
+    if (t.number(afterSpace)) return t.runEnd(afterSpace, Chars::Number);
     if (t.other(afterSpace)) {
         size_t j = afterSpace;
-        while (t.other(j))
-            ++j;
+        while (t.other(j)) ++j;
         return j;
     }
     // Without the optional space these three cannot match at a space either.
@@ -123,34 +112,28 @@ size_t matchGpt2(const Chars& t, size_t i) {
 }
 
 size_t matchLlama3(const Chars& t, size_t i, int maxDigits) {
-    if (const size_t end = contraction(t, i, true))
-        return end;
+    if (const size_t end = contraction(t, i, true)) return end;
     // [^\r\n\p{L}\p{N}]?\p{L}+
-    if (!t.letter(i) && !t.number(i) && !t.newline(i) && t.letter(i + 1))
-        return t.runEnd(i + 1, Chars::Letter);
-    if (t.letter(i))
-        return t.runEnd(i, Chars::Letter);
+    if (!t.letter(i) && !t.number(i) && !t.newline(i) && t.letter(i + 1)) return t.runEnd(i + 1, Chars::Letter);
+    if (t.letter(i)) return t.runEnd(i, Chars::Letter);
     // \p{N}{1,maxDigits}
     if (t.number(i)) {
         size_t j = i;
-        while (t.number(j) && j - i < static_cast<size_t>(maxDigits))
-            ++j;
+        while (t.number(j) && j - i < static_cast<size_t>(maxDigits)) ++j;
         return j;
     }
     // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
     const size_t start = t.at(i) == ' ' && t.other(i + 1) ? i + 1 : i;
     if (t.other(start)) {
         size_t j = start;
-        while (t.other(j))
-            ++j;
+        while (t.other(j)) ++j;
         return t.runEnd(j, Chars::Newline);
     }
     // \s*[\r\n]+: backtracking from the greedy \s* ends the match just after
     // the last newline of the whitespace run.
     const size_t end = t.runEnd(i, Chars::Space);
     for (size_t j = end; j > i; --j) {
-        if (t.newline(j - 1))
-            return j;
+        if (t.newline(j - 1)) return j;
     }
     return trailingSpaces(t, i);
 }
@@ -158,12 +141,9 @@ size_t matchLlama3(const Chars& t, size_t i, int maxDigits) {
 } // namespace
 
 std::optional<RegexSplitter> RegexSplitter::fromPattern(std::string_view pattern) {
-    if (pattern == kGpt2Pattern)
-        return gpt2();
-    if (pattern == kLlama3Pattern)
-        return llama3(3);
-    if (pattern == kQwen2Pattern)
-        return llama3(1);
+    if (pattern == kGpt2Pattern) return gpt2();
+    if (pattern == kLlama3Pattern) return llama3(3);
+    if (pattern == kQwen2Pattern) return llama3(1);
     return std::nullopt;
 }
 

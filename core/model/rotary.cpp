@@ -22,8 +22,7 @@ at::Tensor rotaryInverseFrequencies(const ModelConfig& c) {
         const double lowWavelen = old / s.lowFreqFactor, highWavelen = old / s.highFreqFactor;
         for (std::int64_t i = 0; i < half; ++i) {
             const double wavelen = 2.0 * M_PI / p[i];
-            if (wavelen < highWavelen)
-                continue;
+            if (wavelen < highWavelen) continue;
             if (wavelen > lowWavelen) {
                 p[i] /= s.factor;
             } else {

@@ -29,28 +29,24 @@ public:
     uint64_t varint() {
         uint64_t value = 0;
         for (int shift = 0; shift < 64; shift += 7) {
-            if (atEnd())
-                fail("truncated varint");
+            if (atEnd()) fail("truncated varint");
             const auto b = static_cast<unsigned char>(m_data[m_pos++]);
             value |= static_cast<uint64_t>(b & 0x7F) << shift;
-            if (!(b & 0x80))
-                return value;
+            if (!(b & 0x80)) return value;
         }
         fail("varint too long");
     }
 
     std::string_view bytes() {
         const uint64_t length = varint();
-        if (length > m_data.size() - m_pos)
-            fail("truncated length-delimited field");
+        if (length > m_data.size() - m_pos) fail("truncated length-delimited field");
         const std::string_view out = m_data.substr(m_pos, static_cast<size_t>(length));
         m_pos += static_cast<size_t>(length);
         return out;
     }
 
     float fixed32Float() {
-        if (m_data.size() - m_pos < 4)
-            fail("truncated fixed32 field");
+        if (m_data.size() - m_pos < 4) fail("truncated fixed32 field");
         float f;
         std::memcpy(&f, m_data.data() + m_pos, 4);
         m_pos += 4;
@@ -59,26 +55,16 @@ public:
 
     void skip(int wireType) {
         switch (wireType) {
-        case 0:
-            varint();
-            break;
-        case 1:
-            advance(8);
-            break;
-        case 2:
-            bytes();
-            break;
-        case 5:
-            advance(4);
-            break;
-        default:
-            fail("unsupported wire type " + std::to_string(wireType));
+        case 0: varint(); break;
+        case 1: advance(8); break;
+        case 2: bytes(); break;
+        case 5: advance(4); break;
+        default: fail("unsupported wire type " + std::to_string(wireType));
         }
     }
 
     void expect(int wireType, int wanted) {
-        if (wireType != wanted)
-            fail("unexpected wire type " + std::to_string(wireType));
+        if (wireType != wanted) fail("unexpected wire type " + std::to_string(wireType));
     }
 
     [[noreturn]] void fail(const std::string& what) const {
@@ -87,8 +73,7 @@ public:
 
 private:
     void advance(size_t n) {
-        if (m_data.size() - m_pos < n)
-            fail("truncated field");
+        if (m_data.size() - m_pos < n) fail("truncated field");
         m_pos += n;
     }
 
@@ -114,13 +99,11 @@ SentencePieceModel::Piece readPiece(std::string_view data, const std::string& pa
         case 3: {
             r.expect(wire, 0);
             const uint64_t type = r.varint();
-            if (type < 1 || type > 6)
-                r.fail("unknown piece type " + std::to_string(type));
+            if (type < 1 || type > 6) r.fail("unknown piece type " + std::to_string(type));
             piece.type = static_cast<SentencePieceModel::PieceType>(type);
             break;
         }
-        default:
-            r.skip(wire);
+        default: r.skip(wire);
         }
     }
     return piece;
@@ -185,8 +168,7 @@ void readNormalizerSpec(std::string_view data, const std::string& path, Sentence
 
 SentencePieceModel readSentencePieceModel(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw FormatError(path + ": cannot open sentencepiece model");
+    if (!in) throw FormatError(path + ": cannot open sentencepiece model");
     const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
     SentencePieceModel model;
@@ -194,8 +176,7 @@ SentencePieceModel readSentencePieceModel(const std::string& path) {
     while (!r.atEnd()) {
         int wire;
         const uint32_t field = r.key(wire);
-        if (field >= 1 && field <= 3)
-            r.expect(wire, 2);
+        if (field >= 1 && field <= 3) r.expect(wire, 2);
         switch (field) {
         case 1: model.pieces.push_back(readPiece(r.bytes(), path)); break;
         case 2: readTrainerSpec(r.bytes(), path, model); break;
@@ -203,8 +184,7 @@ SentencePieceModel readSentencePieceModel(const std::string& path) {
         default: r.skip(wire);
         }
     }
-    if (model.pieces.empty())
-        throw FormatError(path + ": not a sentencepiece model (no pieces)");
+    if (model.pieces.empty()) throw FormatError(path + ": not a sentencepiece model (no pieces)");
     return model;
 }
 

@@ -23,8 +23,7 @@ size_t oneCharLength(unsigned char lead) {
 int byteValue(const std::string& piece) {
     unsigned value = 0;
     char end = 0;
-    if (piece.size() != 6 || std::sscanf(piece.c_str(), "<0x%2X%c", &value, &end) != 2 || end != '>')
-        return -1;
+    if (piece.size() != 6 || std::sscanf(piece.c_str(), "<0x%2X%c", &value, &end) != 2 || end != '>') return -1;
     return static_cast<int>(value);
 }
 
@@ -37,8 +36,7 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::string& path) : m_path
     if (!m_model.charsMap.empty())
         throw FormatError(path + ": sentencepiece normalization \"" + m_model.normalizerName +
                           "\" is not supported (only identity)");
-    if (m_model.treatWhitespaceAsSuffix)
-        throw FormatError(path + ": sentencepiece treat_whitespace_as_suffix is not supported");
+    if (m_model.treatWhitespaceAsSuffix) throw FormatError(path + ": sentencepiece treat_whitespace_as_suffix is not supported");
 
     m_byteIds.fill(-1);
     for (size_t i = 0; i < m_model.pieces.size(); ++i) {
@@ -46,30 +44,23 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::string& path) : m_path
         const auto id = static_cast<int32_t>(i);
         switch (piece.type) {
         case Type::Normal:
-        case Type::Unused:
-            m_normal.emplace(piece.text, id);
-            break;
+        case Type::Unused: m_normal.emplace(piece.text, id); break;
         case Type::UserDefined:
             m_normal.emplace(piece.text, id);
-            if (!piece.text.empty())
-                m_userDefined.push_back(piece.text);
+            if (!piece.text.empty()) m_userDefined.push_back(piece.text);
             break;
         case Type::Unknown:
             m_unkId = id;
             m_reserved.emplace(piece.text, id);
             break;
         case Type::Byte:
-            if (const int b = byteValue(piece.text); b >= 0)
-                m_byteIds[static_cast<size_t>(b)] = id;
+            if (const int b = byteValue(piece.text); b >= 0) m_byteIds[static_cast<size_t>(b)] = id;
             m_reserved.emplace(piece.text, id);
             break;
-        case Type::Control:
-            m_reserved.emplace(piece.text, id);
-            break;
+        case Type::Control: m_reserved.emplace(piece.text, id); break;
         }
     }
-    if (m_unkId < 0)
-        throw FormatError(path + ": sentencepiece model has no unknown piece");
+    if (m_unkId < 0) throw FormatError(path + ": sentencepiece model has no unknown piece");
     if (m_model.byteFallback && std::count(m_byteIds.begin(), m_byteIds.end(), -1) > 0)
         throw FormatError(path + ": sentencepiece model uses byte fallback but lacks some <0xNN> pieces");
     // Longest first, for longest-prefix matching.
@@ -82,17 +73,14 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::string& path) : m_path
 }
 
 int32_t SentencePieceTokenizer::pieceToId(std::string_view piece) const {
-    if (const auto it = m_normal.find(piece); it != m_normal.end())
-        return it->second;
-    if (const auto it = m_reserved.find(piece); it != m_reserved.end())
-        return it->second;
+    if (const auto it = m_normal.find(piece); it != m_normal.end()) return it->second;
+    if (const auto it = m_reserved.find(piece); it != m_reserved.end()) return it->second;
     return m_unkId;
 }
 
 size_t SentencePieceTokenizer::userDefinedPrefix(std::string_view text) const {
     for (const std::string& symbol : m_userDefined) {
-        if (text.substr(0, symbol.size()) == symbol)
-            return symbol.size();
+        if (text.substr(0, symbol.size()) == symbol) return symbol.size();
     }
     return 0;
 }
@@ -116,20 +104,16 @@ std::string SentencePieceTokenizer::normalize(std::string_view text) const {
     const std::string_view space = m_model.escapeWhitespaces ? kSpaceSymbol : std::string_view(" ");
 
     size_t pos = 0, consumed = 0;
-    while (removeExtra && pos < text.size() && prefix(pos, consumed) == " ")
-        pos += consumed;
+    while (removeExtra && pos < text.size() && prefix(pos, consumed) == " ") pos += consumed;
     std::string out;
-    if (pos == text.size())
-        return out;
+    if (pos == text.size()) return out;
     out.reserve((text.size() - pos) * 2 + space.size());
-    if (m_model.addDummyPrefix)
-        out += space;
+    if (m_model.addDummyPrefix) out += space;
 
     bool previousSpace = removeExtra;
     while (pos < text.size()) {
         std::string_view piece = prefix(pos, consumed);
-        while (previousSpace && !piece.empty() && piece.front() == ' ')
-            piece.remove_prefix(1);
+        while (previousSpace && !piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
         if (!piece.empty()) {
             for (const char c : piece) {
                 if (c == ' ' && m_model.escapeWhitespaces)
@@ -140,8 +124,7 @@ std::string SentencePieceTokenizer::normalize(std::string_view text) const {
             previousSpace = piece.back() == ' ';
         }
         pos += consumed;
-        if (!removeExtra)
-            previousSpace = false;
+        if (!removeExtra) previousSpace = false;
     }
     while (removeExtra && out.size() >= space.size() && out.compare(out.size() - space.size(), space.size(), space) == 0)
         out.resize(out.size() - space.size());
@@ -162,14 +145,12 @@ void SentencePieceTokenizer::bpe(const std::string& normalized, std::vector<int3
     for (size_t pos = 0; pos < normalized.size();) {
         size_t length = userDefinedPrefix(std::string_view(normalized).substr(pos));
         const bool frozen = length > 0;
-        if (!frozen)
-            length = std::min(normalized.size() - pos, oneCharLength(static_cast<unsigned char>(normalized[pos])));
+        if (!frozen) length = std::min(normalized.size() - pos, oneCharLength(static_cast<unsigned char>(normalized[pos])));
         const auto index = static_cast<int32_t>(symbols.size());
         symbols.push_back({pos, length, index - 1, pos + length < normalized.size() ? index + 1 : -1, frozen});
         pos += length;
     }
-    if (symbols.empty())
-        return;
+    if (symbols.empty()) return;
 
     struct Pair {
         float score;
@@ -179,31 +160,25 @@ void SentencePieceTokenizer::bpe(const std::string& normalized, std::vector<int3
     auto worse = [](const Pair& a, const Pair& b) { return a.score < b.score || (a.score == b.score && a.left > b.left); };
     std::priority_queue<Pair, std::vector<Pair>, decltype(worse)> agenda(worse);
     auto consider = [&](int32_t left, int32_t right) {
-        if (left < 0 || right < 0)
-            return;
+        if (left < 0 || right < 0) return;
         const Symbol& l = symbols[static_cast<size_t>(left)];
         const Symbol& r = symbols[static_cast<size_t>(right)];
-        if (l.frozen || r.frozen)
-            return;
+        if (l.frozen || r.frozen) return;
         const auto it = m_normal.find(std::string_view(normalized).substr(l.start, l.length + r.length));
-        if (it == m_normal.end())
-            return;
+        if (it == m_normal.end()) return;
         agenda.push({m_model.pieces[static_cast<size_t>(it->second)].score, left, right, l.length + r.length});
     };
-    for (size_t i = 1; i < symbols.size(); ++i)
-        consider(static_cast<int32_t>(i - 1), static_cast<int32_t>(i));
+    for (size_t i = 1; i < symbols.size(); ++i) consider(static_cast<int32_t>(i - 1), static_cast<int32_t>(i));
 
     while (!agenda.empty()) {
         const Pair top = agenda.top();
         agenda.pop();
         Symbol& l = symbols[static_cast<size_t>(top.left)];
         Symbol& r = symbols[static_cast<size_t>(top.right)];
-        if (l.length == 0 || r.length == 0 || l.length + r.length != top.size)
-            continue;
+        if (l.length == 0 || r.length == 0 || l.length + r.length != top.size) continue;
         l.length += r.length;
         l.next = r.next;
-        if (r.next >= 0)
-            symbols[static_cast<size_t>(r.next)].prev = top.left;
+        if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = top.left;
         r.length = 0;
         consider(l.prev, top.left);
         consider(top.left, l.next);
@@ -216,8 +191,7 @@ void SentencePieceTokenizer::bpe(const std::string& normalized, std::vector<int3
         const int32_t id = pieceToId(piece);
         const bool unknown = type(id) == Type::Unknown;
         if (unknown && m_model.byteFallback) {
-            for (const char c : piece)
-                out.push_back(m_byteIds[static_cast<unsigned char>(c)]);
+            for (const char c : piece) out.push_back(m_byteIds[static_cast<unsigned char>(c)]);
         } else if (!(unknown && previousUnknown)) {
             // Without byte fallback a run of unknown pieces is one <unk>.
             out.push_back(id);
@@ -228,8 +202,7 @@ void SentencePieceTokenizer::bpe(const std::string& normalized, std::vector<int3
 
 std::vector<int32_t> SentencePieceTokenizer::encode(std::string_view text, bool addBos) const {
     std::vector<int32_t> ids;
-    if (addBos && m_bosId >= 0)
-        ids.push_back(m_bosId);
+    if (addBos && m_bosId >= 0) ids.push_back(m_bosId);
     bpe(normalize(text), ids);
     return ids;
 }
@@ -263,16 +236,14 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) cons
             continue;
         }
         flushBytes();
-        if (piece.type == Type::Control)
-            continue;
+        if (piece.type == Type::Control) continue;
         if (piece.type == Type::Unknown) {
             text += m_model.unkSurface;
             continue;
         }
         std::string_view surface = piece.text;
         // The dummy prefix: only while nothing has been written yet.
-        if (text.empty() && surface.substr(0, kSpaceSymbol.size()) == kSpaceSymbol)
-            surface.remove_prefix(kSpaceSymbol.size());
+        if (text.empty() && surface.substr(0, kSpaceSymbol.size()) == kSpaceSymbol) surface.remove_prefix(kSpaceSymbol.size());
         for (size_t pos = 0; pos < surface.size();) {
             if (surface.substr(pos, kSpaceSymbol.size()) == kSpaceSymbol) {
                 text += ' ';

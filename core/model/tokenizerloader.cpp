@@ -14,12 +14,9 @@ namespace {
 
 std::unique_ptr<Tokenizer> loadFile(const std::filesystem::path& file) {
     const std::string ext = file.extension().string();
-    if (ext == ".json")
-        return std::make_unique<HfTokenizer>(file.string());
-    if (ext == ".model")
-        return std::make_unique<SentencePieceTokenizer>(file.string());
-    if (ext == ".bin")
-        return std::make_unique<Llama2cTokenizer>(file.string());
+    if (ext == ".json") return std::make_unique<HfTokenizer>(file.string());
+    if (ext == ".model") return std::make_unique<SentencePieceTokenizer>(file.string());
+    if (ext == ".bin") return std::make_unique<Llama2cTokenizer>(file.string());
     throw FormatError(file.string() + ": unknown tokenizer format (expected .json, .model or .bin)");
 }
 
@@ -31,8 +28,7 @@ std::unique_ptr<Tokenizer> loadTokenizer(const std::string& path) {
     if (fs::is_directory(path, ec)) {
         for (const char* name : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"}) {
             const fs::path candidate = fs::path(path) / name;
-            if (fs::is_regular_file(candidate, ec))
-                return loadFile(candidate);
+            if (fs::is_regular_file(candidate, ec)) return loadFile(candidate);
         }
     } else if (fs::is_regular_file(path, ec)) {
         return loadFile(path);

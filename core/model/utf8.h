@@ -19,8 +19,7 @@ struct Char {
 inline Char decodeAt(std::string_view text, size_t pos) {
     const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
     const unsigned char b0 = byte(pos);
-    if (b0 < 0x80)
-        return {b0, 1};
+    if (b0 < 0x80) return {b0, 1};
     size_t length;
     char32_t cp, minimum;
     if ((b0 & 0xE0) == 0xC0) {
@@ -32,17 +31,14 @@ inline Char decodeAt(std::string_view text, size_t pos) {
     } else {
         return {kInvalid, 1};
     }
-    if (pos + length > text.size())
-        return {kInvalid, 1};
+    if (pos + length > text.size()) return {kInvalid, 1};
     for (size_t i = 1; i < length; ++i) {
         const unsigned char b = byte(pos + i);
-        if ((b & 0xC0) != 0x80)
-            return {kInvalid, 1};
+        if ((b & 0xC0) != 0x80) return {kInvalid, 1};
         cp = (cp << 6) | (b & 0x3F);
     }
     // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if (cp < minimum || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        return {kInvalid, 1};
+    if (cp < minimum || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return {kInvalid, 1};
     return {cp, length};
 }
 
@@ -67,16 +63,12 @@ inline void append(std::string& out, char32_t cp) {
 // "<0xNN>" (a sentencepiece / llama2.c byte-fallback piece) -> NN, else -1.
 inline int bytePiece(std::string_view piece) {
     const auto hex = [](char c) {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
         return -1;
     };
-    if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>')
-        return -1;
+    if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>') return -1;
     const int hi = hex(piece[3]), lo = hex(piece[4]);
     return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }

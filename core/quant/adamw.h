@@ -10,7 +10,7 @@ namespace ol {
 class AdamW {
 public:
     AdamW(std::vector<at::Tensor> params, double lr, double weightDecay = 0.0);
-    void step();     // uses each parameter's .grad(); parameters without one are skipped
+    void step(); // uses each parameter's .grad(); parameters without one are skipped
     void zeroGrad();
 
 private:

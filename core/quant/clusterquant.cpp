@@ -14,7 +14,9 @@ QuantSpec perChannel(QuantSpec s) {
     return s;
 }
 
-QuantParams expanded(const QuantParams& p, const at::Tensor& sizes) { return {expandGroups(p.scale, sizes), expandGroups(p.zero, sizes)}; }
+QuantParams expanded(const QuantParams& p, const at::Tensor& sizes) {
+    return {expandGroups(p.scale, sizes), expandGroups(p.zero, sizes)};
+}
 
 } // namespace
 
@@ -35,8 +37,8 @@ QuantParams clusterParams(const at::Tensor& max, const at::Tensor& min, int bits
     return p;
 }
 
-StaticQuant staticQuantFromRanges(const at::Tensor& min, const at::Tensor& max, const std::vector<std::int64_t>& sizes,
-                                  int bits, double clip) {
+StaticQuant staticQuantFromRanges(const at::Tensor& min, const at::Tensor& max, const std::vector<std::int64_t>& sizes, int bits,
+                                  double clip) {
     StaticQuant q;
     q.bits = bits;
     if (bits >= 16) return q;
@@ -48,7 +50,8 @@ StaticQuant staticQuantFromRanges(const at::Tensor& min, const at::Tensor& max, 
         maxes.push_back(hi.narrow(1, start, s).amax(1)), mins.push_back(lo.narrow(1, start, s).amin(1));
         start += s;
     }
-    if (start != C) throw UsageError("cluster sizes sum to " + std::to_string(start) + ", not to the " + std::to_string(C) + " channels");
+    if (start != C)
+        throw UsageError("cluster sizes sum to " + std::to_string(start) + ", not to the " + std::to_string(C) + " channels");
     const auto p = clusterParams(at::stack(maxes, 1), at::stack(mins, 1), bits, clip); // [lead, G]
     const auto sz = at::tensor(sizes, at::kLong);
     q.scale = expandGroups(p.scale, sz).reshape(min.sizes());

@@ -30,8 +30,8 @@ QuantParams clusterParams(const at::Tensor& max, const at::Tensor& min, int bits
 // Per-cluster parameters from per-channel ranges (already in cluster layout, last dim C = sum of sizes;
 // leading dims, e.g. heads, are independent): the cluster's min of mins and max of maxes, clipped by
 // `clip`, expanded back to every channel. Returns a quantizer shaped like min/max.
-StaticQuant staticQuantFromRanges(const at::Tensor& min, const at::Tensor& max, const std::vector<std::int64_t>& sizes,
-                                  int bits, double clip);
+StaticQuant staticQuantFromRanges(const at::Tensor& min, const at::Tensor& max, const std::vector<std::int64_t>& sizes, int bits,
+                                  double clip);
 
 // Weights [Cout, Cin] in groups of `sizes` along Cin (sum = Cin): params [Cout, G].
 QuantParams computeGroupedParams(const at::Tensor& w, const QuantSpec& spec, const at::Tensor& sizes);

@@ -57,8 +57,7 @@ OL_VECTOR_CLONES void quantizeGroup(const float* x, float* out, std::int64_t n, 
 void fakeQuantizeGroups(const float* x, float* out, std::int64_t groups, std::int64_t groupSize, const FakeQuantGrid& grid) {
     const std::int64_t grain = std::max<std::int64_t>(1, (1 << 15) / std::max<std::int64_t>(groupSize, 1));
     at::parallel_for(0, groups, grain, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t r = begin; r < end; ++r)
-            quantizeGroup(x + r * groupSize, out + r * groupSize, groupSize, grid);
+        for (std::int64_t r = begin; r < end; ++r) quantizeGroup(x + r * groupSize, out + r * groupSize, groupSize, grid);
     });
 }
 

@@ -37,8 +37,7 @@ struct Layout {
     };
     Position locate(std::int64_t linear) const {
         const std::int64_t token = linear / c, ch = linear % c;
-        if (ch < kf * bs)
-            return {0, token * kf + ch / bs, ch % bs};
+        if (ch < kf * bs) return {0, token * kf + ch / bs, ch % bs};
         return {1, token, ch - kf * bs};
     }
 };
@@ -65,19 +64,15 @@ at::Tensor searchInput(const at::Tensor& x, const GreedyRotationOptions& o, Layo
     if (!x.defined() || x.dim() != 2)
         throw UsageError("greedy rotation: activation must be 2-D [tokens, channels], got " +
                          std::to_string(x.defined() ? x.dim() : 0) + " dims");
-    if (!at::isFloatingType(x.scalar_type()))
-        throw UsageError("greedy rotation: activation must be a floating-point tensor");
+    if (!at::isFloatingType(x.scalar_type())) throw UsageError("greedy rotation: activation must be a floating-point tensor");
     l.n = x.size(0);
     l.c = x.size(1);
-    if (o.blockSize < 1)
-        throw UsageError("`block_size` must be >= 1, got " + std::to_string(o.blockSize));
+    if (o.blockSize < 1) throw UsageError("`block_size` must be >= 1, got " + std::to_string(o.blockSize));
     if (o.blockSize > l.c)
         throw UsageError("`block_size` " + std::to_string(o.blockSize) + " is larger than the " + std::to_string(l.c) +
                          " channels of the activation");
-    if (o.maxSteps < 0)
-        throw UsageError("`max_rotation_step` must be >= 0, got " + std::to_string(o.maxSteps));
-    if (l.n == 0)
-        throw UsageError("greedy rotation: activation has no tokens");
+    if (o.maxSteps < 0) throw UsageError("`max_rotation_step` must be >= 0, got " + std::to_string(o.maxSteps));
+    if (l.n == 0) throw UsageError("greedy rotation: activation has no tokens");
     l.bs = o.blockSize;
     l.kf = l.c / l.bs;
     l.r = l.c % l.bs;
@@ -102,8 +97,7 @@ at::Tensor prototype(std::int64_t w, std::uint64_t seed, RotationStream* stream)
 
 // E_d·rot·E_d: rows and columns 0 and d swapped (moves channel d to the spreading slot and back).
 at::Tensor swapped(const at::Tensor& rot, std::int64_t d) {
-    if (d == 0)
-        return rot;
+    if (d == 0) return rot;
     auto p = at::arange(rot.size(0), at::kLong);
     p.data_ptr<std::int64_t>()[0] = d;
     p.data_ptr<std::int64_t>()[d] = 0;
@@ -144,8 +138,7 @@ struct Search {
             auto& m = steps[i].first == 0 ? res.rotation.main : res.rotation.tail;
             m = m.mm(swapped(rot64[steps[i].first], steps[i].second));
         }
-        for (const auto& [seg, d] : steps)
-            res.swaps.push_back(seg == 0 ? d : l.kf * l.bs + d);
+        for (const auto& [seg, d] : steps) res.swaps.push_back(seg == 0 ? d : l.kf * l.bs + d);
         return res;
     }
 };
@@ -186,10 +179,8 @@ void scanRows(const float* data, std::int64_t n, std::int64_t w, const std::int6
         float mx, mn;
         rowMaxMin(row, w, mx, mn);
         // Positions are looked up only for rows that can change the result.
-        if (mx >= e.maxV)
-            e.offerMax(mx, base[p] + (std::find(row, row + w, mx) - row));
-        if (mn <= e.minV)
-            e.offerMin(mn, base[p] + (std::find(row, row + w, mn) - row));
+        if (mx >= e.maxV) e.offerMax(mx, base[p] + (std::find(row, row + w, mx) - row));
+        if (mn <= e.minV) e.offerMin(mn, base[p] + (std::find(row, row + w, mn) - row));
     }
 }
 
@@ -237,18 +228,16 @@ public:
     // Makes every row with norm >= threshold live (and some more, so that replays stay few and large).
     void ensureLive(double threshold) {
         const std::int64_t count = m_cur.size(0);
-        const auto needed =
-            std::int64_t(std::partition_point(m_norm.begin(), m_norm.end(), [&](double v) { return v >= threshold; }) - m_norm.begin());
-        if (needed <= m_live && m_live > 0)
-            return;
+        const auto needed = std::int64_t(
+            std::partition_point(m_norm.begin(), m_norm.end(), [&](double v) { return v >= threshold; }) - m_norm.begin());
+        if (needed <= m_live && m_live > 0) return;
         const std::int64_t target = std::min(count, std::max(needed, m_live + std::max<std::int64_t>(64, m_live / 4)));
         const std::size_t k = m_applied.size();
         for (std::int64_t b = m_live; b < target; b += m_chunk) {
             const auto n = std::min(m_chunk, target - b);
             auto dst = m_cur.narrow(0, b, n);
             auto src = m_sorted.narrow(0, b, n);
-            if (k == 0)
-                std::memcpy(dst.data_ptr<float>(), src.data_ptr<float>(), sizeof(float) * n * m_w);
+            if (k == 0) std::memcpy(dst.data_ptr<float>(), src.data_ptr<float>(), sizeof(float) * n * m_w);
             for (std::size_t i = 0; i < k; ++i) { // the last product lands in m_cur
                 auto out = i + 1 == k ? dst : m_scratch[i % 2].narrow(0, 0, n);
                 at::mm_out(out, src, m_applied[i]);
@@ -257,8 +246,7 @@ public:
             scanRows(dst.data_ptr<float>(), n, m_w, m_base.data() + b, m_extremes);
         }
         m_live = target;
-        if (m_live == count)
-            m_sorted = at::Tensor(); // nothing left to replay
+        if (m_live == count) m_sorted = at::Tensor(); // nothing left to replay
     }
 
     // One step: live rows times rd in place, each chunk scanned while it is in cache.
@@ -291,15 +279,13 @@ GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotati
     Search s(l, o);
     std::vector<Segment> segs;
     segs.emplace_back(l, 0, x32.data_ptr<float>());
-    if (l.r)
-        segs.emplace_back(l, 1, x32.data_ptr<float>());
+    if (l.r) segs.emplace_back(l, 1, x32.data_ptr<float>());
     x32 = at::Tensor(); // the segments hold their own sorted copies
     std::vector<std::vector<at::Tensor>> rd(segs.size());
     for (std::size_t g = 0; g < segs.size(); ++g) rd[g].resize(l.width(int(g)));
 
     for (int step = 0;; ++step) {
-        if (progress && step % 8 == 0)
-            progress->checkCancelled();
+        if (progress && step % 8 == 0) progress->checkCancelled();
         Extremes e;
         for (const auto& g : segs) e.merge(g.extremes());
         // Float32 products are orthogonal only to ~1e-6 per step: a generous margin keeps the bound safe.
@@ -311,11 +297,9 @@ GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotati
             e.merge(g.extremes());
         }
         const auto [seg, d] = s.record(e);
-        if (step == o.maxSteps)
-            break;
+        if (step == o.maxSteps) break;
         auto& m = rd[seg][d];
-        if (!m.defined())
-            m = swapped(s.rot32[seg], d);
+        if (!m.defined()) m = swapped(s.rot32[seg], d);
         segs[seg].rotate(m);
         s.steps.emplace_back(seg, d);
     }
@@ -330,16 +314,14 @@ GreedyRotationResult greedyBlockRotationStraightforward(const at::Tensor& x, con
     for (int step = 0;; ++step) {
         Extremes e;
         for (int g = 0; g < 2; ++g) {
-            if (!b[g].defined())
-                continue;
+            if (!b[g].defined()) continue;
             const auto w = b[g].size(1);
             const auto i1 = b[g].argmax().item<std::int64_t>(), i2 = b[g].argmin().item<std::int64_t>();
             e.offerMax(b[g][i1 / w][i1 % w].item<float>(), l.rowBase(g, i1 / w) + i1 % w);
             e.offerMin(b[g][i2 / w][i2 % w].item<float>(), l.rowBase(g, i2 / w) + i2 % w);
         }
         const auto [seg, d] = s.record(e);
-        if (step == o.maxSteps)
-            break;
+        if (step == o.maxSteps) break;
         b[seg] = b[seg].mm(swapped(s.rot32[seg], d));
         s.steps.emplace_back(seg, d);
     }

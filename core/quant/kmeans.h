@@ -13,7 +13,7 @@ namespace ol {
 
 struct KMeansOptions {
     int clusters = 8;
-    int restarts = 10;      // scikit-learn's n_init
+    int restarts = 10; // scikit-learn's n_init
     int maxIterations = 300;
     std::uint64_t seed = 0;
 };

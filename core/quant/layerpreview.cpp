@@ -1,9 +1,9 @@
 #include "core/quant/layerpreview.h"
 
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/model/layerweights.h"
 #include "core/model/modelconfig.h"
+#include "core/progress.h"
 #include "core/quant/layerquantizer.h"
 #include "core/quant/method.h"
 #include "core/quant/quantizedlayer.h"
@@ -92,8 +92,7 @@ LayerWeights previewProbe(const LayerWeights& fp) {
 
 LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& in, Progress* progress) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (!isLinearInput(in.site))
-        throw UsageError(std::string("preview: site ") + siteKey(in.site) + " is not a linear input");
+    if (!isLinearInput(in.site)) throw UsageError(std::string("preview: site ") + siteKey(in.site) + " is not a linear input");
     if (!in.config || !in.weights || !in.sample.defined() || in.sample.dim() != 2)
         throw UsageError("preview: no activation sample or weights for layer " + std::to_string(in.layer));
     in.settings.validate(*in.config);

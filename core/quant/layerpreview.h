@@ -11,8 +11,8 @@
 #include "core/quant/smoothing.h"
 
 #include <ATen/core/Tensor.h>
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -41,25 +41,25 @@ struct LayerPreview {
     Site site = Site::DownInput;
     std::string method;
     nlohmann::json parameters;
-    std::string settingsLabel;      // "W4A4KV4"
+    std::string settingsLabel; // "W4A4KV4"
     std::int64_t tokens = 0, channels = 0;
     std::int64_t weightRows = 0, weightRowsTotal = 0; // rows in the weight error (sampled evenly when many)
     PreviewSide before, after;
-    std::string transform;          // "smoothing + 2 rotations (block 128) + 1 zigzag"
+    std::string transform; // "smoothing + 2 rotations (block 128) + 1 zigzag"
     double seconds = 0;
 };
 
 struct PreviewInput {
     int layer = 0;
-    Site site = Site::DownInput;            // a linear input
-    at::Tensor sample;                      // [T, C] FP activation of the site (the session's tile)
+    Site site = Site::DownInput; // a linear input
+    at::Tensor sample;           // [T, C] FP activation of the site (the session's tile)
     const ModelConfig* config = nullptr;
-    const LayerWeights* weights = nullptr;  // the FP layer
-    LayerActScales actScales;               // calibration absmax of the layer's four inputs (for smoothing)
+    const LayerWeights* weights = nullptr; // the FP layer
+    LayerActScales actScales;              // calibration absmax of the layer's four inputs (for smoothing)
     QuantSettings settings;
     std::uint64_t seed = 2;
-    std::int64_t maxWeightRows = 256;       // weight error on at most this many rows per consumer
-    std::int64_t maxOutputRows = 256;       // output error on at most this many of those rows (pooled)
+    std::int64_t maxWeightRows = 256; // weight error on at most this many rows per consumer
+    std::int64_t maxOutputRows = 256; // output error on at most this many of those rows (pooled)
     // Optional, from previewProbe(*weights) (callers that preview one layer repeatedly cache it).
     const LayerWeights* probe = nullptr;
     // false: run prepare() on the whole layer (slow on large layers; the tests compare both paths).

@@ -1,9 +1,9 @@
 #include "core/quant/layerquantizer.h"
 
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/modelconfig.h"
+#include "core/progress.h"
 
 #include <ATen/ATen.h>
 #include <chrono>

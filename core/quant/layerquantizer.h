@@ -35,7 +35,7 @@ struct LayerReport {
     std::vector<SiteReport> sites;
     std::vector<WeightReport> weights;
     StageSeconds seconds;
-    double trainLoss = -1; // final LWC loss when trained
+    double trainLoss = -1;                   // final LWC loss when trained
     std::vector<std::int64_t> rotationDraws; // sizes drawn from the run's RotationStream (replayed on resume)
     nlohmann::json toJson() const;
     static LayerReport fromJson(const nlohmann::json& j);

@@ -15,7 +15,8 @@ nlohmann::json specToJson(const QuantSpec& s) {
 }
 
 QuantSpec specFromJson(const nlohmann::json& j) {
-    return {j.at("bits").get<int>(), j.at("symmetric").get<bool>(), j.at("clip").get<double>(), j.at("group_size").get<std::int64_t>()};
+    return {j.at("bits").get<int>(), j.at("symmetric").get<bool>(), j.at("clip").get<double>(),
+            j.at("group_size").get<std::int64_t>()};
 }
 
 namespace {
@@ -55,7 +56,8 @@ SiteTransform siteTransformFromMeta(const nlohmann::json& meta, const std::strin
         case StepKind::Householder: t.steps.push_back(TransformStep::householder(get(name + ".vector"))); break;
         case StepKind::BlockRotation: t.steps.push_back(TransformStep::blockRotation(rotationFromMeta(d, name, get))); break;
         case StepKind::Hadamard:
-            t.steps.push_back(TransformStep::hadamard(d.at("channels").get<std::int64_t>(), d.at("block_size").get<std::int64_t>()));
+            t.steps.push_back(
+                TransformStep::hadamard(d.at("channels").get<std::int64_t>(), d.at("block_size").get<std::int64_t>()));
             break;
         }
     }
@@ -225,12 +227,13 @@ QuantizedLayer deserializeLayer(const SerializedLayer& s, const ModelConfig& c, 
         }
         const int version = s.meta.value("format_version", 1);
         if (version > kLayerFormatVersion)
-            throw FormatError(origin + ": layer format version " + std::to_string(version) + " is newer than this OutlierLab reads (" +
-                              std::to_string(kLayerFormatVersion) + ")");
+            throw FormatError(origin + ": layer format version " + std::to_string(version) +
+                              " is newer than this OutlierLab reads (" + std::to_string(kLayerFormatVersion) + ")");
         for (Site site : kLinearInputs) {
             const auto& meta = s.meta.at("inputs").at(siteKey(site));
             auto& t = l.input(site);
-            t = version == 1 ? legacySiteTransform(meta, transformPrefix(site), get) : siteTransformFromMeta(meta, transformPrefix(site), get);
+            t = version == 1 ? legacySiteTransform(meta, transformPrefix(site), get)
+                             : siteTransformFromMeta(meta, transformPrefix(site), get);
             if (meta.value("clusters", false)) t.clusterSizes = get(transformPrefix(site) + ".cluster_sizes").cpu().to(at::kLong);
         }
         if (s.meta.contains("static_quant"))
@@ -240,7 +243,8 @@ QuantizedLayer deserializeLayer(const SerializedLayer& s, const ModelConfig& c, 
                 auto& sq = isLinearInput(site) ? l.input(site).staticActivation : l.staticQuant[static_cast<int>(site)];
                 sq.bits = q.at("bits").get<int>();
                 if (q.at("params").get<bool>())
-                    sq.scale = get("static_quant." + key + ".scale").to(at::kFloat), sq.zero = get("static_quant." + key + ".zero").to(at::kFloat);
+                    sq.scale = get("static_quant." + key + ".scale").to(at::kFloat),
+                    sq.zero = get("static_quant." + key + ".zero").to(at::kFloat);
             }
         if (s.meta.value("query_key_order", false)) l.queryKeyOrder = get("query_key_order").to(at::kLong);
         if (s.meta.contains("smoothing"))

@@ -35,12 +35,14 @@ double trainLh(LayerQuantizer& q, const LhOptions& o, Progress* progress) {
         h = h.detach().to(at::kFloat).clone().set_requires_grad(true);
         params.push_back(h);
     }
-    const double lastMean = trainBlockOutput(q, params, {"LH", o.epochs, o.lr, 0.0, [&] {
-                                                 for (auto& p : params) truncate(p);
-                                                 // The weights follow ω: W·diag(s)·M·H(ω), fake-quantized with STE.
-                                                 q.refreshTransformedWeights();
-                                                 q.quantizeWeights({}, false);
-                                             }},
+    const double lastMean = trainBlockOutput(q, params,
+                                             {"LH", o.epochs, o.lr, 0.0,
+                                              [&] {
+                                                  for (auto& p : params) truncate(p);
+                                                  // The weights follow ω: W·diag(s)·M·H(ω), fake-quantized with STE.
+                                                  q.refreshTransformedWeights();
+                                                  q.quantizeWeights({}, false);
+                                              }},
                                              progress);
     at::NoGradGuard noGrad;
     for (Site s : kLinearInputs)

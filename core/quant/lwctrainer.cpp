@@ -29,8 +29,8 @@ double trainLwc(LayerQuantizer& q, const LwcOptions& o, Progress* progress) {
         params.push_back(f.low);
         factors[m] = f;
     }
-    const double lastMean = trainBlockOutput(q, params, {"LWC", o.epochs, o.lr, o.weightDecay, [&] { q.quantizeWeights(factors, false); }},
-                                             progress);
+    const double lastMean =
+        trainBlockOutput(q, params, {"LWC", o.epochs, o.lr, o.weightDecay, [&] { q.quantizeWeights(factors, false); }}, progress);
     {
         at::NoGradGuard noGrad;
         std::map<std::string, LwcFactors> fixed;

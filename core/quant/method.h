@@ -27,8 +27,8 @@ struct LayerContext {
     int layer = 0;
     const ModelConfig* config = nullptr;
     const QuantSettings* settings = nullptr;
-    LayerActScales actScales;          // FP calibration statistics of this layer's linear inputs
-    std::uint64_t seed = 2;            // base seed of the run; methods derive per-site seeds from it
+    LayerActScales actScales; // FP calibration statistics of this layer's linear inputs
+    std::uint64_t seed = 2;   // base seed of the run; methods derive per-site seeds from it
     // The run-wide random stream, only for a method that drawsFromRunStream() inside the pipeline (not the preview).
     RotationStream* rotationStream = nullptr;
     Progress* progress = nullptr;

@@ -131,7 +131,8 @@ const MethodInfo& commonQuantParameters() {
         {"name": "symmetric", "type": "bool", "default": false, "label": "Symmetric weights", "help": "symmetric weight quantization (activations stay asymmetric)"},
         {"name": "swc", "type": "double", "default": 1.0, "min": 0.01, "max": 1.0, "label": "Weight clip", "help": "static weight clipping ratio (1 = none); wins over `lwc`"},
         {"name": "lac", "type": "double", "default": 1.0, "min": 0.01, "max": 1.0, "label": "Activation clip", "help": "activation clipping ratio for linear inputs and Q/K (1 = none)"}
-      ]})json"), "built-in common parameters");
+      ]})json"),
+                                                        "built-in common parameters");
     return info;
 }
 

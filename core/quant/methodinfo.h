@@ -10,8 +10,8 @@
 namespace ol {
 
 struct MethodParameter {
-    std::string name;               // reference flag spelling: "block_size"
-    std::string type;               // "int" | "double" | "bool" | "choice"
+    std::string name; // reference flag spelling: "block_size"
+    std::string type; // "int" | "double" | "bool" | "choice"
     std::string label, help;
     nlohmann::json defaultValue;
     nlohmann::json minimum, maximum; // null when unbounded

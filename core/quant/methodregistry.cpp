@@ -72,7 +72,8 @@ const MethodInfo& MethodRegistry::info(const std::string& name) const {
     for (const auto& i : m_infos) list += (list.empty() ? "" : ", ") + i.name;
     std::string where;
     for (const auto& p : m_paths) where += (where.empty() ? "" : ", ") + p;
-    throw UsageError("unknown method '" + name + "'; available: " + (list.empty() ? "none (no plugins found in " + where + ")" : list));
+    throw UsageError("unknown method '" + name +
+                     "'; available: " + (list.empty() ? "none (no plugins found in " + where + ")" : list));
 }
 
 std::unique_ptr<QuantMethod> MethodRegistry::create(const std::string& name, const nlohmann::json& params) const {
@@ -81,8 +82,7 @@ std::unique_ptr<QuantMethod> MethodRegistry::create(const std::string& name, con
     const auto& file = m_files[&i - m_infos.data()];
     QPluginLoader loader(QString::fromStdString(file));
     auto* plugin = qobject_cast<MethodPlugin*>(loader.instance());
-    if (!plugin)
-        throw FormatError("method plugin " + file + " could not be loaded: " + loader.errorString().toStdString());
+    if (!plugin) throw FormatError("method plugin " + file + " could not be loaded: " + loader.errorString().toStdString());
     return plugin->create(resolved);
 }
 

@@ -16,12 +16,10 @@ void checkBits(int bits, const char* where) {
 
 // Rows are independent streams, so they are split across threads; the grain
 // keeps small matrices on one thread.
-template <class F>
-void forRows(std::int64_t rows, std::int64_t cols, F&& f) {
+template <class F> void forRows(std::int64_t rows, std::int64_t cols, F&& f) {
     const std::int64_t grain = std::max<std::int64_t>(1, (1 << 16) / std::max<std::int64_t>(cols, 1));
     at::parallel_for(0, rows, grain, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t r = begin; r < end; ++r)
-            f(r);
+        for (std::int64_t r = begin; r < end; ++r) f(r);
     });
 }
 
@@ -29,8 +27,7 @@ void forRows(std::int64_t rows, std::int64_t cols, F&& f) {
 
 std::int64_t packedBytesPerRow(std::int64_t cols, int bits) {
     checkBits(bits, "packedBytesPerRow");
-    if (cols < 0)
-        throw UsageError("packedBytesPerRow: cols must be >= 0, got " + std::to_string(cols));
+    if (cols < 0) throw UsageError("packedBytesPerRow: cols must be >= 0, got " + std::to_string(cols));
     return (cols * bits + 7) / 8;
 }
 
@@ -45,8 +42,7 @@ PackedCodes packCodes(const at::Tensor& codes, int bits) {
     // Range check first, so a bad value is reported with its position.
     if (c.numel() > 0 && c.max().item<int>() >= (1 << bits)) {
         std::int64_t i = 0;
-        while (src[i] < (1 << bits))
-            ++i;
+        while (src[i] < (1 << bits)) ++i;
         throw UsageError("packCodes: code " + std::to_string(src[i]) + " at [" + std::to_string(i / cols) + ", " +
                          std::to_string(i % cols) + "] does not fit in " + std::to_string(bits) + " bits");
     }
@@ -72,8 +68,7 @@ PackedCodes packCodes(const at::Tensor& codes, int bits) {
                 n -= 8;
             }
         }
-        if (n > 0)
-            *out = std::uint8_t(acc); // padding bits are zero
+        if (n > 0) *out = std::uint8_t(acc); // padding bits are zero
     });
     return p;
 }
@@ -83,8 +78,8 @@ at::Tensor unpackCodes(const PackedCodes& p) {
     const std::int64_t bpr = packedBytesPerRow(p.cols, p.bits);
     if (!p.bytes.defined() || p.bytes.scalar_type() != at::kByte || p.bytes.dim() != 2 || p.rows < 0 ||
         p.bytes.size(0) != p.rows || p.bytes.size(1) != bpr)
-        throw UsageError("unpackCodes: bytes must be uint8 [" + std::to_string(p.rows) + ", " + std::to_string(bpr) +
-                         "] for " + std::to_string(p.cols) + " codes of " + std::to_string(p.bits) + " bits");
+        throw UsageError("unpackCodes: bytes must be uint8 [" + std::to_string(p.rows) + ", " + std::to_string(bpr) + "] for " +
+                         std::to_string(p.cols) + " codes of " + std::to_string(p.bits) + " bits");
     const at::Tensor b = p.bytes.to(at::kCPU).contiguous();
     const std::uint8_t* src = b.data_ptr<std::uint8_t>();
     at::Tensor codes = at::empty({p.rows, p.cols}, at::kByte);

@@ -6,10 +6,10 @@
 #include "core/errors.h"
 #include "core/faultpoint.h"
 #include "core/io/hash.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/llamamodel.h"
+#include "core/progress.h"
 #include "core/quant/rotationstream.h"
 #include "core/quant/runstore.h"
 
@@ -88,7 +88,8 @@ at::Tensor batched(const at::Tensor& x, std::int64_t batch, const SpillPolicy& s
 // position's mean is independent of the others), so that it never becomes resident as a whole.
 at::Tensor meanOverWindows(const at::Tensor& x) {
     if (!isSpilled(x)) return x.mean(0, true);
-    const std::int64_t T = x.size(1), step = std::max<std::int64_t>(1, (16ll << 20) / std::max<std::int64_t>(1, x.size(0) * x.size(2)));
+    const std::int64_t T = x.size(1),
+                       step = std::max<std::int64_t>(1, (16ll << 20) / std::max<std::int64_t>(1, x.size(0) * x.size(2)));
     std::vector<at::Tensor> parts;
     for (std::int64_t t = 0; t < T; t += step) {
         const std::int64_t m = std::min(step, T - t);
@@ -123,14 +124,16 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
     QuantizationResult result;
     result.manifest = runManifest(model, data, method, o);
     std::unique_ptr<RunStore> store;
-    if (!o.saveDir.empty()) store = std::make_unique<RunStore>(o.saveDir, result.manifest, o.resume);
-    else if (o.resume) throw UsageError("`resume` needs `save_dir` (the directory of the run to continue)");
+    if (!o.saveDir.empty())
+        store = std::make_unique<RunStore>(o.saveDir, result.manifest, o.resume);
+    else if (o.resume)
+        throw UsageError("`resume` needs `save_dir` (the directory of the run to continue)");
     if (!o.keepLayers && !store) throw UsageError("layers that leave memory need a run store (`save_dir`)");
 
     // Layer-0 inputs of every calibration window.
-    auto tokens = at::from_blob(const_cast<std::int32_t*>(data.tokens.data()),
-                                {data.settings.nsamples, data.settings.seqlen}, at::kInt)
-                      .to(at::kLong);
+    auto tokens =
+        at::from_blob(const_cast<std::int32_t*>(data.tokens.data()), {data.settings.nsamples, data.settings.seqlen}, at::kInt)
+            .to(at::kLong);
     auto inputs = embedWindows(model, tokens, std::max<std::int64_t>(1, o.batchSize), o.spill);
     // DuQuant calibrates every transform on one "average sequence" (algorithms.md §1.5).
     auto carry = meanOverWindows(inputs);
@@ -145,7 +148,8 @@ QuantizationResult runQuantization(const LlamaModel& model, const CalibrationDat
     for (int i = 0; i < resumed && i < L; ++i) {
         if (progress) {
             progress->checkCancelled();
-            progress->report(double(i) / L, "layer " + std::to_string(i + 1) + "/" + std::to_string(L) + ": loading finished layer");
+            progress->report(double(i) / L,
+                             "layer " + std::to_string(i + 1) + "/" + std::to_string(L) + ": loading finished layer");
         }
         const auto device = deviceOfLayer(o, i, L);
         QuantizedLayer finished = store->loadLayer(i, config, device);

@@ -4,16 +4,16 @@
 #include "core/faultpoint.h"
 #include "core/io/atomicfile.h"
 #include "core/io/safetensors.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
 #include "core/model/modelconfig.h"
+#include "core/progress.h"
 #include "core/quant/layerserializer.h"
 
 #include <ATen/ATen.h>
-#include <filesystem>
-#include <fstream>
 #include <cerrno>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <unistd.h>
@@ -30,7 +30,6 @@ void writeText(const fs::path& p, const std::string& text) {
     out.close();
     if (!out) throw RuntimeFailure(p.string() + ": cannot write (disk full or not writable?)");
 }
-
 
 std::string readText(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -53,7 +52,8 @@ nlohmann::json describeQuantization(const Checkpoint& fp, const QuantizedLayer* 
     q["weight_symmetric"] = s.at("symmetric");
     q["activation_granularity"] = "per_token_dynamic_asymmetric";
     q["query_key_value_granularity"] = "per_head_per_token_dynamic_asymmetric";
-    q["clipping"] = {{"swc", s.at("swc")}, {"lac", s.at("lac")},
+    q["clipping"] = {{"swc", s.at("swc")},
+                     {"lac", s.at("lac")},
                      {"lwc", first && !first->quantized.empty() && first->quantized.begin()->second.lwcUp.defined()}};
     q["weight_packing"] = "qweight: uint8 [out, ceil(in*bits/8)], each row an LSB-first bitstream of in codes; "
                           "w = (code - zeros) * scales per (row, group)";
@@ -205,7 +205,8 @@ void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const Qu
     const fs::path tmp = parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
     fs::remove_all(tmp, ec);
     if (!fs::create_directories(tmp, ec) || ec)
-        throw RuntimeFailure(info.flag + " " + dir + ": cannot create a directory there: " + (ec ? ec.message() : "not writable"));
+        throw RuntimeFailure(info.flag + " " + dir +
+                             ": cannot create a directory there: " + (ec ? ec.message() : "not writable"));
     DirectoryGuard guard{tmp.string()};
 
     // Two passes over the layers, each holding one layer: the first learns every tensor's name, dtype
@@ -311,7 +312,8 @@ QuantizedExport openQuantizedExport(const std::string& dir, c10::Device device) 
     ex.loadLayer = [reader, config, device, stPath](int i) {
         const auto key = "outlierlab.layer." + std::to_string(i);
         auto it = reader->metadata().find(key);
-        if (it == reader->metadata().end()) throw FormatError(stPath + ": no description of layer " + std::to_string(i) + " (" + key + ")");
+        if (it == reader->metadata().end())
+            throw FormatError(stPath + ": no description of layer " + std::to_string(i) + " (" + key + ")");
         SerializedLayer s;
         try {
             s.meta = nlohmann::json::parse(it->second);

@@ -24,9 +24,9 @@ class Checkpoint;
 class Progress;
 
 struct ExportInfo {
-    nlohmann::json manifest;                            // the run's manifest (method, parameters, settings, fingerprints)
-    nlohmann::json reports = nlohmann::json::array();   // per-layer reports
-    std::string flag = "`export`";                      // how messages name the output directory
+    nlohmann::json manifest;                          // the run's manifest (method, parameters, settings, fingerprints)
+    nlohmann::json reports = nlohmann::json::array(); // per-layer reports
+    std::string flag = "`export`";                    // how messages name the output directory
 };
 
 // The directory appears only when complete. UsageError when `dir` exists and is not empty,

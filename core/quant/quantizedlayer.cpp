@@ -41,8 +41,8 @@ std::vector<std::string> consumersOf(Site site) {
 QuantizedLayerLoader loaderOf(const std::vector<QuantizedLayer>& layers) {
     return [&layers](int index) {
         if (index < 0 || index >= static_cast<int>(layers.size()))
-            throw UsageError("quantized layer " + std::to_string(index) + " out of range (" +
-                             std::to_string(layers.size()) + " layers)");
+            throw UsageError("quantized layer " + std::to_string(index) + " out of range (" + std::to_string(layers.size()) +
+                             " layers)");
         return layers[index];
     };
 }
@@ -69,7 +69,8 @@ SiteWeight quantizeSiteWeight(const at::Tensor& w, const QuantSpec& spec, const 
         // Differentiable (LWC training); above 8 bits the float result itself is kept (no uint8 codes).
         if (!clusters.defined()) return {fakeQuantize(w, spec, lwc), std::nullopt};
         const auto p = computeGroupedParams(w.detach(), spec, clusters.cpu());
-        return {fakeQuantizeStatic(w, {spec.bits, expandGroups(p.scale, clusters), expandGroups(p.zero, clusters)}), std::nullopt};
+        return {fakeQuantizeStatic(w, {spec.bits, expandGroups(p.scale, clusters), expandGroups(p.zero, clusters)}),
+                std::nullopt};
     }
     QuantizedWeight q;
     q.spec = spec;
@@ -101,7 +102,7 @@ at::Tensor reorderHeads(const at::Tensor& x, const at::Tensor& order) {
 } // namespace
 
 at::Tensor QuantizedActivationHook::quantizeLinearInput(const QuantizedLayer& l, Site site, const at::Tensor& x,
-                                                       at::Tensor* transformed) {
+                                                        at::Tensor* transformed) {
     const auto& t = l.input(site);
     const auto y = t.applyToActivation(x);
     if (transformed) *transformed = y;

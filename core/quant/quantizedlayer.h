@@ -5,8 +5,8 @@
 #include "core/model/activationhook.h"
 #include "core/model/layerweights.h"
 #include "core/quant/clusterquant.h"
-#include "core/quant/sitetransform.h"
 #include "core/quant/quantizer.h"
+#include "core/quant/sitetransform.h"
 
 #include <array>
 #include <functional>
@@ -28,8 +28,8 @@ std::vector<std::string> consumersOf(Site site);
 
 struct QuantizedWeight {
     QuantSpec spec;
-    at::Tensor codes;     // uint8 [Cout, Cin] when quantized
-    QuantParams params;   // scale/zero [Cout, groups]
+    at::Tensor codes;         // uint8 [Cout, Cin] when quantized
+    QuantParams params;       // scale/zero [Cout, groups]
     at::Tensor lwcUp, lwcLow; // learned clipping factors when LWC ran
     at::Tensor groupSizes;    // int64 [G]: variable groups along Cin (RPTQ clusters), params [Cout, G]; undefined = spec's groups
     at::Tensor dequantized() const; // the float weight the forward multiplies
@@ -37,12 +37,12 @@ struct QuantizedWeight {
 
 struct QuantizedLayer {
     int index = 0;
-    LayerWeights weights;                        // what the forward multiplies
-    std::array<SiteTransform, 4> inputs;         // by linearInputIndex: steps and quantization layout
+    LayerWeights weights;                             // what the forward multiplies
+    std::array<SiteTransform, 4> inputs;              // by linearInputIndex: steps and quantization layout
     std::map<std::string, QuantizedWeight> quantized; // module → integer form (absent at 16 bits)
-    std::map<std::string, at::Tensor> smoothing; // pair → scale (report/export)
-    QuantSpec activation, queryKey, value;       // online activation quantizers
-    bool queryKeyHadamard = false;               // Q and K rotated by a head_dim Hadamard before quantization
+    std::map<std::string, at::Tensor> smoothing;      // pair → scale (report/export)
+    QuantSpec activation, queryKey, value;            // online activation quantizers
+    bool queryKeyHadamard = false;                    // Q and K rotated by a head_dim Hadamard before quantization
     // Static quantizers of Q, K and V by Site (RPTQ); unset: the dynamic specs above. (A linear input's
     // static quantizer is part of its SiteTransform.)
     std::array<StaticQuant, kSiteCount> staticQuant;
@@ -59,8 +59,8 @@ struct QuantizedLayer {
 // form, and the forward weight is then exactly what a reload of it gives (bit-identical resume and export);
 // otherwise a differentiable fake quantization (LWC training). The pipeline and the preview both use it.
 struct SiteWeight {
-    at::Tensor forward;                      // what the forward multiplies
-    std::optional<QuantizedWeight> integer;  // when kept
+    at::Tensor forward;                     // what the forward multiplies
+    std::optional<QuantizedWeight> integer; // when kept
 };
 SiteWeight quantizeSiteWeight(const at::Tensor& transformed, const QuantSpec& spec, const SiteTransform& site,
                               const LwcFactors& lwc, bool integerForm);

@@ -20,8 +20,8 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10
     }
 }
 
-QuantizedModel::QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device device,
-                               QuantizedLayerLoader loader, c10::ScalarType dtype)
+QuantizedModel::QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device device, QuantizedLayerLoader loader,
+                               c10::ScalarType dtype)
     : m_model(std::move(checkpoint), device, dtype, LlamaModel::Residency::Streamed), m_loader(std::move(loader)) {
     if (!m_loader) throw UsageError("a streamed quantized model needs a layer loader");
 }
@@ -35,8 +35,8 @@ at::Tensor QuantizedModel::hiddenStates(const at::Tensor& tokens) {
         const QuantizedLayer* layer = &loaded;
         if (m_loader) {
             loaded = m_loader(i);
-            if (loaded.index != i) throw FormatError("quantized layer " + std::to_string(i) + " came back as layer " +
-                                                     std::to_string(loaded.index));
+            if (loaded.index != i)
+                throw FormatError("quantized layer " + std::to_string(i) + " came back as layer " + std::to_string(loaded.index));
             loaded.weights = loaded.weights.to(m_model.device(), m_model.dtype());
         } else {
             layer = &m_layers[i];

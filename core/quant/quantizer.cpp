@@ -22,8 +22,7 @@ constexpr double kClipMax = 1e4;
 
 std::string shapeText(const at::Tensor& t) {
     std::string s = "[";
-    for (std::int64_t d = 0; d < t.dim(); ++d)
-        s += (d ? ", " : "") + std::to_string(t.size(d));
+    for (std::int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
     return s + "]";
 }
 
@@ -38,17 +37,15 @@ struct Grouped {
 };
 
 Grouped grouped(const at::Tensor& x, const QuantSpec& spec) {
-    if (!x.defined() || x.dim() == 0)
-        throw UsageError("quantizer: input must have at least one dimension");
+    if (!x.defined() || x.dim() == 0) throw UsageError("quantizer: input must have at least one dimension");
     if (!at::isFloatingType(x.scalar_type()))
         throw UsageError("quantizer: input must be floating point, got " + std::string(c10::toString(x.scalar_type())));
     const std::int64_t cols = x.size(-1);
-    if (cols == 0 || x.numel() == 0)
-        throw UsageError("quantizer: input " + shapeText(x) + " is empty");
+    if (cols == 0 || x.numel() == 0) throw UsageError("quantizer: input " + shapeText(x) + " is empty");
     const std::int64_t gs = spec.groupSize > 0 ? spec.groupSize : cols;
     if (cols % gs != 0)
-        throw UsageError("quantizer: groupSize " + std::to_string(spec.groupSize) +
-                         " does not divide the last dim " + std::to_string(cols));
+        throw UsageError("quantizer: groupSize " + std::to_string(spec.groupSize) + " does not divide the last dim " +
+                         std::to_string(cols));
     Grouped g;
     g.rows = x.numel() / cols;
     g.groups = cols / gs;
@@ -58,13 +55,11 @@ Grouped grouped(const at::Tensor& x, const QuantSpec& spec) {
 }
 
 at::Tensor lwcFactor(const at::Tensor& f, const Grouped& g, const char* name) {
-    if (!f.defined())
-        throw UsageError(std::string("quantizer: LWC factor '") + name + "' is missing");
+    if (!f.defined()) throw UsageError(std::string("quantizer: LWC factor '") + name + "' is missing");
     const bool ok = f.dim() == 2 && f.size(0) == g.rows && (f.size(1) == 1 || f.size(1) == g.groups);
     if (!ok)
-        throw UsageError(std::string("quantizer: LWC factor '") + name + "' has shape " + shapeText(f) +
-                         ", expected [" + std::to_string(g.rows) + ", 1] or [" + std::to_string(g.rows) + ", " +
-                         std::to_string(g.groups) + "]");
+        throw UsageError(std::string("quantizer: LWC factor '") + name + "' has shape " + shapeText(f) + ", expected [" +
+                         std::to_string(g.rows) + ", 1] or [" + std::to_string(g.rows) + ", " + std::to_string(g.groups) + "]");
     return f.to(g.x.device(), at::kFloat).sigmoid();
 }
 
@@ -105,30 +100,27 @@ at::Tensor gridOf(const at::Tensor& x3, const at::Tensor& scale3, const at::Tens
 void checkParams(const QuantParams& p, const Grouped& g) {
     for (const auto* t : {&p.scale, &p.zero}) {
         if (!t->defined() || t->dim() != 2 || t->size(0) != g.rows || t->size(1) != g.groups)
-            throw UsageError("quantizer: params have shape " + (t->defined() ? shapeText(*t) : "undefined") +
-                             ", expected [" + std::to_string(g.rows) + ", " + std::to_string(g.groups) + "]");
+            throw UsageError("quantizer: params have shape " + (t->defined() ? shapeText(*t) : "undefined") + ", expected [" +
+                             std::to_string(g.rows) + ", " + std::to_string(g.groups) + "]");
     }
 }
 
 void checkCodeBits(const QuantSpec& spec) {
     validate(spec, "quantizer");
-    if (spec.bits > 8)
-        throw UsageError("quantizer: bits " + std::to_string(spec.bits) + " do not fit uint8 codes (max 8)");
+    if (spec.bits > 8) throw UsageError("quantizer: bits " + std::to_string(spec.bits) + " do not fit uint8 codes (max 8)");
 }
 
 } // namespace
 
 void validate(const QuantSpec& spec, const char* what) {
     const std::string w = what ? what : "quantizer";
-    if (spec.bits < 1 || spec.bits > 16)
-        throw UsageError(w + ": bits must be in [1, 16], got " + std::to_string(spec.bits));
+    if (spec.bits < 1 || spec.bits > 16) throw UsageError(w + ": bits must be in [1, 16], got " + std::to_string(spec.bits));
     // One symmetric level would mean dividing by 2^0 - 1 = 0.
     if (spec.symmetric && spec.bits < 2)
         throw UsageError(w + ": symmetric quantization needs at least 2 bits, got " + std::to_string(spec.bits));
     if (!(spec.clip > 0.0 && spec.clip <= 1.0))
         throw UsageError(w + ": clip ratio must be in (0, 1], got " + std::to_string(spec.clip));
-    if (spec.groupSize < 0)
-        throw UsageError(w + ": group size must be >= 0, got " + std::to_string(spec.groupSize));
+    if (spec.groupSize < 0) throw UsageError(w + ": group size must be >= 0, got " + std::to_string(spec.groupSize));
 }
 
 QuantParams computeQuantParams(const at::Tensor& x, const QuantSpec& spec, const LwcFactors& lwc) {
@@ -137,8 +129,7 @@ QuantParams computeQuantParams(const at::Tensor& x, const QuantSpec& spec, const
 }
 
 at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const LwcFactors& lwc) {
-    if (!spec.enabled())
-        return x;
+    if (!spec.enabled()) return x;
     validate(spec, "quantizer");
     const Grouped g = grouped(x, spec);
     const bool needsGrad = at::GradMode::is_enabled() && x.requires_grad();
@@ -158,8 +149,7 @@ at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const LwcFac
 
 at::Tensor quantizeCodes(const at::Tensor& x, const QuantParams& params, const QuantSpec& spec) {
     checkCodeBits(spec);
-    if (x.dim() != 2)
-        throw UsageError("quantizeCodes: x must be 2-D [rows, cols], got " + shapeText(x));
+    if (x.dim() != 2) throw UsageError("quantizeCodes: x must be 2-D [rows, cols], got " + shapeText(x));
     const Grouped g = grouped(x.detach(), spec);
     checkParams(params, g);
     const at::Tensor scale = params.scale.detach().to(g.x.device(), at::kFloat).unsqueeze(-1);
@@ -171,12 +161,12 @@ at::Tensor quantizeCodes(const at::Tensor& x, const QuantParams& params, const Q
 at::Tensor dequantize(const at::Tensor& codes, const QuantParams& params, const QuantSpec& spec) {
     checkCodeBits(spec);
     if (codes.dim() != 2 || codes.scalar_type() != at::kByte)
-        throw UsageError("dequantize: codes must be uint8 [rows, cols], got " +
-                         std::string(c10::toString(codes.scalar_type())) + " " + shapeText(codes));
+        throw UsageError("dequantize: codes must be uint8 [rows, cols], got " + std::string(c10::toString(codes.scalar_type())) +
+                         " " + shapeText(codes));
     const std::int64_t gs = spec.groupSize > 0 ? spec.groupSize : codes.size(1);
     if (gs == 0 || codes.size(1) % gs != 0)
-        throw UsageError("dequantize: groupSize " + std::to_string(spec.groupSize) +
-                         " does not divide the last dim " + std::to_string(codes.size(1)));
+        throw UsageError("dequantize: groupSize " + std::to_string(spec.groupSize) + " does not divide the last dim " +
+                         std::to_string(codes.size(1)));
     Grouped g;
     g.rows = codes.size(0);
     g.groups = codes.size(1) / gs;
@@ -244,8 +234,7 @@ template <typename T> ErrorSums errorSums(const T* r, const T* q, std::int64_t n
 
 QuantError quantError(const at::Tensor& reference, const at::Tensor& quantized) {
     if (!reference.sizes().equals(quantized.sizes()))
-        throw UsageError("quantError: shapes differ: reference " + shapeText(reference) + ", quantized " +
-                         shapeText(quantized));
+        throw UsageError("quantError: shapes differ: reference " + shapeText(reference) + ", quantized " + shapeText(quantized));
     QuantError e;
     if (reference.numel() == 0) {
         e.sqnrDb = std::numeric_limits<double>::infinity();

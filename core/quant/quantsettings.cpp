@@ -32,8 +32,9 @@ void QuantSettings::validate(const ModelConfig& c) const {
 }
 
 nlohmann::json QuantSettings::toJson() const {
-    return {{"wbits", wbits}, {"abits", abits}, {"kv_bits", effectiveKvBits()}, {"group_size", groupSize},
-            {"symmetric", symmetric}, {"swc", swc}, {"lac", lac}};
+    return {
+        {"wbits", wbits}, {"abits", abits}, {"kv_bits", effectiveKvBits()}, {"group_size", groupSize}, {"symmetric", symmetric},
+        {"swc", swc},     {"lac", lac}};
 }
 
 QuantSettings QuantSettings::fromJson(const nlohmann::json& j) {

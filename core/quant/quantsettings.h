@@ -12,11 +12,11 @@ struct ModelConfig;
 struct QuantSettings {
     int wbits = 4;
     int abits = 4;
-    int kvBits = -1;             // -1: same as abits (the reference quantizes Q/K/V at abits)
-    std::int64_t groupSize = 0;  // weight groups along Cin; 0 = per output channel
-    bool symmetric = false;      // weights only, as the reference
-    double swc = 1.0;            // static weight clipping ratio
-    double lac = 1.0;            // activation clipping ratio (linear inputs and Q/K)
+    int kvBits = -1;            // -1: same as abits (the reference quantizes Q/K/V at abits)
+    std::int64_t groupSize = 0; // weight groups along Cin; 0 = per output channel
+    bool symmetric = false;     // weights only, as the reference
+    double swc = 1.0;           // static weight clipping ratio
+    double lac = 1.0;           // activation clipping ratio (linear inputs and Q/K)
 
     int effectiveKvBits() const { return kvBits < 0 ? abits : kvBits; }
     QuantSpec weightSpec() const;

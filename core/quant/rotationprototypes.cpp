@@ -11,8 +11,7 @@
 namespace ol {
 
 at::Tensor helmertPrototype(std::int64_t n) {
-    if (n < 1)
-        throw UsageError("helmertPrototype: size must be >= 1, got " + std::to_string(n));
+    if (n < 1) throw UsageError("helmertPrototype: size must be >= 1, got " + std::to_string(n));
     // R = G_{n-2} ··· G_0 · I, each G a Givens rotation in plane (i, i+1): only rows i and i+1 change.
     std::vector<double> r(static_cast<std::size_t>(n * n), 0.0);
     for (std::int64_t i = 0; i < n; ++i) r[i * n + i] = 1.0;
@@ -37,10 +36,8 @@ at::Tensor helmertPrototype(std::int64_t n) {
 }
 
 at::Tensor randomOrthogonal(std::int64_t n, std::uint64_t seed) {
-    if (n < 0)
-        throw UsageError("randomOrthogonal: size must be >= 0, got " + std::to_string(n));
-    if (n == 0)
-        return at::empty({0, 0}, at::kDouble);
+    if (n < 0) throw UsageError("randomOrthogonal: size must be >= 0, got " + std::to_string(n));
+    if (n == 0) return at::empty({0, 0}, at::kDouble);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
     // float32 draw: the same numbers torch.randn(n, n) gives after torch.manual_seed(seed).
     const auto g = at::randn({n, n}, gen, at::TensorOptions().dtype(at::kFloat));
@@ -51,8 +48,7 @@ at::Tensor normalizedHadamard(std::int64_t n) {
     if (n < 1 || (n & (n - 1)) != 0)
         throw UsageError("normalizedHadamard: size must be a power of two, got " + std::to_string(n));
     auto h = at::ones({1, 1}, at::kDouble);
-    while (h.size(0) < n)
-        h = at::cat({at::cat({h, h}, 1), at::cat({h, -h}, 1)}, 0);
+    while (h.size(0) < n) h = at::cat({at::cat({h, h}, 1), at::cat({h, -h}, 1)}, 0);
     return h / std::sqrt(double(n));
 }
 

@@ -89,7 +89,8 @@ void checkManifest(const nlohmann::json& m, const std::string& path) {
 
 } // namespace
 
-RunStore::RunStore(std::string dir, nlohmann::json manifest, bool resume) : m_dir(std::move(dir)), m_manifest(std::move(manifest)) {
+RunStore::RunStore(std::string dir, nlohmann::json manifest, bool resume)
+    : m_dir(std::move(dir)), m_manifest(std::move(manifest)) {
     std::error_code ec;
     const auto manifestPath = (fs::path(m_dir) / "run.json").string();
     // Checked before anything is created: a mistyped directory must not start a fresh run.
@@ -102,10 +103,11 @@ RunStore::RunStore(std::string dir, nlohmann::json manifest, bool resume) : m_di
     if (fs::exists(manifestPath)) {
         const auto stored = readJson(manifestPath);
         if (!resume)
-            throw UsageError("`save_dir` " + m_dir + " already holds a quantization run; pass `resume` to continue it or choose another directory");
+            throw UsageError("`save_dir` " + m_dir +
+                             " already holds a quantization run; pass `resume` to continue it or choose another directory");
         if (stored.value("fingerprint", "") != m_manifest.at("fingerprint").get<std::string>())
-            throw UsageError("cannot `resume` the run in " + m_dir + ": it was made with other inputs: " +
-                             describeDifference(stored, m_manifest));
+            throw UsageError("cannot `resume` the run in " + m_dir +
+                             ": it was made with other inputs: " + describeDifference(stored, m_manifest));
         while (fs::exists(layerPath(m_completed))) ++m_completed;
     } else {
         // A probe write: an unwritable directory fails here, before any work.

@@ -59,9 +59,7 @@ at::Tensor TransformStep::applyToActivation(const at::Tensor& x) const {
     return x;
 }
 
-at::Tensor TransformStep::applyToWeight(const at::Tensor& w) const {
-    return kind == StepKind::Scale ? w : applyToActivation(w);
-}
+at::Tensor TransformStep::applyToWeight(const at::Tensor& w) const { return kind == StepKind::Scale ? w : applyToActivation(w); }
 
 at::Tensor SiteTransform::applyToActivation(const at::Tensor& x) const {
     auto y = x;

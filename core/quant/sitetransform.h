@@ -30,7 +30,7 @@ enum class StepKind {
     Hadamard,      // x·diag(H_b, ..., H_b), H_b the normalized Sylvester Hadamard of block b (no stored tensor)
 };
 
-const char* stepKindKey(StepKind kind);      // "scale", "permute", "block_rotation", "householder", "hadamard"
+const char* stepKindKey(StepKind kind);       // "scale", "permute", "block_rotation", "householder", "hadamard"
 StepKind stepKindFromKey(const std::string&); // FormatError for an unknown key
 
 struct TransformStep {

@@ -12,16 +12,15 @@ namespace ol {
 
 at::Tensor zigzagPermutation(const at::Tensor& x, std::int64_t blockSize) {
     if (x.dim() != 2)
-        throw UsageError("zigzag permutation: activation must be 2-D [tokens, channels], got " + std::to_string(x.dim()) + " dims");
+        throw UsageError("zigzag permutation: activation must be 2-D [tokens, channels], got " + std::to_string(x.dim()) +
+                         " dims");
     const std::int64_t c = x.size(1);
-    if (blockSize < 1)
-        throw UsageError("`block_size` must be >= 1, got " + std::to_string(blockSize));
+    if (blockSize < 1) throw UsageError("`block_size` must be >= 1, got " + std::to_string(blockSize));
     if (blockSize > c)
         throw UsageError("`block_size` " + std::to_string(blockSize) + " is larger than the " + std::to_string(c) +
                          " channels of the activation");
     const auto mt = x.size(0) ? x.abs().amax(0).to(at::kCPU, at::kDouble).contiguous() : at::zeros({c}, at::kDouble);
-    if (!at::isfinite(mt).all().item<bool>())
-        throw UsageError("zigzag permutation: activation contains NaN/Inf");
+    if (!at::isfinite(mt).all().item<bool>()) throw UsageError("zigzag permutation: activation contains NaN/Inf");
     const double* m = mt.data_ptr<double>();
     auto byMagnitude = [m](std::int64_t a, std::int64_t b) { return m[a] > m[b] || (m[a] == m[b] && a < b); };
 

@@ -35,7 +35,8 @@ std::int64_t forwardActivations(const ModelConfig& c, std::int64_t batch, std::i
 // The classifier over `tokens` positions: one vocabulary slice of rows in the compute dtype and its
 // logits (logits, shifted exponentials, the narrowed copy); all of the vocabulary when one slice holds it.
 std::int64_t classifier(const ModelConfig& c, std::int64_t tokens, int bytes) {
-    const std::int64_t slice = std::min(c.vocabSize, std::max<std::int64_t>(256, kLogitSlice / std::max<std::int64_t>(1, tokens)));
+    const std::int64_t slice =
+        std::min(c.vocabSize, std::max<std::int64_t>(256, kLogitSlice / std::max<std::int64_t>(1, tokens)));
     return slice * c.hiddenSize * bytes + 2 * tokens * slice * 4;
 }
 
@@ -51,8 +52,10 @@ std::string formatBytes(std::int64_t bytes) {
     char buf[32];
     const double b = static_cast<double>(bytes);
     // Binary units, as --max_memory reads them (8G = 8 GiB).
-    if (b >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024 * 1024));
-    else std::snprintf(buf, sizeof buf, "%.0f MiB", b / (1024.0 * 1024));
+    if (b >= 1024.0 * 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+    else
+        std::snprintf(buf, sizeof buf, "%.0f MiB", b / (1024.0 * 1024));
     return buf;
 }
 
@@ -109,7 +112,8 @@ MemoryEstimate estimateEval(const ModelConfig& c, const ModelFootprint& m, const
 }
 
 // One set of every window's activations [n, T, H] in float32, or, spilled, the batch being computed.
-static std::int64_t activationSet(const ModelConfig& c, std::int64_t n, std::int64_t T, std::int64_t batch, std::int64_t spillAbove) {
+static std::int64_t activationSet(const ModelConfig& c, std::int64_t n, std::int64_t T, std::int64_t batch,
+                                  std::int64_t spillAbove) {
     const std::int64_t full = n * T * c.hiddenSize * 4;
     return spillAbove >= 0 && full > spillAbove ? std::min(n, batch) * T * c.hiddenSize * 4 : full;
 }
@@ -144,7 +148,8 @@ MemoryEstimate estimateQuantize(const ModelConfig& c, const ModelFootprint& m, c
     layer.terms.push_back({"calibration windows", windows});
     if (j.sampleInputs) layer.terms.push_back({"layer inputs of every window", windows});
     if (j.training) layer.terms.push_back({"FP inputs and targets of every window", 2 * windows});
-    layer.terms.push_back({"calibration forward", forwardActivations(c, j.sampleInputs ? std::min<std::int64_t>(4, j.nsamples) : 1, j.seqlen, 4)});
+    layer.terms.push_back(
+        {"calibration forward", forwardActivations(c, j.sampleInputs ? std::min<std::int64_t>(4, j.nsamples) : 1, j.seqlen, 4)});
 
     MemoryEstimate peak = layer;
     if (j.calibrate) {
@@ -196,11 +201,16 @@ std::int64_t parseMemorySize(const std::string& text, const std::string& flag) {
     std::string unit = text.substr(used);
     if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
     double scale = -1;
-    if (unit.empty()) scale = 1;
-    else if (unit == "K" || unit == "k") scale = 1024.0;
-    else if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
-    else if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
-    else if (unit == "T" || unit == "t") scale = 1024.0 * 1024 * 1024 * 1024;
+    if (unit.empty())
+        scale = 1;
+    else if (unit == "K" || unit == "k")
+        scale = 1024.0;
+    else if (unit == "M" || unit == "m")
+        scale = 1024.0 * 1024;
+    else if (unit == "G" || unit == "g")
+        scale = 1024.0 * 1024 * 1024;
+    else if (unit == "T" || unit == "t")
+        scale = 1024.0 * 1024 * 1024 * 1024;
     if (used == 0 || scale < 0 || !(value > 0) || value * scale > 9e18)
         throw UsageError(flag + " " + text + ": not a memory size (examples: 8G, 512M, 1.5G)");
     return static_cast<std::int64_t>(value * scale);
@@ -210,8 +220,8 @@ MemoryBudget MemoryBudget::available() { return {availableMemoryBytes(), "availa
 
 void requireMemory(const MemoryEstimate& estimate, const MemoryBudget& budget, const std::string& advice) {
     if (estimate.peakBytes() <= budget.bytes) return;
-    throw UsageError("this job needs about " + estimate.describe() + ", more than the " + formatBytes(budget.bytes) +
-                     " " + budget.source + "; " + advice);
+    throw UsageError("this job needs about " + estimate.describe() + ", more than the " + formatBytes(budget.bytes) + " " +
+                     budget.source + "; " + advice);
 }
 
 } // namespace ol

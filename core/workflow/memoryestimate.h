@@ -24,14 +24,14 @@ struct MemoryEstimate {
     std::string stage;             // the stage at which the peak falls
     std::vector<MemoryTerm> terms; // what the peak is made of
     std::int64_t peakBytes() const;
-    std::string describe() const;  // "1.42 GiB at calibration (runtime 180 MiB, ...)"
+    std::string describe() const; // "1.42 GiB at calibration (runtime 180 MiB, ...)"
 };
 
 struct ModelFootprint {
-    std::int64_t layerParams = 0;     // one decoder layer
-    std::int64_t largestTensor = 0;   // elements of the largest layer tensor
-    std::int64_t totalParams = 0;     // the whole model
-    int storedBytes = 2;              // per parameter in the file (F16/BF16: 2, F32: 4)
+    std::int64_t layerParams = 0;   // one decoder layer
+    std::int64_t largestTensor = 0; // elements of the largest layer tensor
+    std::int64_t totalParams = 0;   // the whole model
+    int storedBytes = 2;            // per parameter in the file (F16/BF16: 2, F32: 4)
     static ModelFootprint of(const ModelConfig& config, int storedBytes);
     static ModelFootprint of(const Checkpoint& checkpoint); // stored dtype from its first layer's weights
 };

@@ -1,26 +1,26 @@
 #include "core/workflow/quantizejob.h"
 
 #include "core/calib/calibrator.h"
+#include "core/calib/session.h"
 #include "core/errors.h"
 #include "core/eval/perplexity.h"
-#include "core/quant/quantexport.h"
-#include "core/calib/session.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
 #include "core/model/llamamodel.h"
 #include "core/model/tokenizer.h"
+#include "core/progress.h"
 #include "core/quant/method.h"
 #include "core/quant/methodregistry.h"
+#include "core/quant/quantexport.h"
 #include "core/quant/quantizedmodel.h"
 #include "core/quant/runstore.h"
 #include "core/resources.h"
 
 #include <ATen/ATen.h>
 #include <atomic>
-#include <chrono>
-#include <filesystem>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <unistd.h>
 
 namespace ol {
@@ -71,8 +71,8 @@ private:
 } // namespace
 
 CalibrationSource prepareCalibration(const std::string& modelPath, const std::string& tokenizerPath, c10::Device device,
-                                     c10::ScalarType dtype, const CalibrationSettings& settings,
-                                     const std::string& sessionPath, Progress* progress, SpillPolicy spill) {
+                                     c10::ScalarType dtype, const CalibrationSettings& settings, const std::string& sessionPath,
+                                     Progress* progress, SpillPolicy spill) {
     const auto t0 = std::chrono::steady_clock::now();
     CalibrationSource s;
     s.bundle = openModel(modelPath, tokenizerPath);
@@ -105,18 +105,18 @@ CalibrationSource prepareCalibration(const std::string& modelPath, const std::st
         // Without a session to write, each layer's statistics are reduced to its act_scales at once.
         options.gatherStatistics = !sessionPath.empty();
         std::vector<SiteStatistics> scales;
-        const auto r = runCalibration(*s.model, s.data, options, progress ? &sub : nullptr,
-                                      [&](const std::vector<SiteStatistics>& layer) {
-                                          if (options.gatherStatistics) return;
-                                          for (const auto& site : layer) {
-                                              if (!isLinearInput(site.site)) continue;
-                                              SiteStatistics kept;
-                                              kept.layer = site.layer;
-                                              kept.site = site.site;
-                                              kept.actScales = site.actScales;
-                                              scales.push_back(std::move(kept));
-                                          }
-                                      });
+        const auto r =
+            runCalibration(*s.model, s.data, options, progress ? &sub : nullptr, [&](const std::vector<SiteStatistics>& layer) {
+                if (options.gatherStatistics) return;
+                for (const auto& site : layer) {
+                    if (!isLinearInput(site.site)) continue;
+                    SiteStatistics kept;
+                    kept.layer = site.layer;
+                    kept.site = site.site;
+                    kept.actScales = site.actScales;
+                    scales.push_back(std::move(kept));
+                }
+            });
         s.actScales = actScalesFromStatistics(options.gatherStatistics ? r.sites : scales, L);
         if (!sessionPath.empty()) writeSession(sessionPath, makeSessionInfo(*s.bundle.checkpoint, s.data, r.seconds), r.sites);
     }
@@ -137,8 +137,8 @@ const char* const kQuantizeMemoryAdvice =
     "use fewer calibration windows (`nsamples`) or shorter ones (`seqlen`), reuse a `session` that holds this "
     "calibration, or run on a GPU (`device` cuda); `max_memory` sets another budget";
 
-MemoryEstimate estimateQuantizeJob(const Checkpoint& ck, const CalibrationSettings& calibration,
-                                   const QuantizeRequest& req, bool calibrate) {
+MemoryEstimate estimateQuantizeJob(const Checkpoint& ck, const CalibrationSettings& calibration, const QuantizeRequest& req,
+                                   bool calibrate) {
     const auto method = MethodRegistry::instance().create(req.method, req.methodParams);
     QuantizeJob job;
     job.nsamples = calibration.nsamples;
@@ -165,8 +165,10 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         const auto estimate = estimateQuantizeJob(*source.bundle.checkpoint, source.data.settings, req, false);
         const auto budget = budgetOf(req);
         requireMemory(estimate, budget, kQuantizeMemoryAdvice);
-        out.memory = {{"estimate_bytes", estimate.peakBytes()}, {"stage", estimate.stage},
-                      {"budget_bytes", budget.bytes}, {"budget", budget.source}};
+        out.memory = {{"estimate_bytes", estimate.peakBytes()},
+                      {"stage", estimate.stage},
+                      {"budget_bytes", budget.bytes},
+                      {"budget", budget.source}};
     }
     if (!req.exportDir.empty() && std::filesystem::exists(req.exportDir) && !std::filesystem::is_directory(req.exportDir))
         throw UsageError("`export` " + req.exportDir + " exists and is not a directory");
@@ -265,14 +267,10 @@ nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const Qu
     j["settings"] = result.manifest.at("settings");
     j["label"] = req.pipeline.settings.label();
     j["seed"] = req.pipeline.seed;
-    j["calibration"] = {{"nsamples", source.data.settings.nsamples},
-                        {"seqlen", source.data.settings.seqlen},
-                        {"seed", source.data.settings.seed},
-                        {"text_tokens", source.data.textTokens},
-                        {"fingerprint", source.data.fingerprint},
-                        {"session", source.sessionPath},
-                        {"reused_session", source.reusedSession},
-                        {"seconds", source.seconds}};
+    j["calibration"] = {{"nsamples", source.data.settings.nsamples}, {"seqlen", source.data.settings.seqlen},
+                        {"seed", source.data.settings.seed},         {"text_tokens", source.data.textTokens},
+                        {"fingerprint", source.data.fingerprint},    {"session", source.sessionPath},
+                        {"reused_session", source.reusedSession},    {"seconds", source.seconds}};
     j["fp_ppl"] = fpPpl ? nlohmann::json(*fpPpl) : nlohmann::json();
     j["quant_ppl"] = quantPpl ? nlohmann::json(*quantPpl) : nlohmann::json();
     if (quantPpl) j["eval"] = {{"seqlen", source.data.settings.seqlen}, {"windows", evalWindows}};
@@ -284,10 +282,10 @@ nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const Qu
         total.train += r.seconds.train, total.forward += r.seconds.forward, total.save += r.seconds.save;
         total.reports += r.seconds.reports;
     }
-    j["seconds"] = {{"calibration", source.seconds},  {"smoothing", total.prepare}, {"transforms", total.transform},
-                    {"weights", total.weights},       {"reports", total.reports},   {"training", total.train},    {"forward", total.forward},
-                    {"checkpoint", total.save},       {"quantize_total", quantizeSeconds},
-                    {"evaluation", evalSeconds},      {"export", exportSeconds}};
+    j["seconds"] = {{"calibration", source.seconds}, {"smoothing", total.prepare}, {"transforms", total.transform},
+                    {"weights", total.weights},      {"reports", total.reports},   {"training", total.train},
+                    {"forward", total.forward},      {"checkpoint", total.save},   {"quantize_total", quantizeSeconds},
+                    {"evaluation", evalSeconds},     {"export", exportSeconds}};
     j["resumed_layers"] = result.resumedLayers;
     j["memory"] = memory;
     j["save_dir"] = saveDir;

@@ -36,8 +36,8 @@ struct CalibrationSource {
 // `spill`: where every window's hidden state lives while calibrating (Auto without a budget: a quarter
 // of the available memory).
 CalibrationSource prepareCalibration(const std::string& modelPath, const std::string& tokenizerPath, c10::Device device,
-                                     c10::ScalarType dtype, const CalibrationSettings& settings,
-                                     const std::string& sessionPath, Progress* progress, SpillPolicy spill = {});
+                                     c10::ScalarType dtype, const CalibrationSettings& settings, const std::string& sessionPath,
+                                     Progress* progress, SpillPolicy spill = {});
 
 // An Auto policy without a budget gets a quarter of `budget`: activation sets larger than that spill.
 SpillPolicy spillWithin(SpillPolicy policy, const MemoryBudget& budget);
@@ -47,10 +47,10 @@ struct QuantizeRequest {
     nlohmann::json methodParams = nlohmann::json::object(); // given values; defaults come from the plugin metadata
     PipelineOptions pipeline;
     bool evalPpl = false;
-    std::string evalText;   // empty: the bundled stories-eval.txt
+    std::string evalText;        // empty: the bundled stories-eval.txt
     std::int64_t evalLimit = -1; // at most this many windows (the reference's --limit); -1: all
-    std::string exportDir;  // empty: no export
-    MemoryBudget memory;    // bytes 0: the available memory
+    std::string exportDir;       // empty: no export
+    MemoryBudget memory;         // bytes 0: the available memory
 };
 
 // The peak memory of the job: calibration (unless statistics come from a session), the layer-by-layer

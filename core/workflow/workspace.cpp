@@ -1,12 +1,12 @@
 #include "core/workflow/workspace.h"
 
 #include "core/calib/calibrator.h"
-#include "core/errors.h"
 #include "core/calib/session.h"
-#include "core/progress.h"
+#include "core/errors.h"
 #include "core/model/checkpoint.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelconfig.h"
+#include "core/progress.h"
 #include "core/resources.h"
 
 #include <ATen/ATen.h>
@@ -40,7 +40,8 @@ std::pair<int, Site> Workspace::mostOutlyingSite() const {
     int best = 0;
     double bestRatio = -1;
     for (std::size_t i = 0; i < sites.size(); ++i)
-        if (sites[i].site == Site::DownInput && outliers[i].ratio > bestRatio) bestRatio = outliers[i].ratio, best = sites[i].layer;
+        if (sites[i].site == Site::DownInput && outliers[i].ratio > bestRatio)
+            bestRatio = outliers[i].ratio, best = sites[i].layer;
     return {best, Site::DownInput};
 }
 
@@ -84,8 +85,8 @@ std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, cons
     CalibrationOptions options;
     options.spill = spillWithin({}, budget);
     const auto& cs = w->source.data.settings;
-    requireMemory(estimateCalibration(w->source.model->config(), ModelFootprint::of(*w->source.bundle.checkpoint),
-                                      cs.nsamples, cs.seqlen, options.batchSize, options.spill.budgetBytes),
+    requireMemory(estimateCalibration(w->source.model->config(), ModelFootprint::of(*w->source.bundle.checkpoint), cs.nsamples,
+                                      cs.seqlen, options.batchSize, options.spill.budgetBytes),
                   budget, "choose fewer windows or shorter ones in Run > Calibrate");
     SubProgress sub(p, 0.02, 1.0, "calibrate: ");
     auto r = runCalibration(*w->source.model, w->source.data, options, &sub);

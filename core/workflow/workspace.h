@@ -9,8 +9,8 @@
 #include "core/workflow/quantizejob.h"
 
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ol {
@@ -35,7 +35,6 @@ struct Workspace {
     // there (massive activations live at down_proj inputs, Sun et al. 2024).
     std::pair<int, Site> mostOutlyingSite() const;
 };
-
 
 // Opens the model (empty path: the bundled demo model) and calibrates it on `settings`.
 std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, const std::string& tokenizerPath,

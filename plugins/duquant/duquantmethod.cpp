@@ -2,10 +2,10 @@
 
 #include "core/errors.h"
 #include "core/model/modelconfig.h"
-#include "core/quant/layerquantizer.h"
 #include "core/quant/duquanttransform.h"
-#include "core/quant/methodsupport.h"
+#include "core/quant/layerquantizer.h"
 #include "core/quant/lwctrainer.h"
+#include "core/quant/methodsupport.h"
 #include "core/quant/quantizedlayer.h"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // The DuQuant method as a Qt plugin; the algorithm is in duquantmethod.cpp
 // and core/quant (greedy rotation, zigzag, smoothing, LWC).
-#include "plugins/duquant/duquantmethod.h"
 #include "core/quant/methodplugin.h"
+#include "plugins/duquant/duquantmethod.h"
 
 #include <QObject>
 

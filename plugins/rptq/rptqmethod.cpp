@@ -1,9 +1,9 @@
 #include "plugins/rptq/rptqmethod.h"
 
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/modelconfig.h"
+#include "core/progress.h"
 #include "core/quant/clusterquant.h"
 #include "core/quant/kmeans.h"
 #include "core/quant/quantizedlayer.h"
@@ -131,11 +131,12 @@ void RptqMethod::validate(const ModelConfig& c, const QuantSettings& s) const {
     const auto smallest = std::min(c.hiddenSize, c.intermediateSize);
     if (k > smallest)
         throw UsageError("`num_clusters` " + std::to_string(k) + " is larger than the " + std::to_string(smallest) +
-                         " channels of this model's " + (c.hiddenSize <= c.intermediateSize ? "RMSNorm outputs" : "down_proj input") +
-                         "; use at most " + std::to_string(smallest));
+                         " channels of this model's " +
+                         (c.hiddenSize <= c.intermediateSize ? "RMSNorm outputs" : "down_proj input") + "; use at most " +
+                         std::to_string(smallest));
     if (hk > c.headDim)
-        throw UsageError("`head_clusters` " + std::to_string(hk) + " is larger than this model's head_dim " + std::to_string(c.headDim) +
-                         "; use at most " + std::to_string(c.headDim));
+        throw UsageError("`head_clusters` " + std::to_string(hk) + " is larger than this model's head_dim " +
+                         std::to_string(c.headDim) + "; use at most " + std::to_string(c.headDim));
     if (s.symmetric) throw UsageError("`symmetric` cannot be used with rptq: its cluster weight groups are asymmetric");
     if (s.groupSize > 0)
         throw UsageError("`group_size` " + std::to_string(s.groupSize) +

@@ -1,11 +1,11 @@
 #include "plugins/ruquant/ruquantmethod.h"
 
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/model/modelconfig.h"
+#include "core/progress.h"
 #include "core/quant/layerquantizer.h"
-#include "core/quant/methodsupport.h"
 #include "core/quant/lhtrainer.h"
+#include "core/quant/methodsupport.h"
 #include "core/quant/quantizedlayer.h"
 #include "core/quant/ruquantrotation.h"
 

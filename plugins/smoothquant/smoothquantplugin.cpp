@@ -24,9 +24,7 @@ class SmoothQuantPlugin : public QObject, public MethodPlugin {
     Q_PLUGIN_METADATA(IID OutlierLabMethodPlugin_iid FILE "smoothquant.json")
     Q_INTERFACES(ol::MethodPlugin)
 public:
-    std::unique_ptr<QuantMethod> create(const nlohmann::json& p) const override {
-        return std::make_unique<SmoothQuantMethod>(p);
-    }
+    std::unique_ptr<QuantMethod> create(const nlohmann::json& p) const override { return std::make_unique<SmoothQuantMethod>(p); }
 };
 
 } // namespace ol

@@ -17,27 +17,23 @@
 
 namespace {
 
-QJsonObject parseJson(const QString& text) {
-    return QJsonDocument::fromJson(text.toUtf8()).object();
-}
+QJsonObject parseJson(const QString& text) { return QJsonDocument::fromJson(text.toUtf8()).object(); }
 
 // A message for a person: no LibTorch backtrace, no raw nlohmann exception text.
 bool readable(const CliRun& r) {
-    return !r.err.contains("frame #") && !r.err.contains("json.exception") &&
-           !r.err.contains("Exception raised");
+    return !r.err.contains("frame #") && !r.err.contains("json.exception") && !r.err.contains("Exception raised");
 }
 
 void copyDir(const QString& from, const QString& to) {
     QDir().mkpath(to);
-    for (const auto& f : QDir(from).entryInfoList(QDir::Files))
-        QFile::copy(f.filePath(), to + "/" + f.fileName());
+    for (const auto& f : QDir(from).entryInfoList(QDir::Files)) QFile::copy(f.filePath(), to + "/" + f.fileName());
 }
 
 } // namespace
 
 class TestBadInputModel : public QObject {
     Q_OBJECT
-  private:
+private:
     QTemporaryDir m_dir;
     QString path(const QString& name) const { return m_dir.filePath(name); }
 
@@ -46,18 +42,16 @@ class TestBadInputModel : public QObject {
         const auto dir = path(name);
         copyDir(path("hf"), dir);
         QFile f(dir + "/config.json");
-        if (!f.open(QIODevice::ReadOnly))
-            return {};
+        if (!f.open(QIODevice::ReadOnly)) return {};
         auto j = QJsonDocument::fromJson(f.readAll()).object();
         f.close();
         j[key] = value;
-        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            return {};
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return {};
         f.write(QJsonDocument(j).toJson());
         return dir;
     }
 
-  private Q_SLOTS:
+private Q_SLOTS:
     void initTestCase() {
         QVERIFY2(!qgetenv("OUTLIERLAB_CLI").isEmpty(), "OUTLIERLAB_CLI not set (run through ctest)");
         QVERIFY(m_dir.isValid());
@@ -71,25 +65,20 @@ class TestBadInputModel : public QObject {
         QTest::addColumn<QJsonValue>("value");
         QTest::addColumn<QString>("expected");
         QTest::newRow("gelu") << "hidden_act" << QJsonValue("gelu") << "'hidden_act' is 'gelu'";
-        QTest::newRow("rope_scaling yes")
-            << "rope_scaling" << QJsonValue("yes") << "'rope_scaling' is a string";
+        QTest::newRow("rope_scaling yes") << "rope_scaling" << QJsonValue("yes") << "'rope_scaling' is a string";
         QTest::newRow("float7") << "torch_dtype" << QJsonValue("float7") << "'torch_dtype' is 'float7'";
         QTest::newRow("rope_theta 0") << "rope_theta" << QJsonValue(0.0) << "rope_theta";
         QTest::newRow("rope_theta negative") << "rope_theta" << QJsonValue(-10000.0) << "rope_theta";
         QTest::newRow("rms_norm_eps negative") << "rms_norm_eps" << QJsonValue(-1e-5) << "rms_norm_eps";
-        QTest::newRow("fewer layers than tensors")
-            << "num_hidden_layers" << QJsonValue(4) << "num_hidden_layers is 4";
-        QTest::newRow("hidden_size a string")
-            << "hidden_size" << QJsonValue("64") << "'hidden_size' is a string";
-        QTest::newRow("tie a string")
-            << "tie_word_embeddings" << QJsonValue("yes") << "'tie_word_embeddings' is a string";
+        QTest::newRow("fewer layers than tensors") << "num_hidden_layers" << QJsonValue(4) << "num_hidden_layers is 4";
+        QTest::newRow("hidden_size a string") << "hidden_size" << QJsonValue("64") << "'hidden_size' is a string";
+        QTest::newRow("tie a string") << "tie_word_embeddings" << QJsonValue("yes") << "'tie_word_embeddings' is a string";
     }
     void configRefused() {
         QFETCH(QString, key);
         QFETCH(QJsonValue, value);
         QFETCH(QString, expected);
-        const auto dir =
-            modelWith(QString("cfg-%1").arg(QTest::currentDataTag()).replace(' ', '-'), key, value);
+        const auto dir = modelWith(QString("cfg-%1").arg(QTest::currentDataTag()).replace(' ', '-'), key, value);
         QVERIFY(!dir.isEmpty());
         const auto r = runCli({"eval", "--model", dir, "--nsamples", "1", "--quiet"});
         QCOMPARE(r.exitCode, 1);
@@ -111,13 +100,12 @@ class TestBadInputModel : public QObject {
         QFile::remove(dir + "/model.safetensors");
         QFile index(dir + "/model.safetensors.index.json");
         QVERIFY(index.open(QIODevice::WriteOnly));
-        index.write(R"({"metadata": {}, "weight_map": {"model.embed_tokens.weight": ")" + shard.toUtf8() +
-                    R"("}})");
+        index.write(R"({"metadata": {}, "weight_map": {"model.embed_tokens.weight": ")" + shard.toUtf8() + R"("}})");
         index.close();
         const auto r = runCli({"eval", "--model", dir, "--nsamples", "1", "--quiet"}, 60000);
         QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains("model.safetensors.index.json") &&
-                     r.err.contains("model.embed_tokens.weight") && r.err.contains(shard),
+        QVERIFY2(r.err.contains("model.safetensors.index.json") && r.err.contains("model.embed_tokens.weight") &&
+                     r.err.contains(shard),
                  qPrintable(r.err));
     }
 
@@ -137,8 +125,7 @@ class TestBadInputModel : public QObject {
         const auto r = runCli({"eval", "--text", path("a-directory"), "--quiet"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("a-directory: is a directory, not a text file"), qPrintable(r.err));
-        const auto c = runCli(
-            {"calibrate", "--calib_dataset", path("a-directory"), "--out", path("never.h5"), "--quiet"});
+        const auto c = runCli({"calibrate", "--calib_dataset", path("a-directory"), "--out", path("never.h5"), "--quiet"});
         QCOMPARE(c.exitCode, 1);
         QVERIFY2(c.err.contains("is a directory, not a calibration text"), qPrintable(c.err));
         QVERIFY(!QFile::exists(path("never.h5")));
@@ -150,8 +137,7 @@ class TestBadInputModel : public QObject {
         QVERIFY(f.open(QIODevice::Append));
         f.write("junk!");
         f.close();
-        const auto r =
-            runCli({"eval", "--model", path("hf"), "--tokenizer", path("trailing.bin"), "--quiet"});
+        const auto r = runCli({"eval", "--model", path("hf"), "--tokenizer", path("trailing.bin"), "--quiet"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("trailing.bin: 5 trailing bytes after 512 tokens"), qPrintable(r.err));
     }
@@ -159,8 +145,7 @@ class TestBadInputModel : public QObject {
     void float16IsRefused() {
         const auto r = runCli({"eval", "--dtype", "float16", "--nsamples", "1", "--quiet"});
         QCOMPARE(r.exitCode, 2);
-        QVERIFY2(r.err.contains("--dtype 'float16' is not supported (float32 or bfloat16)"),
-                 qPrintable(r.err));
+        QVERIFY2(r.err.contains("--dtype 'float16' is not supported (float32 or bfloat16)"), qPrintable(r.err));
         QVERIFY2(readable(r), qPrintable(r.err));
     }
 
@@ -168,26 +153,20 @@ class TestBadInputModel : public QObject {
     void integerFlagsOutOfRange_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("nsamples 2^32+2")
-            << QStringList{"calibrate", "--nsamples", "4294967298", "--out", path("x.h5")}
-            << "--nsamples 4294967298 is out of range (1 to 100000)";
-        QTest::newRow("nsamples 1e12")
-            << QStringList{"quantize", "--method", "rtn", "--nsamples", "1000000000000"}
-            << "--nsamples 1000000000000 is out of range";
+        QTest::newRow("nsamples 2^32+2") << QStringList{"calibrate", "--nsamples", "4294967298", "--out", path("x.h5")}
+                                         << "--nsamples 4294967298 is out of range (1 to 100000)";
+        QTest::newRow("nsamples 1e12") << QStringList{"quantize", "--method", "rtn", "--nsamples", "1000000000000"}
+                                       << "--nsamples 1000000000000 is out of range";
         QTest::newRow("seed -1") << QStringList{"calibrate", "--seed", "-1", "--out", path("x.h5")}
                                  << "--seed -1 is out of range";
-        QTest::newRow("seed 1e20") << QStringList{"quantize", "--method", "rtn", "--seed",
-                                                  "100000000000000000000"}
+        QTest::newRow("seed 1e20") << QStringList{"quantize", "--method", "rtn", "--seed", "100000000000000000000"}
                                    << "--seed 100000000000000000000 is out of range";
         QTest::newRow("seed float") << QStringList{"quantize", "--method", "rtn", "--seed", "1e20"}
                                     << "--seed: '1e20' is not an integer";
-        QTest::newRow("limit -7") << QStringList{"quantize", "--method", "rtn", "--limit", "-7"}
-                                  << "--limit -7 is out of range";
-        QTest::newRow("limit 0") << QStringList{"quantize", "--method", "rtn", "--limit", "0"}
-                                 << "--limit 0: give -1";
+        QTest::newRow("limit -7") << QStringList{"quantize", "--method", "rtn", "--limit", "-7"} << "--limit -7 is out of range";
+        QTest::newRow("limit 0") << QStringList{"quantize", "--method", "rtn", "--limit", "0"} << "--limit 0: give -1";
         QTest::newRow("eval nsamples 0") << QStringList{"eval", "--nsamples", "0"} << "--nsamples 0: give -1";
-        QTest::newRow("method int") << QStringList{"quantize", "--method", "duquant", "--block_size",
-                                                   "4294967298"}
+        QTest::newRow("method int") << QStringList{"quantize", "--method", "duquant", "--block_size", "4294967298"}
                                     << "--block_size 4294967298 is out of range";
         QTest::newRow("double inf") << QStringList{"quantize", "--method", "smoothquant", "--alpha", "1e400"}
                                     << "--alpha 1e400 is not a finite number";
@@ -221,8 +200,7 @@ class TestBadInputModel : public QObject {
         for (const auto& off : {QStringList{"--smooth=false"}, QStringList{"--no_smooth"}}) {
             const auto r = runCli(QStringList(base) << off);
             QCOMPARE(r.exitCode, 2);
-            QVERIFY2(r.err.contains("--smooth false contradicts method 'smoothquant'") &&
-                         r.err.contains("--method rtn"),
+            QVERIFY2(r.err.contains("--smooth false contradicts method 'smoothquant'") && r.err.contains("--method rtn"),
                      qPrintable(r.err));
         }
     }

@@ -7,8 +7,8 @@
 // quantize. Messages name the file, dataset, key or flag; nothing half-written.
 #include "clirunner.h"
 
-#include "core/io/h5file.h"
 #include "core/calib/session.h"
+#include "core/io/h5file.h"
 
 #include <ATen/ATen.h>
 #include <QDir>
@@ -24,8 +24,7 @@
 namespace {
 
 bool readable(const CliRun& r) {
-    return !r.err.contains("frame #") && !r.err.contains("json.exception") &&
-           !r.err.contains("Exception raised");
+    return !r.err.contains("frame #") && !r.err.contains("json.exception") && !r.err.contains("Exception raised");
 }
 
 CliRun runCliWithEnv(const QStringList& args, const QString& name, const QString& value) {
@@ -46,39 +45,35 @@ void copyTree(const QString& from, const QString& to) {
 QStringList filesUnder(const QString& dir, const QString& pattern = "*") {
     QStringList out;
     QDirIterator it(dir, {pattern}, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext())
-        out << QDir(dir).relativeFilePath(it.next());
+    while (it.hasNext()) out << QDir(dir).relativeFilePath(it.next());
     out.sort();
     return out;
 }
 
 bool editJson(const QString& file, const QString& key, const QJsonValue& value) {
     QFile f(file);
-    if (!f.open(QIODevice::ReadOnly))
-        return false;
+    if (!f.open(QIODevice::ReadOnly)) return false;
     auto j = QJsonDocument::fromJson(f.readAll()).object();
     f.close();
     j[key] = value;
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return false;
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
     return f.write(QJsonDocument(j).toJson()) > 0;
 }
 
 // A small tmpfs, unmounted when the test ends. Empty when mounting is impossible (not root, no tmpfs).
 class SmallDisk {
-  public:
+public:
     SmallDisk(const QString& dir, const QString& size, const QString& extraOptions = {}) : m_dir(dir) {
         QDir().mkpath(dir);
         const QString options = "size=" + size + (extraOptions.isEmpty() ? "" : "," + extraOptions);
         m_mounted = QProcess::execute("mount", {"-t", "tmpfs", "-o", options, "tmpfs", dir}) == 0;
     }
     ~SmallDisk() {
-        if (m_mounted)
-            QProcess::execute("umount", {m_dir});
+        if (m_mounted) QProcess::execute("umount", {m_dir});
     }
     bool mounted() const { return m_mounted; }
 
-  private:
+private:
     QString m_dir;
     bool m_mounted = false;
 };
@@ -89,23 +84,21 @@ const QStringList kRtn{"quantize", "--method", "rtn", "--nsamples", "2", "--seql
 
 class TestBadInputRuns : public QObject {
     Q_OBJECT
-  private:
+private:
     QTemporaryDir m_dir;
     QString path(const QString& name) const { return m_dir.filePath(name); }
 
     // A session like s.h5 with `edit` applied to its statistics before writing.
-    QString sessionWith(const QString& name,
-                        const std::function<void(std::vector<ol::SiteStatistics>&)>& edit) {
+    QString sessionWith(const QString& name, const std::function<void(std::vector<ol::SiteStatistics>&)>& edit) {
         ol::SessionReader good(path("s.h5").toStdString());
         std::vector<ol::SiteStatistics> sites;
-        for (const auto& [layer, site] : good.sites())
-            sites.push_back(good.statistics(layer, site));
+        for (const auto& [layer, site] : good.sites()) sites.push_back(good.statistics(layer, site));
         edit(sites);
         ol::writeSession(path(name).toStdString(), good.info(), sites);
         return path(name);
     }
 
-  private Q_SLOTS:
+private Q_SLOTS:
     void initTestCase() {
         QVERIFY2(!qgetenv("OUTLIERLAB_CLI").isEmpty(), "OUTLIERLAB_CLI not set (run through ctest)");
         QVERIFY(m_dir.isValid());
@@ -119,10 +112,8 @@ class TestBadInputRuns : public QObject {
     // complete files may remain.
     void diskFullDuringHdf5Writes() {
         SmallDisk disk(path("full"), "200k");
-        if (!disk.mounted())
-            QSKIP("cannot mount a tmpfs here (needs root); the full-disk case is not exercised");
-        auto r =
-            runCli({"calibrate", "--nsamples", "2", "--seqlen", "64", "--out", path("full/s.h5"), "--quiet"});
+        if (!disk.mounted()) QSKIP("cannot mount a tmpfs here (needs root); the full-disk case is not exercised");
+        auto r = runCli({"calibrate", "--nsamples", "2", "--seqlen", "64", "--out", path("full/s.h5"), "--quiet"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("full/s.h5") && r.err.contains("No space left on device"), qPrintable(r.err));
         QVERIFY2(!r.err.contains("filename = '"), qPrintable(r.err)); // HDF5's raw diagnostics trimmed
@@ -133,23 +124,23 @@ class TestBadInputRuns : public QObject {
         QVERIFY2(r.err.contains("No space left on device"), qPrintable(r.err));
         QCOMPARE(filesUnder(path("full"), "*.tmp-*"), QStringList{});
         for (const auto& f : filesUnder(path("full/run/layers")))
-            QVERIFY2(ol::H5File::openRead(path("full/run/layers/" + f).toStdString()).exists("/report"),
-                     qPrintable(f));
+            QVERIFY2(ol::H5File::openRead(path("full/run/layers/" + f).toStdString()).exists("/report"), qPrintable(f));
     }
 
     // The export's disk fills, or its target is read-only: a clear error naming the export, nothing
     // half-written there, and once space returns the run (whose layers are all checkpointed) exports the
     // same bytes as an export that never failed. A read-only --save_dir is refused before any layer.
     void diskFullOrReadOnlyDuringExport() {
-        auto r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume" << "--export" << path("ref-export"));
+        auto r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume"
+                                          << "--export" << path("ref-export"));
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const auto reference = hashOfExport(path("ref-export"));
         QVERIFY(!reference.isEmpty());
         {
             SmallDisk disk(path("small"), "64k"); // the bundled model's export is about 0.5 MB
-            if (!disk.mounted())
-                QSKIP("cannot mount a tmpfs here (needs root); the full-disk export is not exercised");
-            r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume" << "--export" << path("small/e"));
+            if (!disk.mounted()) QSKIP("cannot mount a tmpfs here (needs root); the full-disk export is not exercised");
+            r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume"
+                                         << "--export" << path("small/e"));
             QCOMPARE(r.exitCode, 1);
             QVERIFY2(r.err.contains("small/e") && r.err.contains("No space left on device") && readable(r), qPrintable(r.err));
             QCOMPARE(filesUnder(path("small")), QStringList{});
@@ -157,7 +148,8 @@ class TestBadInputRuns : public QObject {
         {
             SmallDisk disk(path("ro"), "1m", "ro");
             QVERIFY(disk.mounted());
-            r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume" << "--export" << path("ro/e"));
+            r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume"
+                                         << "--export" << path("ro/e"));
             QCOMPARE(r.exitCode, 1);
             QVERIFY2(r.err.contains("ro/e") && r.err.contains("Read-only file system") && readable(r), qPrintable(r.err));
             r = runCli(QStringList(kRtn) << "--save_dir" << path("ro/run"));
@@ -165,7 +157,8 @@ class TestBadInputRuns : public QObject {
             QVERIFY2(r.err.contains("ro/run") && r.err.contains("Read-only file system") && readable(r), qPrintable(r.err));
             QCOMPARE(filesUnder(path("ro")), QStringList{});
         }
-        r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume" << "--export" << path("later-export"));
+        r = runCli(QStringList(kRtn) << "--save_dir" << path("run") << "--resume"
+                                     << "--export" << path("later-export"));
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QCOMPARE(hashOfExport(path("later-export")), reference);
     }
@@ -173,19 +166,15 @@ class TestBadInputRuns : public QObject {
     // A run that fails before its first layer leaves no stub (it would only make the rerun ask for --resume).
     void failedQuantizeLeavesNoRunStub() {
         QFile::copy(path("s.h5"), path("stub.h5"));
-        auto r =
-            runCliWithEnv(QStringList(kRtn) << "--session" << path("stub.h5"), "OUTLIERLAB_FAIL_AT", "layer");
+        auto r = runCliWithEnv(QStringList(kRtn) << "--session" << path("stub.h5"), "OUTLIERLAB_FAIL_AT", "layer");
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("fault injected at layer"), qPrintable(r.err));
-        QVERIFY2(!QFileInfo::exists(path("stub.h5.runs")),
-                 qPrintable(filesUnder(path("stub.h5.runs")).join(' ')));
-        r = runCliWithEnv(QStringList(kRtn) << "--save_dir" << path("stub-run"), "OUTLIERLAB_FAIL_AT",
-                          "layer");
+        QVERIFY2(!QFileInfo::exists(path("stub.h5.runs")), qPrintable(filesUnder(path("stub.h5.runs")).join(' ')));
+        r = runCliWithEnv(QStringList(kRtn) << "--save_dir" << path("stub-run"), "OUTLIERLAB_FAIL_AT", "layer");
         QCOMPARE(r.exitCode, 1);
         QVERIFY(!QFileInfo::exists(path("stub-run")));
         // A failure after finished layers keeps the run for --resume.
-        r = runCliWithEnv(QStringList(kRtn) << "--save_dir" << path("half-run"), "OUTLIERLAB_FAIL_AT",
-                          "layer:3");
+        r = runCliWithEnv(QStringList(kRtn) << "--save_dir" << path("half-run"), "OUTLIERLAB_FAIL_AT", "layer:3");
         QCOMPARE(r.exitCode, 1);
         QCOMPARE(filesUnder(path("half-run/layers")), (QStringList{"layer-00000.h5", "layer-00001.h5"}));
         r = runCli(QStringList(kRtn) << "--save_dir" << path("half-run") << "--resume");
@@ -203,12 +192,10 @@ class TestBadInputRuns : public QObject {
     // kill -9 while layer 2 is half written leaves its temporary; the resume removes it (and other
     // temporaries of the run's own pattern), not files it does not own.
     void resumeRemovesStaleTemporaries() {
-        auto r = runCliWithEnv(QStringList(kRtn) << "--save_dir" << path("stale"), "OUTLIERLAB_KILL_AT",
-                               "layer-write:3");
+        auto r = runCliWithEnv(QStringList(kRtn) << "--save_dir" << path("stale"), "OUTLIERLAB_KILL_AT", "layer-write:3");
         QCOMPARE(r.exitCode, -1); // killed
         QCOMPARE(filesUnder(path("stale/layers"), "*.tmp-*").size(), 1);
-        for (const auto& name :
-             {"stale/run.json.tmp-999999-1", "stale/notes.txt", "stale/layers/notes.tmp-1-1"}) {
+        for (const auto& name : {"stale/run.json.tmp-999999-1", "stale/notes.txt", "stale/layers/notes.tmp-1-1"}) {
             QFile f(path(name));
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write("x");
@@ -216,8 +203,7 @@ class TestBadInputRuns : public QObject {
         r = runCli(QStringList(kRtn) << "--resume"
                                      << "--save_dir" << path("stale"));
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QCOMPARE(filesUnder(path("stale"), "*.tmp-*"),
-                 QStringList{"layers/notes.tmp-1-1"}); // not ours: left alone
+        QCOMPARE(filesUnder(path("stale"), "*.tmp-*"), QStringList{"layers/notes.tmp-1-1"}); // not ours: left alone
         QVERIFY(QFile::exists(path("stale/notes.txt")));
         QCOMPARE(filesUnder(path("stale/layers"), "layer-*.h5").size(), 5);
     }
@@ -231,8 +217,7 @@ class TestBadInputRuns : public QObject {
         QTest::newRow("unknown method") << "method" << QJsonValue("nosuch") << "method 'nosuch' is unknown";
         QTest::newRow("negative layers") << "num_layers" << QJsonValue(-1) << "'num_layers' is -1";
         QTest::newRow("layers a string") << "num_layers" << QJsonValue("5") << "'num_layers' is \"5\"";
-        QTest::newRow("fewer layers")
-            << "num_layers" << QJsonValue(3) << "num_layers is 3 but the model has 5";
+        QTest::newRow("fewer layers") << "num_layers" << QJsonValue(3) << "num_layers is 3 but the model has 5";
     }
     void runJsonRefused() {
         QFETCH(QString, key);
@@ -256,12 +241,11 @@ class TestBadInputRuns : public QObject {
         QVERIFY(editJson(path("tok-run/run.json"), "tokenizer_path", path("elsewhere/tok512.bin")));
         auto r = runCli({"export", path("tok-run"), "--out", path("tok-export"), "--quiet"});
         QCOMPARE(r.exitCode, 2);
-        QVERIFY2(r.err.contains("tokenizer_path") && r.err.contains("outside the run directory") &&
-                     r.err.contains("--tokenizer"),
+        QVERIFY2(r.err.contains("tokenizer_path") && r.err.contains("outside the run directory") && r.err.contains("--tokenizer"),
                  qPrintable(r.err));
         QVERIFY(!QFileInfo::exists(path("tok-export")));
-        r = runCli({"export", path("tok-run"), "--out", path("tok-export"), "--tokenizer",
-                    path("elsewhere/tok512.bin"), "--quiet"});
+        r = runCli(
+            {"export", path("tok-run"), "--out", path("tok-export"), "--tokenizer", path("elsewhere/tok512.bin"), "--quiet"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(QFile::exists(path("tok-export/tokenizer.bin")));
     }
@@ -317,14 +301,12 @@ class TestBadInputRuns : public QObject {
         if (name == "nan.h5")
             sessionWith(name, [](auto& sites) {
                 for (auto& s : sites)
-                    if (s.layer == 2 && s.site == Site::DownInput)
-                        s.absmax[3] = std::numeric_limits<float>::quiet_NaN();
+                    if (s.layer == 2 && s.site == Site::DownInput) s.absmax[3] = std::numeric_limits<float>::quiet_NaN();
             });
         if (name == "scales.h5")
             sessionWith(name, [](auto& sites) {
                 for (auto& s : sites)
-                    if (s.layer == 1 && s.site == Site::AttnInput)
-                        s.actScales = s.actScales.narrow(0, 0, 63).clone();
+                    if (s.layer == 1 && s.site == Site::AttnInput) s.actScales = s.actScales.narrow(0, 0, 63).clone();
             });
         if (name == "positions.h5") {
             QFile::copy(path("s.h5"), path(name));
@@ -333,8 +315,7 @@ class TestBadInputRuns : public QObject {
             f.commit();
         }
         if (name == "layer.h5")
-            sessionWith(
-                name, [](auto& sites) { std::erase_if(sites, [](const auto& s) { return s.layer == 3; }); });
+            sessionWith(name, [](auto& sites) { std::erase_if(sites, [](const auto& s) { return s.layer == 3; }); });
         auto r = runCli({"inspect", path(name)});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(path(name)) && r.err.contains(expected), qPrintable(r.err));
@@ -350,9 +331,8 @@ class TestBadInputRuns : public QObject {
         QTest::addColumn<QByteArray>("recipe");
         QTest::addColumn<QString>("expected");
         const QByteArray runs = R"("runs": [{"method": "rtn"}])";
-        QTest::newRow("calibration typo")
-            << R"({"calibration": {"nsamples": 2, "nsampels": 3}, )" + runs + "}"
-            << "calibration.nsampels: unknown key";
+        QTest::newRow("calibration typo") << R"({"calibration": {"nsamples": 2, "nsampels": 3}, )" + runs + "}"
+                                          << "calibration.nsampels: unknown key";
         QTest::newRow("nsamples wraps") << R"({"calibration": {"nsamples": 4294967298}, )" + runs + "}"
                                         << "calibration.nsamples: 4294967298 is out of range (1 to 100000)";
         QTest::newRow("negative seqlen") << R"({"calibration": {"seqlen": -32}, )" + runs + "}"
@@ -369,20 +349,17 @@ class TestBadInputRuns : public QObject {
                                   << "limit: -7 is out of range";
         QTest::newRow("empty name") << QByteArray(R"({"runs": [{"name": "", "method": "rtn"}]})")
                                     << "runs[0].name: a run needs a non-empty name";
-        QTest::newRow("method int wraps")
-            << QByteArray(R"({"runs": [{"method": "duquant", "block_size": 4294967300}]})")
-            << "--block_size 4294967300 is out of range";
+        QTest::newRow("method int wraps") << QByteArray(R"({"runs": [{"method": "duquant", "block_size": 4294967300}]})")
+                                          << "--block_size 4294967300 is out of range";
         QTest::newRow("same export") << QByteArray(
                                             R"({"runs": [{"name": "a", "method": "rtn", "export": "EXPORT"},
                                                                 {"name": "b", "method": "rtn", "export": "EXPORT/"}]})")
                                      << "run \"a\" export and run \"b\" export are both";
-        QTest::newRow("same save_dir")
-            << QByteArray(R"({"runs": [{"name": "a", "method": "rtn", "save_dir": "EXPORT"},
+        QTest::newRow("same save_dir") << QByteArray(R"({"runs": [{"name": "a", "method": "rtn", "save_dir": "EXPORT"},
                                                                   {"name": "b", "method": "rtn", "export": "EXPORT"}]})")
-            << "run \"a\" save_dir and run \"b\" export are both";
-        QTest::newRow("resume of nothing")
-            << QByteArray(R"({"runs": [{"method": "rtn", "save_dir": "EXPORT", "resume": true}]})")
-            << "holds no run to continue";
+                                       << "run \"a\" save_dir and run \"b\" export are both";
+        QTest::newRow("resume of nothing") << QByteArray(R"({"runs": [{"method": "rtn", "save_dir": "EXPORT", "resume": true}]})")
+                                           << "holds no run to continue";
     }
     void recipeRefusedUpFront() {
         QFETCH(QByteArray, recipe);

@@ -47,7 +47,8 @@ private Q_SLOTS:
         const Run a = cli({"eval", "--model", dir, "--seqlen", "128", "--nsamples", "20", "--json", "--quiet"});
         const Run b = cli({"eval", "--seqlen", "128", "--nsamples", "20", "--json", "--quiet"});
         QVERIFY2(a.exitCode == 0 && b.exitCode == 0, qPrintable(a.err + b.err));
-        const double pa = nlohmann::json::parse(a.out.toStdString())["ppl"], pb = nlohmann::json::parse(b.out.toStdString())["ppl"];
+        const double pa = nlohmann::json::parse(a.out.toStdString())["ppl"],
+                     pb = nlohmann::json::parse(b.out.toStdString())["ppl"];
         QVERIFY2(std::abs(pa / pb - 1.0) < 1e-5, qPrintable(QString("%1 vs %2").arg(pa).arg(pb)));
         // A second convert into the now non-empty directory is refused.
         const Run again = cli({"convert", "--out", dir, "--quiet"});
@@ -59,7 +60,8 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("message");
-        QTest::newRow("missing model") << QStringList{"eval", "--model", "/nonexistent/model.bin"} << 1 << "/nonexistent/model.bin";
+        QTest::newRow("missing model") << QStringList{"eval", "--model", "/nonexistent/model.bin"} << 1
+                                       << "/nonexistent/model.bin";
         QTest::newRow("missing text") << QStringList{"eval", "--text", "/nonexistent/text.txt"} << 1 << "/nonexistent/text.txt";
         QTest::newRow("unknown flag") << QStringList{"eval", "--bogus"} << 2 << "--bogus";
         QTest::newRow("bad seqlen") << QStringList{"eval", "--seqlen", "abc"} << 2 << "--seqlen";

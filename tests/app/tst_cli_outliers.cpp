@@ -48,7 +48,8 @@ private Q_SLOTS:
     }
 
     void inspectFindsExactlyThePlantedOutliers() {
-        const Run c = cli({"calibrate", "--model", m_planted, "--nsamples", "32", "--seqlen", "256", "--out", m_session, "--quiet"});
+        const Run c =
+            cli({"calibrate", "--model", m_planted, "--nsamples", "32", "--seqlen", "256", "--out", m_session, "--quiet"});
         QVERIFY2(c.exitCode == 0, qPrintable(c.err));
         const Run r = cli({"inspect", m_session, "--json"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
@@ -94,8 +95,7 @@ private Q_SLOTS:
 
     void sessionReadableByH5dump() {
         const QString h5dump = QStandardPaths::findExecutable("h5dump");
-        if (h5dump.isEmpty())
-            QSKIP("h5dump not installed");
+        if (h5dump.isEmpty()) QSKIP("h5dump not installed");
         auto dump = [&](const QStringList& args) {
             QProcess p;
             p.start(h5dump, args);
@@ -114,12 +114,17 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("message");
-        QTest::newRow("not a session") << QStringList{"inspect", QString(OL_RESOURCES_DIR) + "/corpus/stories-eval.txt"} << 1 << "stories-eval.txt";
+        QTest::newRow("not a session") << QStringList{"inspect", QString(OL_RESOURCES_DIR) + "/corpus/stories-eval.txt"} << 1
+                                       << "stories-eval.txt";
         QTest::newRow("missing session") << QStringList{"inspect", "/nonexistent/s.h5"} << 1 << "/nonexistent/s.h5";
-        QTest::newRow("bad massive spec") << QStringList{"plant-outliers", "--out", "/tmp/x", "--massive", "0:7"} << 2 << "LAYER:CHANNEL:FACTOR";
-        QTest::newRow("channel out of range") << QStringList{"plant-outliers", "--out", "/tmp/x", "--massive", "0:999:10"} << 2 << "channel out of range";
+        QTest::newRow("bad massive spec") << QStringList{"plant-outliers", "--out", "/tmp/x", "--massive", "0:7"} << 2
+                                          << "LAYER:CHANNEL:FACTOR";
+        QTest::newRow("channel out of range")
+            << QStringList{"plant-outliers", "--out", "/tmp/x", "--massive", "0:999:10"} << 2 << "channel out of range";
         QTest::newRow("bad site") << QStringList{"plant-outliers", "--out", "/tmp/x", "--normal", "0:down:3:10"} << 2 << "down";
-        QTest::newRow("too many windows") << QStringList{"calibrate", "--out", "/tmp/never.h5", "--consecutive", "--nsamples", "1000"} << 2 << "69498 tokens";
+        QTest::newRow("too many windows") << QStringList{"calibrate",     "--out",      "/tmp/never.h5",
+                                                         "--consecutive", "--nsamples", "1000"}
+                                          << 2 << "69498 tokens";
     }
     void badInput() {
         QFETCH(QStringList, args);

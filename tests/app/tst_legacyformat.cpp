@@ -42,8 +42,8 @@ private Q_SLOTS:
     void exportsEvaluateAsBefore() {
         QFETCH(QString, method);
         QFETCH(double, ppl);
-        const auto r = runCli({"eval", "--model", kLegacy + "/export-" + method, "--seqlen", "64", "--nsamples", "64",
-                               "--json", "--quiet"});
+        const auto r =
+            runCli({"eval", "--model", kLegacy + "/export-" + method, "--seqlen", "64", "--nsamples", "64", "--json", "--quiet"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const double got = QJsonDocument::fromJson(r.out.toUtf8()).object().value("ppl").toDouble();
         QVERIFY2(std::abs(got / ppl - 1) < 0.01, qPrintable(QString("%1: %2, format 1 gave %3").arg(method).arg(got).arg(ppl)));

@@ -55,13 +55,10 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const auto runs = parseJson(r.out)["runs"].toArray();
         QCOMPARE(runs.size(), 7);
-        const QMap<QString, QPair<double, double>> expected = {{"rtn-w4a4", {8.747, 0.005}},
-                                                               {"sq-w4a4", {8.962, 0.005}},
-                                                               {"rtn-w6a6", {3.2249, 0.005}},
-                                                               {"duquant-w6a6", {3.1964, 0.01}},
-                                                               {"duquant-w4a4-seed2", {9.493, 0.05}},
-                                                               {"duquant-w4a4-seed0", {9.501, 0.05}},
-                                                               {"duquant-w4a4-seed1", {9.548, 0.05}}};
+        const QMap<QString, QPair<double, double>> expected = {
+            {"rtn-w4a4", {8.747, 0.005}},         {"sq-w4a4", {8.962, 0.005}},           {"rtn-w6a6", {3.2249, 0.005}},
+            {"duquant-w6a6", {3.1964, 0.01}},     {"duquant-w4a4-seed2", {9.493, 0.05}}, {"duquant-w4a4-seed0", {9.501, 0.05}},
+            {"duquant-w4a4-seed1", {9.548, 0.05}}};
         double w4a4Sum = 0;
         for (const auto& v : runs) {
             const auto j = v.toObject();
@@ -73,7 +70,8 @@ private Q_SLOTS:
             qInfo("%s: %.6f", qPrintable(name), q);
             QVERIFY2(expected.contains(name), qPrintable(name));
             const auto [ref, tol] = expected.value(name);
-            QVERIFY2(std::abs(q / ref - 1) < tol, qPrintable(QString("%1: quantized ppl %2, reference %3").arg(name).arg(q).arg(ref)));
+            QVERIFY2(std::abs(q / ref - 1) < tol,
+                     qPrintable(QString("%1: quantized ppl %2, reference %3").arg(name).arg(q).arg(ref)));
             if (name.startsWith("duquant-w4a4")) w4a4Sum += q;
         }
         const double mean = w4a4Sum / 3, referenceMean = (9.493 + 9.501 + 9.548) / 3;
@@ -84,8 +82,8 @@ private Q_SLOTS:
     // --export writes a directory that evaluates to the run's perplexity; `export` rebuilds the same
     // directory from the run kept next to the session.
     void exportReloadsToTheSamePerplexity() {
-        const auto r = runCli({"quantize", "--method", "duquant", "--max_rotation_step", "32", "--eval_ppl", "--limit", "20", "--json", "--quiet",
-                               "--session", path("stories.h5"), "--export", path("export1")});
+        const auto r = runCli({"quantize", "--method", "duquant", "--max_rotation_step", "32", "--eval_ppl", "--limit", "20",
+                               "--json", "--quiet", "--session", path("stories.h5"), "--export", path("export1")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const double q = parseJson(r.out)["quant_ppl"].toDouble();
         QVERIFY(QFile::exists(path("export1/config.json")));
@@ -116,9 +114,10 @@ private Q_SLOTS:
                          "1:attn_in:5:20", "--normal", "3:mlp_in:30:25", "--quiet"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         auto quantize = [&](const QStringList& flags) {
-            auto q = runCli(QStringList{"quantize", "--model", path("planted"), "--nsamples", "32", "--seqlen", "256", "--session",
-                                        path("planted.h5"), "--eval_ppl", "--eval_text", OL_RESOURCES_DIR "/corpus/stories-eval.txt",
-                                        "--json", "--quiet"} + flags);
+            auto q = runCli(QStringList{"quantize", "--model", path("planted"), "--nsamples", "32", "--seqlen", "256",
+                                        "--session", path("planted.h5"), "--eval_ppl", "--eval_text",
+                                        OL_RESOURCES_DIR "/corpus/stories-eval.txt", "--json", "--quiet"} +
+                            flags);
             if (q.exitCode != 0) qWarning() << q.err;
             return parseJson(q.out);
         };
@@ -127,9 +126,11 @@ private Q_SLOTS:
         QVERIFY(std::abs(fp - 3.123063) < 1e-4); // the planted model computes the same function
         // bench/kernel_spread.sh over four OpenBLAS kernels: RTN 65.826–65.881, SmoothQuant 10.611–10.619 (2026-12-06,
         // fused attention; ≤ 0.1% from the reference values): 1% tolerances.
-        QVERIFY2(std::abs(rtn["quant_ppl"].toDouble() / 65.84 - 1) < 0.01, qPrintable(QString::number(rtn["quant_ppl"].toDouble())));
+        QVERIFY2(std::abs(rtn["quant_ppl"].toDouble() / 65.84 - 1) < 0.01,
+                 qPrintable(QString::number(rtn["quant_ppl"].toDouble())));
         const auto sq = quantize({"--method", "smoothquant"});
-        QVERIFY2(std::abs(sq["quant_ppl"].toDouble() / 10.62 - 1) < 0.01, qPrintable(QString::number(sq["quant_ppl"].toDouble())));
+        QVERIFY2(std::abs(sq["quant_ppl"].toDouble() / 10.62 - 1) < 0.01,
+                 qPrintable(QString::number(sq["quant_ppl"].toDouble())));
     }
 
     void badInput_data() {
@@ -137,9 +138,10 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         QTest::newRow("abits 0") << QStringList{"quantize", "--method", "rtn", "--abits", "0"} << "--abits 0";
         QTest::newRow("block too large") << QStringList{"quantize", "--block_size", "128"} << "larger than the 64";
-        QTest::newRow("group does not divide") << QStringList{"quantize", "--method", "rtn", "--group_size", "100"} << "does not divide";
-        QTest::newRow("flag of another method") << QStringList{"quantize", "--method", "rtn", "--block_size", "4"}
-                                                << "not a parameter of method 'rtn'";
+        QTest::newRow("group does not divide")
+            << QStringList{"quantize", "--method", "rtn", "--group_size", "100"} << "does not divide";
+        QTest::newRow("flag of another method")
+            << QStringList{"quantize", "--method", "rtn", "--block_size", "4"} << "not a parameter of method 'rtn'";
         QTest::newRow("unknown method") << QStringList{"quantize", "--method", "gptq"} << "unknown method 'gptq'";
         QTest::newRow("resume without save_dir") << QStringList{"quantize", "--resume"} << "--resume needs --save_dir";
         QTest::newRow("lac out of range") << QStringList{"quantize", "--lac", "1.5"} << "--lac 1.5 is above its maximum";
@@ -156,8 +158,8 @@ private Q_SLOTS:
         QFile blocker(path("not-a-dir"));
         QVERIFY(blocker.open(QIODevice::WriteOnly));
         blocker.close();
-        const auto r = runCli({"quantize", "--method", "rtn", "--quiet", "--session", path("stories.h5"), "--export",
-                               path("not-a-dir/sub")});
+        const auto r = runCli(
+            {"quantize", "--method", "rtn", "--quiet", "--session", path("stories.h5"), "--export", path("not-a-dir/sub")});
         QVERIFY(r.exitCode != 0);
         QVERIFY2(r.err.contains("not-a-dir"), qPrintable(r.err));
         QVERIFY(!QFileInfo(path("not-a-dir/sub")).exists());
@@ -169,8 +171,8 @@ private Q_SLOTS:
         r = runCli({"quantize", "--method", "rtn", "--quiet", "--session", path("stories.h5"), "--save_dir", path("run-a")});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("--resume"), qPrintable(r.err));
-        r = runCli({"quantize", "--method", "rtn", "--wbits", "8", "--resume", "--quiet", "--session", path("stories.h5"), "--save_dir",
-                    path("run-a")});
+        r = runCli({"quantize", "--method", "rtn", "--wbits", "8", "--resume", "--quiet", "--session", path("stories.h5"),
+                    "--save_dir", path("run-a")});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("settings differs"), qPrintable(r.err));
         r = runCli({"quantize", "--method", "rtn", "--resume", "--json", "--quiet", "--session", path("stories.h5"), "--save_dir",
@@ -183,7 +185,8 @@ private Q_SLOTS:
         QFile recipe(path("recipe.json"));
         QVERIFY(recipe.open(QIODevice::WriteOnly));
         recipe.write(R"({
-          "session": ")" + path("stories.h5").toUtf8() + R"(",
+          "session": ")" +
+                     path("stories.h5").toUtf8() + R"(",
           "limit": 30,
           "defaults": {"wbits": 8, "abits": 8},
           "runs": [

@@ -27,10 +27,10 @@ private Q_SLOTS:
     void badClusterCounts_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
-        QTest::newRow("more clusters than channels") << QStringList{"--num_clusters", "100"}
-                                                     << "--num_clusters 100 is larger than the 64 channels";
-        QTest::newRow("more head clusters than head_dim") << QStringList{"--head_clusters", "9"}
-                                                          << "--head_clusters 9 is larger than this model's head_dim 8";
+        QTest::newRow("more clusters than channels")
+            << QStringList{"--num_clusters", "100"} << "--num_clusters 100 is larger than the 64 channels";
+        QTest::newRow("more head clusters than head_dim")
+            << QStringList{"--head_clusters", "9"} << "--head_clusters 9 is larger than this model's head_dim 8";
         QTest::newRow("group size") << QStringList{"--group_size", "4"} << "--group_size 4 cannot be used with rptq";
         QTest::newRow("unknown reorder") << QStringList{"--reorder", "6"} << "--reorder '6' is not one of";
     }
@@ -45,8 +45,8 @@ private Q_SLOTS:
 
     // The export (reorders, cluster weight groups, static quantizers) evaluates to the run's perplexity.
     void exportReloadsToTheSamePerplexity() {
-        const auto r = runCli({"quantize", "--method", "rptq", "--nsamples", "8", "--seqlen", "256", "--eval_ppl", "--limit", "20",
-                               "--json", "--quiet", "--export", path("export")});
+        const auto r = runCli({"quantize", "--method", "rptq", "--nsamples", "8", "--seqlen", "256", "--eval_ppl", "--limit",
+                               "20", "--json", "--quiet", "--export", path("export")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const double q = parseJson(r.out)["quant_ppl"].toDouble();
         QFile cfg(path("export/config.json"));
@@ -88,8 +88,8 @@ private Q_SLOTS:
             ppl[v.toObject()["name"].toString()] = v.toObject()["quant_ppl"].toDouble();
             fp = v.toObject()["fp_ppl"].toDouble();
         }
-        qInfo("planted, 20 windows: FP %.4f, RTN W4A4 %.4f, RPTQ W4A4 %.4f, RPTQ --only_quant_kv %.4f, RTN W4A16 %.4f", fp, ppl["rtn"],
-              ppl["rptq"], ppl["rptq-kv"], ppl["rtn-w4a16"]);
+        qInfo("planted, 20 windows: FP %.4f, RTN W4A4 %.4f, RPTQ W4A4 %.4f, RPTQ --only_quant_kv %.4f, RTN W4A16 %.4f", fp,
+              ppl["rtn"], ppl["rptq"], ppl["rptq-kv"], ppl["rtn-w4a16"]);
         const QMap<QString, QPair<double, double>> pinned = {
             {"rtn", {71.71, 0.005}}, {"rptq", {5.762, 0.03}}, {"rptq-kv", {3.6649, 0.005}}, {"rtn-w4a16", {3.62595, 0.005}}};
         for (auto it = pinned.begin(); it != pinned.end(); ++it)

@@ -43,7 +43,12 @@ void writeSyntheticModel(const QString& dir) {
         "intermediate_size": %2, "num_hidden_layers": %3, "num_attention_heads": %4, "num_key_value_heads": %4,
         "vocab_size": %5, "max_position_embeddings": 1024, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
         "hidden_act": "silu", "tie_word_embeddings": false, "torch_dtype": "float16"})")
-                     .arg(kHidden).arg(kInter).arg(kLayers).arg(kHeads).arg(kVocab).toUtf8());
+                     .arg(kHidden)
+                     .arg(kInter)
+                     .arg(kLayers)
+                     .arg(kHeads)
+                     .arg(kVocab)
+                     .toUtf8());
     config.close();
     QVERIFY(QFile::copy(QString(OL_RESOURCES_DIR) + "/demo/tok512.bin", dir + "/tokenizer.bin"));
 
@@ -136,8 +141,8 @@ private Q_SLOTS:
     }
 
     void evalHoldsOneLayer() {
-        const auto r = runMeasured({"eval", "--model", m_model, "--seqlen", "256", "--nsamples", "2", "--json", "--quiet"},
-                                   m_dir.path());
+        const auto r =
+            runMeasured({"eval", "--model", m_model, "--seqlen", "256", "--nsamples", "2", "--json", "--quiet"}, m_dir.path());
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const auto j = lastJson(r.out);
         QVERIFY(std::isfinite(j["ppl"].toDouble()));
@@ -148,9 +153,9 @@ private Q_SLOTS:
 
     void quantizeExportAndReloadHoldOneLayer() {
         const auto exportDir = m_dir.filePath("rtn-export");
-        const auto r = runMeasured({"quantize", "--model", m_model, "--method", "rtn", "--wbits", "4", "--abits", "4",
-                                    "--nsamples", "4", "--seqlen", "256", "--eval_ppl", "--limit", "2", "--export",
-                                    exportDir, "--json", "--quiet"},
+        const auto r = runMeasured({"quantize", "--model", m_model,      "--method", "rtn",      "--wbits", "4",
+                                    "--abits",  "4",       "--nsamples", "4",        "--seqlen", "256",     "--eval_ppl",
+                                    "--limit",  "2",       "--export",   exportDir,  "--json",   "--quiet"},
                                    m_dir.path());
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const auto j = lastJson(r.out);
@@ -162,9 +167,8 @@ private Q_SLOTS:
         const auto store = QString("outlierlab-run-%1-*").arg(r.pid);
         QVERIFY(QDir(QDir::tempPath()).entryList({store}, QDir::Dirs).isEmpty()); // the temporary store is gone
 
-        const auto reload = runMeasured({"eval", "--model", exportDir, "--seqlen", "256", "--nsamples", "2", "--json",
-                                         "--quiet"},
-                                        m_dir.path());
+        const auto reload =
+            runMeasured({"eval", "--model", exportDir, "--seqlen", "256", "--nsamples", "2", "--json", "--quiet"}, m_dir.path());
         QVERIFY2(reload.exitCode == 0, qPrintable(reload.err));
         QVERIFY(std::abs(lastJson(reload.out)["ppl"].toDouble() / m_quantPpl - 1.0) < 1e-5);
         QVERIFY2(peakWithin(reload.peakBytes, float32Bytes() / 3), qPrintable(QString("peak %1 MB").arg(mb(reload.peakBytes))));

@@ -3,8 +3,8 @@
 // Every problem must be a UsageError naming the file.
 #include "fuzzsupport.h"
 
-#include "methodflags.h"
 #include "core/quant/methodregistry.h"
+#include "methodflags.h"
 #include "recipe.h"
 
 #include <string>

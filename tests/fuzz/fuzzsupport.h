@@ -51,8 +51,7 @@ inline std::string writeFile(const std::string& relative, const std::string& tex
 }
 
 // Runs the parser; its typed errors are the expected outcome for bad input.
-template <class F>
-void expectTypedErrors(F&& parse) {
+template <class F> void expectTypedErrors(F&& parse) {
     try {
         parse();
     } catch (const ol::Error&) {

@@ -12,8 +12,9 @@ namespace olfuzz {
 inline void exerciseTokenizer(const ol::Tokenizer& tok) {
     const int32_t vocab = tok.vocabSize();
     require(vocab > 0, "an accepted tokenizer has a vocabulary");
-    for (const char* text : {"", "Once upon a time, Lily saw a big dog.\n", " \t\n  x", "\xc3\xa9t\xc3\xa9 \xe2\x96\x81 \xf0\x9f\x98\x80",
-                             "\xff\xfe invalid \x80", "<s></s><unk>0x0A 12345 !!??"}) {
+    for (const char* text :
+         {"", "Once upon a time, Lily saw a big dog.\n", " \t\n  x", "\xc3\xa9t\xc3\xa9 \xe2\x96\x81 \xf0\x9f\x98\x80",
+          "\xff\xfe invalid \x80", "<s></s><unk>0x0A 12345 !!??"}) {
         for (bool bos : {false, true}) {
             const auto ids = tok.encode(text, bos);
             for (int32_t id : ids) require(id >= 0 && id < vocab, "encode returns ids inside the vocabulary");

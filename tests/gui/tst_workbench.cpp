@@ -5,21 +5,21 @@
 // watchdog timer measures the longest stall of the GUI thread meanwhile.
 #include "app/clirunner.h"
 #include "core/eval/perplexity.h"
-#include "sanitizerbuild.h"
-#include "core/quant/quantexport.h"
-#include "views/jobs/joblistwidget.h"
-#include "views/layers/layerpanel.h"
-#include "mainwindow.h"
 #include "core/model/checkpoint.h"
 #include "core/model/modelloader.h"
 #include "core/model/tokenizer.h"
-#include "views/outliers/outlierview.h"
-#include "plantedmodel.h"
-#include "screenshot.h"
-#include "views/plots/channelplot.h"
-#include "views/preview/previewview.h"
+#include "core/quant/quantexport.h"
 #include "core/quant/quantizedmodel.h"
 #include "core/resources.h"
+#include "mainwindow.h"
+#include "plantedmodel.h"
+#include "sanitizerbuild.h"
+#include "screenshot.h"
+#include "views/jobs/joblistwidget.h"
+#include "views/layers/layerpanel.h"
+#include "views/outliers/outlierview.h"
+#include "views/plots/channelplot.h"
+#include "views/preview/previewview.h"
 #include "views/results/resultsview.h"
 #include "views/tune/parameterform.h"
 #include "workbench.h"
@@ -69,7 +69,6 @@ bool waitFor(Job* job, int timeoutMs = 600000) {
     while (!job->isDone() && t.elapsed() < timeoutMs) QTest::qWait(20);
     return job->state() == Job::State::Finished;
 }
-
 
 } // namespace
 
@@ -139,7 +138,8 @@ private Q_SLOTS:
         QCOMPARE(results->runCount(), 1);
         const auto& run = results->run(0);
         QVERIFY(run.fpPpl && run.quantPpl);
-        qInfo("FP ppl %.6f, DuQuant W4A4 ppl %.6f over %lld windows", *run.fpPpl, *run.quantPpl, static_cast<long long>(run.evalWindows));
+        qInfo("FP ppl %.6f, DuQuant W4A4 ppl %.6f over %lld windows", *run.fpPpl, *run.quantPpl,
+              static_cast<long long>(run.evalWindows));
         QVERIFY(*run.quantPpl > *run.fpPpl);
         QVERIFY(results->headline().contains(QString::number(*run.quantPpl, 'f', 4)));
         QCOMPARE(results->layerTable()->rowCount() > 5, true);
@@ -233,7 +233,8 @@ private Q_SLOTS:
         QVERIFY(waitFor(window.openSession(session)));
         QCOMPARE(window.layerPanel()->model()->rowCount(), 5);
         QCOMPARE(window.outlierView()->channelPlot()->markedMassiveChannels(), std::vector<std::int64_t>{100});
-        QCOMPARE(QSettings().value(QStringLiteral("recent/sessions")).toStringList().value(0), QFileInfo(session).absoluteFilePath());
+        QCOMPARE(QSettings().value(QStringLiteral("recent/sessions")).toStringList().value(0),
+                 QFileInfo(session).absoluteFilePath());
     }
 };
 

@@ -26,7 +26,8 @@ private Q_SLOTS:
         QCOMPARE(bs->type, std::string("int"));
         QCOMPARE(bs->defaultValue.get<int>(), 128);
         QCOMPARE(bs->minimum.get<int>(), 1);
-        for (const auto* p : {"smooth", "alpha", "max_rotation_step", "permutation_times", "reference_compat", "lwc", "epochs", "lwc_lr"})
+        for (const auto* p :
+             {"smooth", "alpha", "max_rotation_step", "permutation_times", "reference_compat", "lwc", "epochs", "lwc_lr"})
             QVERIFY2(info.find(p), p);
         QVERIFY(!info.find("wbits")); // common settings are described once, by core
         QVERIFY(commonQuantParameters().find("wbits"));
@@ -77,10 +78,16 @@ private Q_SLOTS:
 
     void malformedMetadataIsAFormatError() {
         QVERIFY_THROWS_EXCEPTION(FormatError, MethodInfo::fromJson(nlohmann::json::parse(R"({"title": "x"})"), "test"));
-        QVERIFY_THROWS_EXCEPTION(FormatError,
-                                 MethodInfo::fromJson(nlohmann::json::parse(R"({"name": "x", "parameters": [{"name": "a", "type": "matrix", "default": 1}]})"), "test"));
-        QVERIFY_THROWS_EXCEPTION(FormatError,
-                                 MethodInfo::fromJson(nlohmann::json::parse(R"({"name": "x", "parameters": [{"name": "a", "type": "int", "default": 5, "max": 3}]})"), "test"));
+        QVERIFY_THROWS_EXCEPTION(
+            FormatError,
+            MethodInfo::fromJson(
+                nlohmann::json::parse(R"({"name": "x", "parameters": [{"name": "a", "type": "matrix", "default": 1}]})"),
+                "test"));
+        QVERIFY_THROWS_EXCEPTION(
+            FormatError,
+            MethodInfo::fromJson(
+                nlohmann::json::parse(R"({"name": "x", "parameters": [{"name": "a", "type": "int", "default": 5, "max": 3}]})"),
+                "test"));
     }
 };
 

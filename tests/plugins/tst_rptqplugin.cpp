@@ -6,21 +6,21 @@
 #include "core/calib/calibrationdata.h"
 #include "core/calib/calibrator.h"
 #include "core/errors.h"
-#include "core/quant/quantexport.h"
-#include "core/progress.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelloader.h"
-#include "core/quant/sitetransform.h"
+#include "core/progress.h"
 #include "core/quant/layerquantizer.h"
 #include "core/quant/method.h"
 #include "core/quant/methodinfo.h"
 #include "core/quant/methodregistry.h"
 #include "core/quant/pipeline.h"
+#include "core/quant/quantexport.h"
 #include "core/quant/quantizedmodel.h"
 #include "core/quant/runstore.h"
-#include "quanttestutil.h"
+#include "core/quant/sitetransform.h"
 #include "core/resources.h"
+#include "quanttestutil.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -49,7 +49,10 @@ at::Tensor reorderOf(const SiteTransform& t, std::int64_t channels) {
     return p ? p->vector : at::arange(channels, at::kLong);
 }
 
-bool isIdentityOrder(const at::Tensor& order) { return at::equal(order.reshape({-1, order.size(-1)}), at::arange(order.size(-1), at::kLong).expand({order.numel() / order.size(-1), order.size(-1)})); }
+bool isIdentityOrder(const at::Tensor& order) {
+    return at::equal(order.reshape({-1, order.size(-1)}),
+                     at::arange(order.size(-1), at::kLong).expand({order.numel() / order.size(-1), order.size(-1)}));
+}
 
 void expectEqualLayers(const QuantizedLayer& a, const QuantizedLayer& b) {
     for (const auto& m : linearModules()) QVERIFY2(at::equal(a.weights.linear(m), b.weights.linear(m)), m.c_str());
@@ -96,12 +99,19 @@ private Q_SLOTS:
         expectUsageError([&] { info.resolve({{"reorder", "13"}}); }, "--reorder '13' is not one of");
         const auto& config = fixture().model->config();
         QuantSettings s;
-        expectUsageError([&] { MethodRegistry::instance().create("rptq", {{"num_clusters", 65}})->validate(config, s); },
-                         "--num_clusters 65 is larger than the 64 channels");
-        expectUsageError([&] { MethodRegistry::instance().create("rptq", {{"head_clusters", 9}})->validate(config, s); },
-                         "--head_clusters 9 is larger than this model's head_dim 8");
+        expectUsageError(
+            [&] {
+                MethodRegistry::instance().create("rptq", {{"num_clusters", 65}})->validate(config, s);
+            },
+            "--num_clusters 65 is larger than the 64 channels");
+        expectUsageError(
+            [&] {
+                MethodRegistry::instance().create("rptq", {{"head_clusters", 9}})->validate(config, s);
+            },
+            "--head_clusters 9 is larger than this model's head_dim 8");
         s.groupSize = 16;
-        expectUsageError([&] { MethodRegistry::instance().create("rptq", {})->validate(config, s); }, "--group_size 16 cannot be used with rptq");
+        expectUsageError([&] { MethodRegistry::instance().create("rptq", {})->validate(config, s); },
+                         "--group_size 16 cannot be used with rptq");
         s.groupSize = 0;
         MethodRegistry::instance().create("rptq", {{"num_clusters", 64}, {"head_clusters", 8}})->validate(config, s); // fits
         // The pipeline checks before any work.
@@ -148,12 +158,14 @@ private Q_SLOTS:
         auto m = MethodRegistry::instance().create("rptq", {});
         auto q = quantizeLayer(*m, s, 1, at::kDouble);
         const auto& l = q->layer();
-        QVERIFY(!isIdentityOrder(reorderOf(l.input(Site::AttnInput), 64)) && !isIdentityOrder(reorderOf(l.input(Site::MlpInput), 64)));
+        QVERIFY(!isIdentityOrder(reorderOf(l.input(Site::AttnInput), 64)) &&
+                !isIdentityOrder(reorderOf(l.input(Site::MlpInput), 64)));
         QVERIFY(!isIdentityOrder(l.queryKeyOrder));
         QVERIFY(!at::equal(l.weights.wv, f.model->layer(1).wv.to(at::kDouble)));
         QVERIFY(!at::equal(l.weights.wDown, f.model->layer(1).wDown.to(at::kDouble)));
         const auto input = layerInputs(1, at::kDouble);
-        const auto ref = decoderLayerForward(f.model->layer(1).to(c10::Device(c10::kCPU), at::kDouble), f.model->config(), input, 1, nullptr);
+        const auto ref =
+            decoderLayerForward(f.model->layer(1).to(c10::Device(c10::kCPU), at::kDouble), f.model->config(), input, 1, nullptr);
         const auto got = q->forward(input);
         QCOMPARE(got.scalar_type(), at::kDouble);
         const double rel = (ref - got).abs().max().item<double>() / ref.abs().max().item<double>();
@@ -264,7 +276,8 @@ private Q_SLOTS:
         writeQuantizedExport(dir, *f.bundle.checkpoint, a.layers, info);
         auto ex = openQuantizedExport(dir, c10::Device(c10::kCPU));
         const auto exLayers = ex.loadAllLayers();
-        QCOMPARE(ex.quantizationConfig["activation_granularity"].get<std::string>(), std::string("per_cluster_static_asymmetric"));
+        QCOMPARE(ex.quantizationConfig["activation_granularity"].get<std::string>(),
+                 std::string("per_cluster_static_asymmetric"));
         QCOMPARE(ex.quantizationConfig["transforms"]["inputs"]["attn_in"]["clusters"].get<int>(), 32);
         for (std::size_t i = 0; i < a.layers.size(); ++i) expectEqualLayers(a.layers[i], exLayers[i]);
         QuantizedModel qe(ex.checkpoint, c10::Device(c10::kCPU), exLayers);

@@ -12,8 +12,8 @@
 #include "core/quant/methodinfo.h"
 #include "core/quant/methodregistry.h"
 #include "core/quant/pipeline.h"
-#include "quanttestutil.h"
 #include "core/resources.h"
+#include "quanttestutil.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -63,8 +63,13 @@ private Q_SLOTS:
         QuantSettings s;
         expectUsageError([&] { MethodRegistry::instance().create("ruquant", {})->validate(config, s); },
                          "--block_size 128 is larger than the 64 input channels");
-        expectUsageError([&] { MethodRegistry::instance().create("ruquant", {{"block_size", 4}, {"lh", true}, {"global_householder", false}})->validate(config, s); },
-                         "needs --global_householder");
+        expectUsageError(
+            [&] {
+                MethodRegistry::instance()
+                    .create("ruquant", {{"block_size", 4}, {"lh", true}, {"global_householder", false}})
+                    ->validate(config, s);
+            },
+            "needs --global_householder");
         MethodRegistry::instance().create("ruquant", {{"block_size", 64}})->validate(config, s); // fits
     }
 
@@ -108,7 +113,8 @@ private Q_SLOTS:
         const double untrained = error(0, &omega0), trained = error(2, &trainedOmega);
         QVERIFY(untrained > 0 && trained > 0);
         QVERIFY(!at::equal(omega0, trainedOmega));
-        QVERIFY2(trained < untrained, qPrintable(QString("MSE %1 after 2 epochs of --lh vs %2 before").arg(trained).arg(untrained)));
+        QVERIFY2(trained < untrained,
+                 qPrintable(QString("MSE %1 after 2 epochs of --lh vs %2 before").arg(trained).arg(untrained)));
         qInfo("layer-0 MSE: initial omega %g, after 2 epochs %g", untrained, trained);
     }
 

@@ -4,27 +4,27 @@
 // (metadata, ranges, undo/redo) driving the preview's numbers, the job list,
 // plot export. Screenshots of each view go to the build directory.
 #include "core/calib/outliers.h"
-#include <QPointer>
-#include "views/jobs/joblistwidget.h"
 #include "core/jobs/jobmanager.h"
-#include "core/quant/layerpreview.h"
-#include "core/workflow/workspace.h"
-#include "views/layers/layerpanel.h"
-#include "views/layers/layertreemodel.h"
 #include "core/model/layerweights.h"
 #include "core/model/llamamodel.h"
-#include "views/outliers/outlierview.h"
+#include "core/quant/layerpreview.h"
+#include "core/quant/method.h"
+#include "core/quant/methodregistry.h"
+#include "core/workflow/workspace.h"
 #include "plantedmodel.h"
 #include "screenshot.h"
+#include "views/jobs/joblistwidget.h"
+#include "views/layers/layerpanel.h"
+#include "views/layers/layertreemodel.h"
+#include "views/outliers/outlierview.h"
 #include "views/plots/channelplot.h"
 #include "views/plots/depthplot.h"
 #include "views/plots/heatmapplot.h"
 #include "views/plots/seriesplot.h"
 #include "views/preview/previewview.h"
-#include "core/quant/method.h"
-#include "core/quant/methodregistry.h"
 #include "views/results/resultsview.h"
 #include "views/tune/parameterform.h"
+#include <QPointer>
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -127,7 +127,8 @@ private Q_SLOTS:
         }
         // Layer 2 down_proj input: the heat map holds the tile, the hover names the exact cell.
         std::vector<SiteSummary> depth;
-        for (int l = 0; l < 5; ++l) depth.push_back(summarize(*m_ws->statistics(l, ol::Site::DownInput), *m_ws->outlierReport(l, ol::Site::DownInput)));
+        for (int l = 0; l < 5; ++l)
+            depth.push_back(summarize(*m_ws->statistics(l, ol::Site::DownInput), *m_ws->outlierReport(l, ol::Site::DownInput)));
         const auto& s = *m_ws->statistics(2, ol::Site::DownInput);
         view.setSite(s, *m_ws->outlierReport(2, ol::Site::DownInput), depth, 256);
         view.show();
@@ -215,7 +216,7 @@ private Q_SLOTS:
         QCOMPARE(form.methodParameters()["block_size"].get<int>(), 8);
         QVERIFY(form.setValue(QStringLiteral("max_rotation_step"), 32));
         QVERIFY(form.setValue(QStringLiteral("abits"), 6));
-        QVERIFY(!form.setValue(QStringLiteral("abits"), 99));        // out of the metadata's range
+        QVERIFY(!form.setValue(QStringLiteral("abits"), 99)); // out of the metadata's range
         QVERIFY(!form.setValue(QStringLiteral("no_such_flag"), 1));
         QCOMPARE(form.settings().abits, 6);
         QCOMPARE(changed.count(), 3);

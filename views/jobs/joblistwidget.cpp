@@ -43,8 +43,7 @@ void JobListWidget::addJob(Job* job) {
     QTreeWidgetItem* item = nullptr;
     if (job->isTransient() && m_transientItem) {
         item = m_transientItem;
-        for (auto it = m_items.begin(); it != m_items.end();)
-            it = it.value() == item ? m_items.erase(it) : std::next(it);
+        for (auto it = m_items.begin(); it != m_items.end();) it = it.value() == item ? m_items.erase(it) : std::next(it);
     } else {
         item = new QTreeWidgetItem;
         m_tree->insertTopLevelItem(0, item); // newest first
@@ -78,8 +77,10 @@ void JobListWidget::refresh(Job* job) {
     item->setText(Stage, stage);
     item->setToolTip(Stage, stage);
     m_tree->itemWidget(item, Action)->setEnabled(!job->isDone());
-    if (job->state() == Job::State::Failed) item->setForeground(Stage, QBrush(Qt::red));
-    else item->setForeground(Stage, m_tree->palette().brush(QPalette::Text));
+    if (job->state() == Job::State::Failed)
+        item->setForeground(Stage, QBrush(Qt::red));
+    else
+        item->setForeground(Stage, m_tree->palette().brush(QPalette::Text));
 }
 
 } // namespace olv

@@ -12,8 +12,8 @@
 namespace olv {
 
 LayerPanel::LayerPanel(QWidget* parent)
-    : QWidget(parent), m_model(new LayerTreeModel(this)), m_proxy(new QSortFilterProxyModel(this)),
-      m_view(new QTreeView(this)), m_filter(new QLineEdit(this)), m_heading(new QLabel(this)) {
+    : QWidget(parent), m_model(new LayerTreeModel(this)), m_proxy(new QSortFilterProxyModel(this)), m_view(new QTreeView(this)),
+      m_filter(new QLineEdit(this)), m_heading(new QLabel(this)) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setRecursiveFilteringEnabled(true);
     m_proxy->setAutoAcceptChildRows(true);
@@ -27,7 +27,8 @@ LayerPanel::LayerPanel(QWidget* parent)
     m_view->setAlternatingRowColors(true);
     m_view->header()->setSectionResizeMode(LayerTreeModel::Name, QHeaderView::Stretch);
     m_view->header()->setMinimumSectionSize(36);
-    for (int c = 1; c < LayerTreeModel::ColumnCount; ++c) m_view->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    for (int c = 1; c < LayerTreeModel::ColumnCount; ++c)
+        m_view->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     m_view->header()->setStretchLastSection(false);
     m_heading->setWordWrap(true);
     m_heading->setText(tr("No model open."));
@@ -57,7 +58,7 @@ void LayerPanel::onCurrentChanged(const QModelIndex& current) {
     const auto source = m_proxy->mapToSource(current.siblingAtColumn(0));
     if (!source.isValid() || !source.data(LayerTreeModel::IsSiteRole).toBool()) return;
     Q_EMIT siteSelected(source.data(LayerTreeModel::LayerRole).toInt(),
-                      static_cast<ol::Site>(source.data(LayerTreeModel::SiteRole).toInt()));
+                        static_cast<ol::Site>(source.data(LayerTreeModel::SiteRole).toInt()));
 }
 
 } // namespace olv

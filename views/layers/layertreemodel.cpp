@@ -117,7 +117,8 @@ QVariant LayerTreeModel::data(const QModelIndex& index, int role) const {
         break;
     case Qt::ToolTipRole:
         if (site)
-            return tr("layer %1, %2 (%3): %4 channels, %5 massive outlier values, %6 normal outlier channels, absmax %7 = %8× the "
+            return tr("layer %1, %2 (%3): %4 channels, %5 massive outlier values, %6 normal outlier channels, absmax %7 = %8× "
+                      "the "
                       "median channel absmax, kurtosis %9")
                 .arg(node.layer)
                 .arg(siteTitle(site->site), QString::fromLatin1(ol::siteKey(site->site)))
@@ -125,7 +126,10 @@ QVariant LayerTreeModel::data(const QModelIndex& index, int role) const {
                 .arg(massive)
                 .arg(normal)
                 .arg(formatValue(site->absmax), formatValue(site->ratio), formatValue(site->kurtosis));
-        return tr("layer %1: %2 massive outlier values and %3 normal outlier channels over its sites").arg(node.layer).arg(massive).arg(normal);
+        return tr("layer %1: %2 massive outlier values and %3 normal outlier channels over its sites")
+            .arg(node.layer)
+            .arg(massive)
+            .arg(normal);
     case Qt::BackgroundRole:
         if (index.column() == Massive && massive > 0) return QColor(PlotWidget::massiveColor().lighter(160));
         if (index.column() == Normal && normal > 0) return QColor(PlotWidget::normalColor().lighter(160));

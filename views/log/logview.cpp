@@ -39,7 +39,8 @@ void LogView::log(const QString& text) {
     const auto line = QStringLiteral("[%1] %2").arg(QDateTime::currentDateTime().toString(QStringLiteral("hh:mm:ss")), text);
     QPointer<LogView> self(this);
     QMetaObject::invokeMethod(
-        this, [self, line] {
+        this,
+        [self, line] {
             if (self) self->appendPlainText(line);
         },
         Qt::AutoConnection);

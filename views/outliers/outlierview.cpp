@@ -77,7 +77,10 @@ void OutlierView::setSite(const ol::SiteStatistics& s, const ol::OutlierReport& 
                           std::int64_t seqlen, const ol::OutlierThresholds& thresholds) {
     QStringList massive;
     for (std::size_t i = 0; i < r.massive.size() && i < 4; ++i)
-        massive << tr("%1 at token %2, channel %3").arg(formatValue(r.massive[i].value)).arg(r.massive[i].token).arg(r.massive[i].channel);
+        massive << tr("%1 at token %2, channel %3")
+                       .arg(formatValue(r.massive[i].value))
+                       .arg(r.massive[i].token)
+                       .arg(r.massive[i].channel);
     QStringList normal;
     for (std::size_t i = 0; i < r.normalChannels.size() && i < 12; ++i) normal << QString::number(r.normalChannels[i]);
     if (r.normalChannels.size() > 12) normal << QStringLiteral("…");
@@ -90,9 +93,13 @@ void OutlierView::setSite(const ol::SiteStatistics& s, const ol::OutlierReport& 
             .arg(s.tokens)
             .arg(formatValue(r.absmax), formatValue(r.medianChannelAbsmax), formatValue(r.ratio), formatValue(s.tensorKurtosis))
             .arg(PlotWidget::massiveColor().name(),
-                 massive.isEmpty() ? tr("none") : QStringLiteral("%1%2").arg(r.massive.size()).arg(tr(" values: ") + massive.join(QStringLiteral("; "))),
+                 massive.isEmpty()
+                     ? tr("none")
+                     : QStringLiteral("%1%2").arg(r.massive.size()).arg(tr(" values: ") + massive.join(QStringLiteral("; "))),
                  PlotWidget::normalColor().name(),
-                 normal.isEmpty() ? tr("none") : QStringLiteral("%1 (%2)").arg(r.normalChannels.size()).arg(normal.join(QStringLiteral(", ")))));
+                 normal.isEmpty()
+                     ? tr("none")
+                     : QStringLiteral("%1 (%2)").arg(r.normalChannels.size()).arg(normal.join(QStringLiteral(", ")))));
     m_channels->setData(s, r, thresholds);
     m_heatmap->setTile(s.tile);
     m_tokens->setData(s.tokenAbsmax, s.tokenArgmax, seqlen);

@@ -40,8 +40,10 @@ void ChannelPlot::setData(const ol::SiteStatistics& s, const ol::OutlierReport& 
 void ChannelPlot::setLogScale(bool on) {
     m_log = on;
     yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    if (on) yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    else yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    if (on)
+        yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    else
+        yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     rebuild();
 }
 
@@ -110,8 +112,10 @@ QString ChannelPlot::hoverText(const QPoint& p) const {
     const int c = static_cast<int>(std::lround(xAxis->pixelToCoord(p.x())));
     if (c < 0 || c >= static_cast<int>(m_absmax.size())) return {};
     QString kind;
-    if (std::binary_search(m_massive.begin(), m_massive.end(), c)) kind = tr(" — massive outlier channel");
-    else if (std::binary_search(m_normal.begin(), m_normal.end(), c)) kind = tr(" — normal outlier channel");
+    if (std::binary_search(m_massive.begin(), m_massive.end(), c))
+        kind = tr(" — massive outlier channel");
+    else if (std::binary_search(m_normal.begin(), m_normal.end(), c))
+        kind = tr(" — normal outlier channel");
     return tr("channel %1: absmax %2, mean |x| %3%4")
         .arg(c)
         .arg(formatValue(m_absmax[static_cast<std::size_t>(c)]))
@@ -123,7 +127,7 @@ QString ChannelPlot::csv() const {
     QString out = QStringLiteral("channel,absmax,mean_abs,outlier\n");
     for (std::size_t c = 0; c < m_absmax.size(); ++c) {
         const auto ch = static_cast<std::int64_t>(c);
-        const char* kind = std::binary_search(m_massive.begin(), m_massive.end(), ch)  ? "massive"
+        const char* kind = std::binary_search(m_massive.begin(), m_massive.end(), ch) ? "massive"
                            : std::binary_search(m_normal.begin(), m_normal.end(), ch) ? "normal"
                                                                                       : "";
         out += QStringLiteral("%1,%2,%3,%4\n")
@@ -136,4 +140,3 @@ QString ChannelPlot::csv() const {
 }
 
 } // namespace olv
-

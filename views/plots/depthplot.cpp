@@ -40,8 +40,9 @@ void DepthPlot::setSelectedLayer(int layer) {
 void DepthPlot::rebuild() {
     clearGraphs();
     const auto& v = values();
-    const QString name = m_metric == Metric::Absmax ? tr("absmax") : m_metric == Metric::Ratio ? tr("absmax / median channel absmax")
-                                                                                                 : tr("kurtosis");
+    const QString name = m_metric == Metric::Absmax  ? tr("absmax")
+                         : m_metric == Metric::Ratio ? tr("absmax / median channel absmax")
+                                                     : tr("kurtosis");
     yAxis->setLabel(name);
     auto* g = addGraph();
     g->setPen(QPen(seriesColor(0), 2));
@@ -85,7 +86,11 @@ void DepthPlot::mouseReleaseEvent(QMouseEvent* event) {
 QString DepthPlot::csv() const {
     QString out = QStringLiteral("layer,absmax,ratio,kurtosis\n");
     for (int l = 0; l < m_absmax.size(); ++l)
-        out += QStringLiteral("%1,%2,%3,%4\n").arg(l).arg(m_absmax[l], 0, 'g', 8).arg(m_ratio.value(l), 0, 'g', 8).arg(m_kurtosis.value(l), 0, 'g', 8);
+        out += QStringLiteral("%1,%2,%3,%4\n")
+                   .arg(l)
+                   .arg(m_absmax[l], 0, 'g', 8)
+                   .arg(m_ratio.value(l), 0, 'g', 8)
+                   .arg(m_kurtosis.value(l), 0, 'g', 8);
     return out;
 }
 

@@ -81,7 +81,8 @@ QString HeatmapPlot::csv() const {
     QString out = QStringLiteral("token,channel,value\n");
     for (int t = 0; t < m_tokens; ++t)
         for (int c = 0; c < m_channels; ++c)
-            out += QStringLiteral("%1,%2,%3\n").arg(t).arg(c).arg(m_values[static_cast<std::size_t>(t) * m_channels + c], 0, 'g', 8);
+            out +=
+                QStringLiteral("%1,%2,%3\n").arg(t).arg(c).arg(m_values[static_cast<std::size_t>(t) * m_channels + c], 0, 'g', 8);
     return out;
 }
 

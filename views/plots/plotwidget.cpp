@@ -17,8 +17,8 @@ PlotWidget::PlotWidget(QWidget* parent) : QCustomPlot(parent) {
 }
 
 QColor PlotWidget::seriesColor(int index) {
-    static const QColor colors[] = {QColor(38, 139, 210), QColor(133, 153, 0), QColor(211, 54, 130),
-                                    QColor(42, 161, 152), QColor(108, 113, 196)};
+    static const QColor colors[] = {QColor(38, 139, 210), QColor(133, 153, 0), QColor(211, 54, 130), QColor(42, 161, 152),
+                                    QColor(108, 113, 196)};
     return colors[index % 5];
 }
 
@@ -63,8 +63,10 @@ void PlotWidget::mouseMoveEvent(QMouseEvent* event) {
     const auto text = hoverText(event->pos());
     if (text != m_lastHover) {
         m_lastHover = text;
-        if (text.isEmpty()) QToolTip::hideText();
-        else QToolTip::showText(event->globalPosition().toPoint(), text, this);
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), text, this);
     }
 }
 

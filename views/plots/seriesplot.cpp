@@ -21,8 +21,10 @@ void SeriesPlot::setAxes(const QString& xLabel, const QString& yLabel, bool logY
     yAxis->setLabel(yLabel);
     m_logY = logY;
     yAxis->setScaleType(logY ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    if (logY) yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    else yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    if (logY)
+        yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    else
+        yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
 }
 
 void SeriesPlot::clearSeries() {
@@ -37,7 +39,9 @@ void SeriesPlot::addSeries(const QString& name, const QVector<double>& x, const 
     auto* g = addGraph();
     g->setName(name);
     g->setPen(QPen(color, style == Style::Step ? 2 : 1, penStyle));
-    g->setLineStyle(style == Style::Step ? QCPGraph::lsStepCenter : style == Style::Impulse ? QCPGraph::lsImpulse : QCPGraph::lsLine);
+    g->setLineStyle(style == Style::Step      ? QCPGraph::lsStepCenter
+                    : style == Style::Impulse ? QCPGraph::lsImpulse
+                                              : QCPGraph::lsLine);
     g->setData(x, y, true);
 }
 

@@ -83,7 +83,8 @@ PreviewView::PreviewView(QWidget* parent)
 
 void PreviewView::clear() {
     m_has = false;
-    m_status->setText(tr("Select a linear input (q/k/v, o, gate/up or down_proj input) after calibration to preview the method on it."));
+    m_status->setText(
+        tr("Select a linear input (q/k/v, o, gate/up or down_proj input) after calibration to preview the method on it."));
     for (int r = 0; r < m_table->rowCount(); ++r)
         for (int c = 0; c < 3; ++c) m_table->setItem(r, c, new QTableWidgetItem(QStringLiteral("–")));
     m_channels->clearSeries();
@@ -97,7 +98,8 @@ void PreviewView::setPending(const QString& what) {
 }
 
 void PreviewView::setError(const QString& message) {
-    m_status->setText(QStringLiteral("<span style='color:#dc322f'><b>%1</b> %2</span>").arg(tr("Preview failed:"), message.toHtmlEscaped()));
+    m_status->setText(
+        QStringLiteral("<span style='color:#dc322f'><b>%1</b> %2</span>").arg(tr("Preview failed:"), message.toHtmlEscaped()));
 }
 
 QString PreviewView::number(const QString& row, int column) const {

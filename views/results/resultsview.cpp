@@ -78,8 +78,11 @@ void ResultsView::addRun(const RunSummary& run) {
     m_runTable->item(r, 2)->setToolTip(run.parameters);
     m_runTable->setItem(r, 3, cell(ppl(run.fpPpl)));
     m_runTable->setItem(r, 4, cell(ppl(run.quantPpl)));
-    m_runTable->setItem(r, 5, cell(run.fpPpl && run.quantPpl ? QStringLiteral("%1%2").arg(*run.quantPpl >= *run.fpPpl ? "+" : "").arg(*run.quantPpl - *run.fpPpl, 0, 'f', 4)
-                                                              : QStringLiteral("–")));
+    m_runTable->setItem(
+        r, 5,
+        cell(run.fpPpl && run.quantPpl
+                 ? QStringLiteral("%1%2").arg(*run.quantPpl >= *run.fpPpl ? "+" : "").arg(*run.quantPpl - *run.fpPpl, 0, 'f', 4)
+                 : QStringLiteral("–")));
     m_runTable->setItem(r, 6, cell(QString::number(run.quantizeSeconds, 'f', 1)));
     m_runTable->setItem(r, 7, cell(run.exportDir.isEmpty() ? tr("(none)") : run.exportDir));
     m_runTable->selectRow(r);
@@ -110,7 +113,8 @@ void ResultsView::showRun(int index) {
         };
         bool first = true;
         for (const auto& s : rep.sites) {
-            add(tr("activation %1").arg(QString::fromLatin1(ol::siteKey(s.site))), s.before, s.after, first ? rep.seconds.total() : -1);
+            add(tr("activation %1").arg(QString::fromLatin1(ol::siteKey(s.site))), s.before, s.after,
+                first ? rep.seconds.total() : -1);
             first = false;
         }
         for (const auto& w : rep.weights) add(tr("weight %1").arg(QString::fromStdString(w.module)), w.before, w.after, -1);
@@ -122,7 +126,8 @@ QString ResultsView::runsCsv() const {
     for (const auto& r : m_runs)
         out += QStringLiteral("%1,%2,\"%3\",%4,%5,%6,%7\n")
                    .arg(r.method, r.settings, QString(r.parameters).replace(QLatin1Char('"'), QLatin1String("\"\"")),
-                        r.fpPpl ? QString::number(*r.fpPpl, 'g', 10) : QString(), r.quantPpl ? QString::number(*r.quantPpl, 'g', 10) : QString())
+                        r.fpPpl ? QString::number(*r.fpPpl, 'g', 10) : QString(),
+                        r.quantPpl ? QString::number(*r.quantPpl, 'g', 10) : QString())
                    .arg(r.quantizeSeconds)
                    .arg(r.exportDir);
     return out;

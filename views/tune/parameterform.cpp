@@ -18,7 +18,8 @@ namespace olv {
 class ParameterEditCommand : public QUndoCommand {
 public:
     ParameterEditCommand(ParameterForm* form, QString method, QString name, nlohmann::json before, nlohmann::json after)
-        : m_form(form), m_method(std::move(method)), m_name(std::move(name)), m_before(std::move(before)), m_after(std::move(after)) {
+        : m_form(form), m_method(std::move(method)), m_name(std::move(name)), m_before(std::move(before)),
+          m_after(std::move(after)) {
         setText(QObject::tr("set %1 to %2").arg(m_name, QString::fromStdString(m_after.dump())));
     }
     void undo() override { apply(m_before); }
@@ -142,8 +143,9 @@ void ParameterForm::rebuildMethodForm() {
     for (const auto& m : m_methods) {
         if (QString::fromStdString(m.name) != m_method) continue;
         m_methodBox->setTitle(tr("%1 parameters").arg(QString::fromStdString(m.title)));
-        m_description->setText(QString::fromStdString(ol::renderParameters(m.description, ol::ParameterStyle::Name)) +
-                               (m.reference.empty() ? QString() : QStringLiteral("<br><i>%1</i>").arg(QString::fromStdString(m.reference))));
+        m_description->setText(
+            QString::fromStdString(ol::renderParameters(m.description, ol::ParameterStyle::Name)) +
+            (m.reference.empty() ? QString() : QStringLiteral("<br><i>%1</i>").arg(QString::fromStdString(m.reference))));
         for (const auto& p : m.parameters) {
             auto* e = makeEditor(p, false);
             m_methodForm->addRow(QString::fromStdString(p.label), e);
@@ -194,10 +196,14 @@ void ParameterForm::showValue(const QString& name) {
     const auto v = value(name);
     if (v.is_null()) return;
     m_updating = true;
-    if (auto* s = qobject_cast<QSpinBox*>(e)) s->setValue(v.get<int>());
-    else if (auto* d = qobject_cast<QDoubleSpinBox*>(e)) d->setValue(v.get<double>());
-    else if (auto* c = qobject_cast<QCheckBox*>(e)) c->setChecked(v.get<bool>());
-    else if (auto* b = qobject_cast<QComboBox*>(e)) b->setCurrentText(QString::fromStdString(v.get<std::string>()));
+    if (auto* s = qobject_cast<QSpinBox*>(e))
+        s->setValue(v.get<int>());
+    else if (auto* d = qobject_cast<QDoubleSpinBox*>(e))
+        d->setValue(v.get<double>());
+    else if (auto* c = qobject_cast<QCheckBox*>(e))
+        c->setChecked(v.get<bool>());
+    else if (auto* b = qobject_cast<QComboBox*>(e))
+        b->setCurrentText(QString::fromStdString(v.get<std::string>()));
     m_updating = false;
 }
 
@@ -229,8 +235,10 @@ bool ParameterForm::setValue(const QString& name, const nlohmann::json& v) {
 void ParameterForm::applyValue(const QString& name, const nlohmann::json& v) {
     bool common = false;
     if (!find(name, &common)) return;
-    if (common) m_commonValues[name.toStdString()] = v;
-    else m_values[m_method.toStdString()][name.toStdString()] = v;
+    if (common)
+        m_commonValues[name.toStdString()] = v;
+    else
+        m_values[m_method.toStdString()][name.toStdString()] = v;
     showValue(name);
     Q_EMIT changed();
 }

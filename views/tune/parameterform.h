@@ -59,7 +59,7 @@ private:
     std::vector<ol::MethodInfo> m_methods;
     ol::MethodInfo m_common;
     QString m_method;
-    std::map<std::string, nlohmann::json> m_values;                    // method → its values
+    std::map<std::string, nlohmann::json> m_values; // method → its values
     nlohmann::json m_commonValues = nlohmann::json::object();
     QComboBox* m_chooser;
     QLabel* m_description;

@@ -25,8 +25,7 @@ public:
     std::map<std::pair<int, int>, std::vector<at::Tensor>> seen;
     at::Tensor onActivation(int layer, Site site, const at::Tensor& x) override {
         at::Tensor v = x;
-        if (!isLinearInput(site))
-            v = x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)});
+        if (!isLinearInput(site)) v = x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)});
         seen[{layer, static_cast<int>(site)}].push_back(v.to(at::kDouble).clone());
         return x;
     }
@@ -50,8 +49,7 @@ private Q_SLOTS:
                                                     51581, 66724, 48766, 58307, 65806, 35158, 4708,  3597,  47712, 60934, 41741,
                                                     49809, 55523, 68911, 21559, 23256, 30949, 30225, 3127,  23163, 42617};
         PythonRandom rng(2);
-        for (auto e : expected)
-            QCOMPARE(rng.randint(0, 69498 - 256 - 1), e);
+        for (auto e : expected) QCOMPARE(rng.randint(0, 69498 - 256 - 1), e);
         PythonRandom big(12345678901234ULL); // a seed over 32 bits, and getrandbits over 32 bits (CPython 3.11)
         QCOMPARE(big.getrandbits(40), 614287875201ULL);
         QCOMPARE(big.getrandbits(64), 15225021769106859244ULL);
@@ -141,7 +139,8 @@ private Q_SLOTS:
             for (int i = 0; i < 10; ++i) {
                 const auto& t = st.top[i];
                 QVERIFY2(std::abs(std::abs(t.value) - topAbs[i].item<double>()) < 1e-5 * topAbs[0].item<double>(), where);
-                QCOMPARE(static_cast<double>(t.value), static_cast<double>(static_cast<float>(x[t.window][t.token][t.channel].item<double>())));
+                QCOMPARE(static_cast<double>(t.value),
+                         static_cast<double>(static_cast<float>(x[t.window][t.token][t.channel].item<double>())));
             }
             // Tile: the first 16 tokens of window 0.
             close(st.tile, x[0].narrow(0, 0, 16), 1e-6, where + " tile");

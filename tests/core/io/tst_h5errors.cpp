@@ -23,8 +23,7 @@ private Q_SLOTS:
     void openErrorsNameTheFile() {
         const std::string dir = outDir("openErrors");
         QString msg = errorOf<FormatError>([&] { H5File::openRead(dir + "/missing.h5"); });
-        QVERIFY2(msg.contains(QString::fromStdString(dir + "/missing.h5")) && msg.contains("no such file"),
-                 qPrintable(msg));
+        QVERIFY2(msg.contains(QString::fromStdString(dir + "/missing.h5")) && msg.contains("no such file"), qPrintable(msg));
 
         writeBytes(dir + "/text.h5", "this is not HDF5 at all\n");
         msg = errorOf<FormatError>([&] { H5File::openRead(dir + "/text.h5"); });
@@ -58,8 +57,7 @@ private Q_SLOTS:
         QString msg = errorOf<FormatError>([&] { f.readTensor("/layers/3/mlp.down_proj/absmax"); });
         QCOMPARE(msg, QString::fromStdString(path + ": /layers/3/mlp.down_proj/absmax: no such dataset"));
         msg = errorOf<FormatError>([&] { f.readTensor("/layers/0/min"); });
-        QVERIFY2(msg.contains(QString::fromStdString(path)) && msg.contains("/layers/0/min"),
-                 qPrintable(msg));
+        QVERIFY2(msg.contains(QString::fromStdString(path)) && msg.contains("/layers/0/min"), qPrintable(msg));
         msg = errorOf<FormatError>([&] { f.datasetShape("/layers/0/min"); });
         QVERIFY2(msg.contains("/layers/0/min") && msg.contains("no such dataset"), qPrintable(msg));
         msg = errorOf<FormatError>([&] { f.readString("nothing"); });
@@ -80,29 +78,24 @@ private Q_SLOTS:
             threads.emplace_back([&, t] {
                 try {
                     for (int i = 0; i < kFiles; ++i) {
-                        const std::string path =
-                            dir + "/t" + std::to_string(t) + "_" + std::to_string(i) + ".h5";
+                        const std::string path = dir + "/t" + std::to_string(t) + "_" + std::to_string(i) + ".h5";
                         {
                             H5File f = H5File::create(path);
                             for (int k = 0; k < kItems; ++k) {
                                 const std::string g = "/layers/" + std::to_string(k);
-                                f.writeTensor(g + "/x", at::full({4, 5}, static_cast<double>(t * 1000 + k),
-                                                                 at::kDouble));
+                                f.writeTensor(g + "/x", at::full({4, 5}, static_cast<double>(t * 1000 + k), at::kDouble));
                                 f.setAttribute(g, "k", std::int64_t{k});
                                 f.setAttribute(g, "name", "thread " + std::to_string(t));
                             }
                             f.commit();
                         }
                         H5File r = H5File::openRead(path);
-                        if (r.children("/layers").size() != kItems)
-                            ++failures;
+                        if (r.children("/layers").size() != kItems) ++failures;
                         for (int k = 0; k < kItems; ++k) {
                             const std::string g = "/layers/" + std::to_string(k);
-                            if (!sameTensor(
-                                    r.readTensor(g + "/x"),
-                                    at::full({4, 5}, static_cast<double>(t * 1000 + k), at::kDouble)) ||
-                                r.intAttribute(g, "k") != k ||
-                                r.stringAttribute(g, "name") != "thread " + std::to_string(t))
+                            if (!sameTensor(r.readTensor(g + "/x"),
+                                            at::full({4, 5}, static_cast<double>(t * 1000 + k), at::kDouble)) ||
+                                r.intAttribute(g, "k") != k || r.stringAttribute(g, "name") != "thread " + std::to_string(t))
                                 ++failures;
                         }
                     }
@@ -111,8 +104,7 @@ private Q_SLOTS:
                     ++failures;
                 }
             });
-        for (auto& th : threads)
-            th.join();
+        for (auto& th : threads) th.join();
         QCOMPARE(failures.load(), 0);
         QCOMPARE(filesIn(dir).size(), std::size_t{kThreads * kFiles});
     }

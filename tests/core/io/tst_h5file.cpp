@@ -51,24 +51,20 @@ private Q_SLOTS:
 
             const at::Tensor scalar = f.readTensor("/scalar/" + name);
             QVERIFY2(scalar.dim() == 0, n.constData());
-            QVERIFY2(sameTensor(scalar, t.reshape({-1})[1]),
-                     (n + ": " + describe(scalar).toUtf8()).constData());
+            QVERIFY2(sameTensor(scalar, t.reshape({-1})[1]), (n + ": " + describe(scalar).toUtf8()).constData());
             QCOMPARE(f.datasetShape("/scalar/" + name), std::vector<std::int64_t>{});
 
             const at::Tensor e1 = f.readTensor("/empty1/" + name);
-            QVERIFY2(e1.scalar_type() == t.scalar_type() && e1.sizes() == at::IntArrayRef({0}),
-                     n.constData());
+            QVERIFY2(e1.scalar_type() == t.scalar_type() && e1.sizes() == at::IntArrayRef({0}), n.constData());
             const at::Tensor e3 = f.readTensor("/empty3/" + name);
-            QVERIFY2(e3.scalar_type() == t.scalar_type() && e3.sizes() == at::IntArrayRef({2, 0, 3}),
-                     n.constData());
+            QVERIFY2(e3.scalar_type() == t.scalar_type() && e3.sizes() == at::IntArrayRef({2, 0, 3}), n.constData());
             QCOMPARE(f.datasetShape("/empty3/" + name), (std::vector<std::int64_t>{2, 0, 3}));
         }
     }
 
     void unsupportedDtypeIsRefused() {
         H5File f = H5File::create(outDir("unsupported") + "/t.h5");
-        const QString msg =
-            errorOf<UsageError>([&] { f.writeTensor("/c", at::zeros({2}, at::kComplexFloat)); });
+        const QString msg = errorOf<UsageError>([&] { f.writeTensor("/c", at::zeros({2}, at::kComplexFloat)); });
         QVERIFY2(msg.contains("/c") && msg.contains("t.h5") && msg.contains("ComplexFloat"), qPrintable(msg));
         QVERIFY(!f.exists("/c"));
         QVERIFY(errorOf<UsageError>([&] { f.writeTensor("/u", at::Tensor()); }).contains("/u"));
@@ -136,8 +132,7 @@ private Q_SLOTS:
                                              std::numeric_limits<std::int64_t>::max()};
         const std::vector<double> doubles{0.1, -2.5e-300, 1e300, -0.0};
         std::vector<double> many(1000);
-        for (std::size_t i = 0; i < many.size(); ++i)
-            many[i] = 0.001 * static_cast<double>(i);
+        for (std::size_t i = 0; i < many.size(); ++i) many[i] = 0.001 * static_cast<double>(i);
         const std::vector<std::string> objects{"/", "/group", "/group/data"};
 
         auto check = [&](const H5File& f) {
@@ -155,8 +150,7 @@ private Q_SLOTS:
                 QCOMPARE(f.intsAttribute(o, "noInts"), std::vector<std::int64_t>{});
                 QCOMPARE(f.doublesAttribute(o, "doubles").size(), doubles.size());
                 for (std::size_t i = 0; i < doubles.size(); ++i)
-                    QVERIFY(std::memcmp(&f.doublesAttribute(o, "doubles")[i], &doubles[i], sizeof(double)) ==
-                            0);
+                    QVERIFY(std::memcmp(&f.doublesAttribute(o, "doubles")[i], &doubles[i], sizeof(double)) == 0);
                 QCOMPARE(f.doublesAttribute(o, "noDoubles"), std::vector<double>{});
                 QCOMPARE(f.doublesAttribute(o, "many"), many);
                 QCOMPARE(f.stringAttribute(o, "long"), longText);
@@ -192,8 +186,7 @@ private Q_SLOTS:
                 f.setAttribute(o, "changes", std::int64_t{99});
             }
             check(f); // before commit, from the open file
-            if (QTest::currentTestFailed())
-                return;
+            if (QTest::currentTestFailed()) return;
             f.commit();
         }
         H5File f = H5File::openRead(path);
@@ -213,25 +206,21 @@ private Q_SLOTS:
         f.setAttribute("/g", "s", std::string("text"));
 
         QString msg = errorOf<FormatError>([&] { f.stringAttribute("/g", "n"); });
-        QVERIFY2(msg.contains("t.h5") && msg.contains("/g") && msg.contains("'n'") &&
-                     msg.contains("not a string"),
+        QVERIFY2(msg.contains("t.h5") && msg.contains("/g") && msg.contains("'n'") && msg.contains("not a string"),
                  qPrintable(msg));
         msg = errorOf<FormatError>([&] { f.intAttribute("/g", "x"); });
-        QVERIFY2(msg.contains("'x'") && msg.contains("float") && msg.contains("not an integer"),
-                 qPrintable(msg));
+        QVERIFY2(msg.contains("'x'") && msg.contains("float") && msg.contains("not an integer"), qPrintable(msg));
         msg = errorOf<FormatError>([&] { f.intAttribute("/g", "v"); });
         QVERIFY2(msg.contains("'v'") && msg.contains("holds 3 values"), qPrintable(msg));
         msg = errorOf<FormatError>([&] { f.doublesAttribute("/g", "s"); });
         QVERIFY2(msg.contains("'s'") && msg.contains("not a number"), qPrintable(msg));
         msg = errorOf<FormatError>([&] { f.intAttribute("/g", "absent"); });
-        QVERIFY2(msg.contains("t.h5") && msg.contains("/g") && msg.contains("'absent'") &&
-                     msg.contains("no such"),
+        QVERIFY2(msg.contains("t.h5") && msg.contains("/g") && msg.contains("'absent'") && msg.contains("no such"),
                  qPrintable(msg));
         msg = errorOf<FormatError>([&] { f.stringAttribute("/missing/obj", "s"); });
         QVERIFY2(msg.contains("/missing/obj") && msg.contains("no such"), qPrintable(msg));
         msg = errorOf<FormatError>([&] { f.setAttribute("/missing", "a", 1.0); });
-        QVERIFY2(msg.contains("t.h5") && msg.contains("/missing") && msg.contains("no such"),
-                 qPrintable(msg));
+        QVERIFY2(msg.contains("t.h5") && msg.contains("/missing") && msg.contains("no such"), qPrintable(msg));
         QVERIFY(!f.exists("/missing"));
         msg = errorOf<UsageError>([&] { f.setAttribute("/g", "", 1.0); });
         QVERIFY2(msg.contains("/g"), qPrintable(msg));
@@ -243,8 +232,7 @@ private Q_SLOTS:
         const std::string path = outDir("strings") + "/t.h5";
         const std::string text = "Größe – 量子化 🙂 Ωμέγα\nsecond line\ttab";
         std::string big;
-        while (big.size() < 200 * 1024)
-            big += text;
+        while (big.size() < 200 * 1024) big += text;
         {
             H5File f = H5File::create(path);
             f.writeString("/s/utf8", text);
@@ -285,14 +273,12 @@ private Q_SLOTS:
         f.commit();
 
         H5File r = H5File::openRead(path);
-        QCOMPARE(r.children("/"),
-                 (std::vector<std::string>{"a.10", "a.2", "b", "c", "empty", "layers", "y", "z"}));
+        QCOMPARE(r.children("/"), (std::vector<std::string>{"a.10", "a.2", "b", "c", "empty", "layers", "y", "z"}));
         QCOMPARE(r.children("c"), std::vector<std::string>{"x"});
         QCOMPARE(r.children("/layers/"), (std::vector<std::string>{"0", "10", "9"}));
         QCOMPARE(r.children("/empty"), std::vector<std::string>{});
         QString msg = errorOf<FormatError>([&] { r.children("/nope/deeper"); });
-        QVERIFY2(msg.contains("t.h5") && msg.contains("/nope/deeper") && msg.contains("no such group"),
-                 qPrintable(msg));
+        QVERIFY2(msg.contains("t.h5") && msg.contains("/nope/deeper") && msg.contains("no such group"), qPrintable(msg));
         msg = errorOf<FormatError>([&] { r.children("/z"); });
         QVERIFY2(msg.contains("/z") && msg.contains("not a group"), qPrintable(msg));
     }
@@ -541,9 +527,6 @@ private Q_SLOTS:
         msg = errorOf<RuntimeFailure>([&] { H5File::create(dir + "/no/such/folder/t.h5"); });
         QVERIFY2(msg.contains("no/such/folder/t.h5") && msg.contains("cannot create"), qPrintable(msg));
     }
-
-
-
 };
 
 QTEST_GUILESS_MAIN(TestH5File)

@@ -21,10 +21,8 @@ namespace {
 QString runTool(const QString& tool, const QStringList& args, int* exitCode = nullptr) {
     QProcess p;
     p.start(tool, args);
-    if (!p.waitForFinished(60000))
-        return QStringLiteral("<%1 did not finish>").arg(tool);
-    if (exitCode)
-        *exitCode = p.exitCode();
+    if (!p.waitForFinished(60000)) return QStringLiteral("<%1 did not finish>").arg(tool);
+    if (exitCode) *exitCode = p.exitCode();
     return QString::fromUtf8(p.readAllStandardOutput()) + QString::fromUtf8(p.readAllStandardError());
 }
 
@@ -56,8 +54,7 @@ private Q_SLOTS:
     // attribute values and data that were written, and the storage layout.
     void h5dumpSeesEverything() {
         const QString h5dump = QStandardPaths::findExecutable("h5dump");
-        if (h5dump.isEmpty())
-            QSKIP("h5dump is not installed (Debian package hdf5-tools)");
+        if (h5dump.isEmpty()) QSKIP("h5dump is not installed (Debian package hdf5-tools)");
         const std::string path = outDir("h5dump") + "/session.h5";
         const QString file = QString::fromStdString(path);
         {
@@ -108,19 +105,16 @@ private Q_SLOTS:
                                      "DATASET \"note\"",
                                      "DATASET \"half\"",
                                      "16-bit little-endian floating-point"})
-            QVERIFY2(header.contains(QString::fromUtf8(expected)),
-                     qPrintable(QString::fromUtf8(expected) + "\n" + header));
+            QVERIFY2(header.contains(QString::fromUtf8(expected)), qPrintable(QString::fromUtf8(expected) + "\n" + header));
 
         // -A: the same plus the attributes' values (-H leaves them out).
         const QString attributes = runTool(h5dump, {"-A", file}, &rc);
         QCOMPARE(rc, 0);
-        for (const char* expected :
-             {"(0): \"model.layers.3.mlp.down_proj\"", "(0): 11008", "(0): 0.375", "(0): 7, 8, 9",
-              "(0): 0.5, 1.25", "(0): \"outlierlab-session\"", "(0): \"bool\""})
+        for (const char* expected : {"(0): \"model.layers.3.mlp.down_proj\"", "(0): 11008", "(0): 0.375", "(0): 7, 8, 9",
+                                     "(0): 0.5, 1.25", "(0): \"outlierlab-session\"", "(0): \"bool\""})
             QVERIFY2(attributes.contains(QString::fromUtf8(expected)),
                      qPrintable(QString::fromUtf8(expected) + "\n" + attributes));
-        QVERIFY2(h5dumpBytes(attributes).find("(0): \"Größe 量子化\"") != std::string::npos,
-                 qPrintable(attributes));
+        QVERIFY2(h5dumpBytes(attributes).find("(0): \"Größe 量子化\"") != std::string::npos, qPrintable(attributes));
 
         auto data = [&](const char* dataset) {
             int code = -1;
@@ -149,8 +143,7 @@ private Q_SLOTS:
         QVERIFY2(bigAt >= 0 && smallAt > bigAt, qPrintable(props)); // h5dump lists by name
         const QString big = props.mid(bigAt, props.indexOf("DATASET", bigAt + 1) - bigAt);
         const QString small = props.mid(smallAt, props.indexOf("DATASET", smallAt + 1) - smallAt);
-        QVERIFY2(big.contains("CHUNKED") && big.contains("SHUFFLE") && big.contains("DEFLATE { LEVEL 4 }"),
-                 qPrintable(big));
+        QVERIFY2(big.contains("CHUNKED") && big.contains("SHUFFLE") && big.contains("DEFLATE { LEVEL 4 }"), qPrintable(big));
         QVERIFY2(small.contains("CONTIGUOUS") && !small.contains("DEFLATE"), qPrintable(small));
     }
 
@@ -158,15 +151,13 @@ private Q_SLOTS:
     // still reads back the same.
     void readsFilesRewrittenByH5repack() {
         const QString h5repack = QStandardPaths::findExecutable("h5repack");
-        if (h5repack.isEmpty())
-            QSKIP("h5repack is not installed (Debian package hdf5-tools)");
+        if (h5repack.isEmpty()) QSKIP("h5repack is not installed (Debian package hdf5-tools)");
         const std::string dir = outDir("h5repack");
         const auto samples = sampleTensors();
         const at::Tensor big = at::randn({200, 300}, at::kFloat);
         {
             H5File f = H5File::create(dir + "/in.h5");
-            for (const auto& [name, t] : samples)
-                f.writeTensor("/t/" + name, t);
+            for (const auto& [name, t] : samples) f.writeTensor("/t/" + name, t);
             f.writeTensor("/big", big);
             f.writeString("/s", "Größe");
             f.setAttribute("/t", "n", std::int64_t{5});
@@ -174,13 +165,10 @@ private Q_SLOTS:
         }
         int rc = -1;
         const QString out = runTool(
-            h5repack,
-            {"-f", "GZIP=9", QString::fromStdString(dir + "/in.h5"), QString::fromStdString(dir + "/out.h5")},
-            &rc);
+            h5repack, {"-f", "GZIP=9", QString::fromStdString(dir + "/in.h5"), QString::fromStdString(dir + "/out.h5")}, &rc);
         QVERIFY2(rc == 0, qPrintable(out));
         H5File f = H5File::openRead(dir + "/out.h5");
-        for (const auto& [name, t] : samples)
-            QVERIFY2(sameTensor(f.readTensor("/t/" + name), t), name.c_str());
+        for (const auto& [name, t] : samples) QVERIFY2(sameTensor(f.readTensor("/t/" + name), t), name.c_str());
         QVERIFY(sameTensor(f.readTensor("/big"), big));
         QCOMPARE(f.readString("/s"), std::string("Größe"));
         QCOMPARE(f.intAttribute("/t", "n"), std::int64_t{5});

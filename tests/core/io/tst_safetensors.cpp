@@ -40,18 +40,12 @@ std::string le64(std::uint64_t v) {
 
 std::uint64_t readLe64(const std::string& s) {
     std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i)
-        v = (v << 8) | static_cast<unsigned char>(s[i]);
+    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[i]);
     return v;
 }
 
 // Header length, header, data: a safetensors file as bytes.
-std::string stFile(const std::string& header, const std::string& data = {}) {
-    return le64(header.size()) + header + data;
-}
-
-
-
+std::string stFile(const std::string& header, const std::string& data = {}) { return le64(header.size()) + header + data; }
 
 const std::vector<DType> kTorchDTypes = {DType::BOOL, DType::U8,  DType::I8,   DType::I16, DType::I32,
                                          DType::I64,  DType::F16, DType::BF16, DType::F32, DType::F64};
@@ -87,10 +81,9 @@ class TestSafetensors : public QObject {
 private Q_SLOTS:
     void dtypeTable() {
         const std::vector<std::pair<DType, std::pair<const char*, std::size_t>>> expected = {
-            {DType::BOOL, {"BOOL", 1}}, {DType::U8, {"U8", 1}},     {DType::I8, {"I8", 1}},
-            {DType::I16, {"I16", 2}},   {DType::U16, {"U16", 2}},   {DType::I32, {"I32", 4}},
-            {DType::U32, {"U32", 4}},   {DType::I64, {"I64", 8}},   {DType::U64, {"U64", 8}},
-            {DType::F16, {"F16", 2}},   {DType::BF16, {"BF16", 2}}, {DType::F32, {"F32", 4}},
+            {DType::BOOL, {"BOOL", 1}}, {DType::U8, {"U8", 1}},   {DType::I8, {"I8", 1}},     {DType::I16, {"I16", 2}},
+            {DType::U16, {"U16", 2}},   {DType::I32, {"I32", 4}}, {DType::U32, {"U32", 4}},   {DType::I64, {"I64", 8}},
+            {DType::U64, {"U64", 8}},   {DType::F16, {"F16", 2}}, {DType::BF16, {"BF16", 2}}, {DType::F32, {"F32", 4}},
             {DType::F64, {"F64", 8}}};
         for (const auto& [dtype, row] : expected) {
             QCOMPARE(dtypeName(dtype), std::string(row.first));
@@ -165,9 +158,9 @@ private Q_SLOTS:
                                    R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                                    R"("s":{"dtype":"F64","shape":[],"data_offsets":[14,22]},)"
                                    R"("__metadata__":{"format":"pt","note":"hand made"}}   )";
-        const std::string data = "\x00\x00\xc0\x3f"s         // 1.5f
-                                 "\x00\x00\x00\xc0"s         // -2.0f
-                                 "\x01\x00\xfe\xff\x2c\x01"s // 1, -2, 300 as int16
+        const std::string data = "\x00\x00\xc0\x3f"s                  // 1.5f
+                                 "\x00\x00\x00\xc0"s                  // -2.0f
+                                 "\x01\x00\xfe\xff\x2c\x01"s          // 1, -2, 300 as int16
                                  "\x00\x00\x00\x00\x00\x00\x24\x40"s; // 10.0
         QCOMPARE(data.size(), std::size_t(22));
         writeBytes(path, stFile(header, data));
@@ -222,11 +215,10 @@ private Q_SLOTS:
         SafetensorsReader empty(dir + "/empty.safetensors");
         QCOMPARE(empty.load("e").sizes().vec(), (std::vector<int64_t>{0, 3}));
         // Empty tensors between and at the same offset as others are no hole/overlap.
-        writeBytes(dir + "/mixed.safetensors",
-                  stFile(R"({"x":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
-                         R"("e":{"dtype":"I32","shape":[0],"data_offsets":[2,2]},)"
-                         R"("y":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}})",
-                         "\x07\x08\x09"s));
+        writeBytes(dir + "/mixed.safetensors", stFile(R"({"x":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
+                                                      R"("e":{"dtype":"I32","shape":[0],"data_offsets":[2,2]},)"
+                                                      R"("y":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}})",
+                                                      "\x07\x08\x09"s));
         SafetensorsReader mixed(dir + "/mixed.safetensors");
         QCOMPARE(mixed.entries().size(), std::size_t(3));
         QCOMPARE(mixed.entries()[1].name, std::string("e"));
@@ -253,11 +245,10 @@ private Q_SLOTS:
     void writerLayout() {
         const std::string path = outDir("layout") + "/layout.safetensors";
         // Odd byte sizes, names not in alphabetical order.
-        const std::vector<std::pair<std::string, at::Tensor>> tensors = {
-            {"z", at::arange(3, at::kByte)},
-            {"a", at::ones({2, 2}, at::kFloat)},
-            {"m", at::arange(5, at::kChar)},
-            {"d", at::ones({3}, at::kDouble)}};
+        const std::vector<std::pair<std::string, at::Tensor>> tensors = {{"z", at::arange(3, at::kByte)},
+                                                                         {"a", at::ones({2, 2}, at::kFloat)},
+                                                                         {"m", at::arange(5, at::kChar)},
+                                                                         {"d", at::ones({3}, at::kDouble)}};
         saveSafetensors(path, tensors, {{"k", "v"}});
 
         const std::string bytes = readBytes(path);
@@ -299,8 +290,8 @@ private Q_SLOTS:
         const std::string path = dir + "/s.safetensors";
         const at::Tensor big = at::randn({64, 33});
         const at::Tensor transposed = at::arange(12, at::kInt).reshape({3, 4}).t(); // not contiguous
-        const at::Tensor sliced = at::arange(20, at::kShort).slice(0, 5, 15);      // storage offset
-        const at::Tensor negView = at::_neg_view(at::arange(1, 5, at::kFloat));        // lazy negation bit
+        const at::Tensor sliced = at::arange(20, at::kShort).slice(0, 5, 15);       // storage offset
+        const at::Tensor negView = at::_neg_view(at::arange(1, 5, at::kFloat));     // lazy negation bit
         {
             SafetensorsWriter w(path, {{"order", "reverse"}});
             QCOMPARE(w.path(), path);
@@ -363,20 +354,17 @@ private Q_SLOTS:
             "not two non-negative integers");
         row("unknown dtype", stFile(R"({"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", f4), "w",
             "unknown dtype 'F8_E4M3'");
-        row("negative dim", stFile(R"({"w":{"dtype":"F32","shape":[-1,4],"data_offsets":[0,4]}})", f4), "w",
-            "negative dim -1");
-        row("dim too large",
-            stFile(R"({"w":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,4]}})", f4), "w",
+        row("negative dim", stFile(R"({"w":{"dtype":"F32","shape":[-1,4],"data_offsets":[0,4]}})", f4), "w", "negative dim -1");
+        row("dim too large", stFile(R"({"w":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,4]}})", f4), "w",
             "too large");
         row("begin after end", stFile(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", f8), "w",
             "[8, 4] end before they begin");
-        row("size mismatch", stFile(R"({"w":{"dtype":"F32","shape":[4,8],"data_offsets":[0,96]}})", std::string(96, 'x')),
-            "w", "data_offsets [0, 96] do not match its shape [4, 8] and dtype F32 (128 bytes)");
+        row("size mismatch", stFile(R"({"w":{"dtype":"F32","shape":[4,8],"data_offsets":[0,96]}})", std::string(96, 'x')), "w",
+            "data_offsets [0, 96] do not match its shape [4, 8] and dtype F32 (128 bytes)");
         row("numel overflow",
-            stFile(R"({"w":{"dtype":"I8","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,0]}})"),
-            "w", "overflows 64 bits");
-        row("bytes overflow",
-            stFile(R"({"w":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,0]}})"), "w",
+            stFile(R"({"w":{"dtype":"I8","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,0]}})"), "w",
+            "overflows 64 bits");
+        row("bytes overflow", stFile(R"({"w":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,0]}})"), "w",
             "overflows 64 bits");
         row("end past buffer", stFile(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", f4), "w",
             "run past the data buffer (4 bytes)");
@@ -395,8 +383,7 @@ private Q_SLOTS:
                    R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
                    f12),
             "b", "leaving bytes [4, 8] of the data buffer unindexed");
-        row("leading hole", stFile(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f8), "a",
-            "leaving bytes [0, 4]");
+        row("leading hole", stFile(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f8), "a", "leaving bytes [0, 4]");
         row("trailing bytes", stFile(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", f8), "",
             "bytes [4, 8] at the end of the data buffer belong to no tensor (the last tensor, 'a', ends at 4)");
         row("data without tensors", stFile("{}", f4), "", "bytes [0, 4] at the end of the data buffer belong to no tensor");
@@ -417,8 +404,7 @@ private Q_SLOTS:
         writeBytes(path, bytes.toStdString());
         const QString message = errorOf<FormatError>([&] { SafetensorsReader reader(path); });
         QVERIFY2(message.contains(QString::fromStdString(path)), qPrintable(message));
-        if (!tensor.isEmpty())
-            QVERIFY2(message.contains("tensor '" + tensor + "'"), qPrintable(message));
+        if (!tensor.isEmpty()) QVERIFY2(message.contains("tensor '" + tensor + "'"), qPrintable(message));
         QVERIFY2(message.contains(fragment), qPrintable(message));
     }
 
@@ -431,8 +417,8 @@ private Q_SLOTS:
         const std::string dir = outDir("loaderrors");
         const std::string path = dir + "/u16.safetensors";
         writeBytes(path, stFile(R"({"u":{"dtype":"U16","shape":[2],"data_offsets":[0,4]},)"
-                               R"("flag":{"dtype":"BOOL","shape":[2],"data_offsets":[4,6]}})",
-                               "\x01\x00\xff\xff\x01\x02"s));
+                                R"("flag":{"dtype":"BOOL","shape":[2],"data_offsets":[4,6]}})",
+                                "\x01\x00\xff\xff\x01\x02"s));
         SafetensorsReader r(path);
         const QString p = QString::fromStdString(path);
 
@@ -461,8 +447,6 @@ private Q_SLOTS:
         }
         QVERIFY(sameTensor(t, at::arange(1, 7, at::kFloat))); // still valid after unmapping
     }
-
-
 };
 
 QTEST_APPLESS_MAIN(TestSafetensors)

@@ -71,10 +71,11 @@ private Q_SLOTS:
             check(errorOf<UsageError>([&] { w.declare("n", DType::F32, {2, -1}); }), "n", "negative dim");
             check(errorOf<UsageError>([&] { w.declare("u", DType::U32, {1}); }), "u", "U32");
             check(errorOf<UsageError>([&] { w.write("x", at::ones({1})); }), "x", "not declared");
-            check(errorOf<UsageError>([&] { w.write("a", at::ones({2, 2}, at::kDouble)); }), "a",
-                  "has dtype F64 but was declared F32");
-            check(errorOf<UsageError>([&] { w.write("a", at::ones({4})); }), "a",
-                  "has shape [4] but was declared [2, 2]");
+            check(errorOf<UsageError>([&] {
+                      w.write("a", at::ones({2, 2}, at::kDouble));
+                  }),
+                  "a", "has dtype F64 but was declared F32");
+            check(errorOf<UsageError>([&] { w.write("a", at::ones({4})); }), "a", "has shape [4] but was declared [2, 2]");
             check(errorOf<UsageError>([&] { w.write("a", at::Tensor()); }), "a", "undefined");
             w.write("a", at::ones({2, 2}));
             check(errorOf<UsageError>([&] { w.write("a", at::ones({2, 2})); }), "a", "written twice");
@@ -84,8 +85,7 @@ private Q_SLOTS:
         }
         QVERIFY(filesIn(dir).empty());
 
-        QVERIFY(errorOf<UsageError>([&] { saveSafetensors(path, {{"z", at::ones({1}, at::kComplexFloat)}}); })
-                    .contains("'z'"));
+        QVERIFY(errorOf<UsageError>([&] { saveSafetensors(path, {{"z", at::ones({1}, at::kComplexFloat)}}); }).contains("'z'"));
         {
             SafetensorsWriter w(path);
             w.commit(); // no tensors is a valid file
@@ -164,8 +164,7 @@ private Q_SLOTS:
             QString writeMessage, commitMessage;
             {
                 FileSizeLimit limit(64 * 1024);
-                if (!limit.ok())
-                    QSKIP("cannot lower RLIMIT_FSIZE");
+                if (!limit.ok()) QSKIP("cannot lower RLIMIT_FSIZE");
                 w.write("small", at::ones({4}));
                 writeMessage = errorOf<RuntimeFailure>([&] { w.write("big", at::ones({1 << 16})); });
                 commitMessage = errorOf<RuntimeFailure>([&] { w.commit(); });

@@ -1,7 +1,7 @@
 // The session file round-trips every statistic of a real calibration run.
 #include "core/calib/calibrator.h"
-#include "core/errors.h"
 #include "core/calib/session.h"
+#include "core/errors.h"
 #include "core/model/checkpoint.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelloader.h"
@@ -41,9 +41,16 @@ private Q_SLOTS:
             const auto g = r.statistics(w.layer, w.site);
             QCOMPARE(g.channels, w.channels);
             QCOMPARE(g.tokens, w.tokens);
-            for (auto [a, b] : {std::pair{g.absmax, w.absmax}, {g.min, w.min}, {g.max, w.max}, {g.mean, w.mean},
-                                {g.kurtosis, w.kurtosis}, {g.actShifts, w.actShifts}, {g.tokenAbsmax, w.tokenAbsmax},
-                                {g.tokenArgmax, w.tokenArgmax}, {g.histogramCounts, w.histogramCounts}, {g.tile, w.tile}})
+            for (auto [a, b] : {std::pair{g.absmax, w.absmax},
+                                {g.min, w.min},
+                                {g.max, w.max},
+                                {g.mean, w.mean},
+                                {g.kurtosis, w.kurtosis},
+                                {g.actShifts, w.actShifts},
+                                {g.tokenAbsmax, w.tokenAbsmax},
+                                {g.tokenArgmax, w.tokenArgmax},
+                                {g.histogramCounts, w.histogramCounts},
+                                {g.tile, w.tile}})
                 QVERIFY(a.equal(b));
             QCOMPARE(g.top.size(), w.top.size());
             QCOMPARE(g.top[0].value, w.top[0].value);

@@ -59,8 +59,7 @@ private Q_SLOTS:
             allocateActivations({1024, 1024}, at::kFloat, p);
             QFAIL("expected an error");
         } catch (const RuntimeFailure& e) {
-            QVERIFY2(QString(e.what()).contains("/proc: cannot create a spill file") &&
-                         QString(e.what()).contains("`spill_dir`"),
+            QVERIFY2(QString(e.what()).contains("/proc: cannot create a spill file") && QString(e.what()).contains("`spill_dir`"),
                      e.what());
         }
     }

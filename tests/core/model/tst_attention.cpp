@@ -103,8 +103,7 @@ private Q_SLOTS:
     void expMatchesStdExp() {
         // Every 1/64 from -90 to 0, plus the ends: within 2 ulp where exp is a normal float, 0 below -87.
         std::vector<float> x;
-        for (int i = 0; i <= 90 * 64; ++i)
-            x.push_back(-static_cast<float>(i) / 64.0f);
+        for (int i = 0; i <= 90 * 64; ++i) x.push_back(-static_cast<float>(i) / 64.0f);
         x.push_back(-std::numeric_limits<float>::infinity());
         x.push_back(-1e-30f);
         std::vector<float> y(x.size());

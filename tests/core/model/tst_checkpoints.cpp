@@ -93,8 +93,10 @@ private Q_SLOTS:
         QVERIFY2(sameLogits(logits, m_reference), qPrintable(QString::number((logits - m_reference).abs().max().item<double>())));
         // The q/k rows really were permuted (else the two conventions would differ).
         auto src = openCheckpoint(bundledModelPath());
-        QVERIFY(!ck->tensor("model.layers.0.self_attn.q_proj.weight").equal(src->tensor("model.layers.0.self_attn.q_proj.weight")));
-        QVERIFY(ck->tensor("model.layers.0.self_attn.v_proj.weight").equal(src->tensor("model.layers.0.self_attn.v_proj.weight")));
+        QVERIFY(
+            !ck->tensor("model.layers.0.self_attn.q_proj.weight").equal(src->tensor("model.layers.0.self_attn.q_proj.weight")));
+        QVERIFY(
+            ck->tensor("model.layers.0.self_attn.v_proj.weight").equal(src->tensor("model.layers.0.self_attn.v_proj.weight")));
     }
 
     void shardedDirectory() {
@@ -111,7 +113,8 @@ private Q_SLOTS:
         }
         saveSafetensors(dir + "/model-00001-of-00002.safetensors", a);
         saveSafetensors(dir + "/model-00002-of-00002.safetensors", b);
-        writeFile(fs::path(dir) / "model.safetensors.index.json", nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", map}}.dump());
+        writeFile(fs::path(dir) / "model.safetensors.index.json",
+                  nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", map}}.dump());
         auto ck = openCheckpoint(dir, bundledTokenizerPath());
         auto logits = LlamaModel(ck, c10::Device(c10::kCPU)).forward(promptTokens());
         QVERIFY(sameLogits(logits, m_reference));
@@ -131,8 +134,7 @@ private Q_SLOTS:
         fs::copy_file(fs::path(m_hf) / "config.json", fs::path(dir) / "config.json");
         SafetensorsReader whole((fs::path(m_hf) / "model.safetensors").string());
         std::vector<std::pair<std::string, at::Tensor>> all;
-        for (const auto& e : whole.entries())
-            all.push_back({e.name, whole.load(e.name).to(static_cast<c10::ScalarType>(dtype))});
+        for (const auto& e : whole.entries()) all.push_back({e.name, whole.load(e.name).to(static_cast<c10::ScalarType>(dtype))});
         saveSafetensors(dir + "/model.safetensors", all);
         auto ck = openCheckpoint(dir, bundledTokenizerPath());
         QCOMPARE(ck->tensor("model.norm.weight").scalar_type(), static_cast<c10::ScalarType>(dtype));

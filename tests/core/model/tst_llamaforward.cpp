@@ -47,12 +47,15 @@ private Q_SLOTS:
         for (const auto& r : rows) {
             auto l = logits[r.pos];
             QCOMPARE(l.argmax().item<std::int64_t>(), static_cast<std::int64_t>(r.argmax));
-            const double got[] = {l[r.argmax].item<double>(), l[0].item<double>(), l[1].item<double>(),
-                                  l[2].item<double>(), l[3].item<double>()};
+            const double got[] = {l[r.argmax].item<double>(), l[0].item<double>(), l[1].item<double>(), l[2].item<double>(),
+                                  l[3].item<double>()};
             const double want[] = {r.top, r.l0, r.l1, r.l2, r.l3};
             for (int i = 0; i < 5; ++i)
-                QVERIFY2(std::abs(got[i] - want[i]) < 1e-4,
-                         qPrintable(QString("pos %1 value %2: got %3 want %4").arg(r.pos).arg(i).arg(got[i], 0, 'f', 6).arg(want[i], 0, 'f', 6)));
+                QVERIFY2(std::abs(got[i] - want[i]) < 1e-4, qPrintable(QString("pos %1 value %2: got %3 want %4")
+                                                                           .arg(r.pos)
+                                                                           .arg(i)
+                                                                           .arg(got[i], 0, 'f', 6)
+                                                                           .arg(want[i], 0, 'f', 6)));
         }
     }
 

@@ -41,14 +41,11 @@ std::string outputPath(const std::string& name) {
     return OL_TEST_OUTPUT_DIR "/tokenizers/" + name;
 }
 
-void writeFile(const std::string& path, const std::string& data) {
-    std::ofstream(path, std::ios::binary) << data;
-}
+void writeFile(const std::string& path, const std::string& data) { std::ofstream(path, std::ios::binary) << data; }
 
 QByteArray show(const Ids& ids) {
     QByteArray s;
-    for (const int32_t id : ids)
-        s += QByteArray::number(id) + ' ';
+    for (const int32_t id : ids) s += QByteArray::number(id) + ' ';
     return s;
 }
 
@@ -56,23 +53,18 @@ QByteArray show(const Ids& ids) {
 // each merge. The production encoder must produce the same tokens.
 Ids referenceEncode(const ol::Llama2cTokenizer& t, std::string_view text, bool bos) {
     Ids tokens;
-    if (bos)
-        tokens.push_back(1);
-    if (!text.empty())
-        tokens.push_back(t.lookup(" "));
+    if (bos) tokens.push_back(1);
+    if (!text.empty()) tokens.push_back(t.lookup(" "));
     std::string buffer;
     for (size_t i = 0; i < text.size(); ++i) {
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
-            buffer.clear();
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) buffer.clear();
         buffer.push_back(text[i]);
-        if (i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80 && buffer.size() < 4)
-            continue;
+        if (i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80 && buffer.size() < 4) continue;
         const int32_t id = t.lookup(buffer);
         if (id != -1) {
             tokens.push_back(id);
         } else {
-            for (const char c : buffer)
-                tokens.push_back(static_cast<unsigned char>(c) + 3);
+            for (const char c : buffer) tokens.push_back(static_cast<unsigned char>(c) + 3);
         }
         buffer.clear();
     }
@@ -88,8 +80,7 @@ Ids referenceEncode(const ol::Llama2cTokenizer& t, std::string_view text, bool b
                 bestIdx = i;
             }
         }
-        if (bestId == -1)
-            break;
+        if (bestId == -1) break;
         tokens[bestIdx] = bestId;
         tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(bestIdx) + 1);
     }
@@ -121,8 +112,7 @@ void writeLlama2c(const std::string& path, const std::vector<std::pair<std::stri
 // 256 byte pieces, then `extra` normal pieces; identity normalization.
 std::string sentencePieceProto(const std::vector<std::pair<std::string, float>>& extra) {
     auto varint = [](std::string& out, uint64_t v) {
-        for (; v >= 0x80; v >>= 7)
-            out += static_cast<char>((v & 0x7F) | 0x80);
+        for (; v >= 0x80; v >>= 7) out += static_cast<char>((v & 0x7F) | 0x80);
         out += static_cast<char>(v);
     };
     auto bytesField = [&](std::string& out, int field, const std::string& data) {
@@ -151,8 +141,7 @@ std::string sentencePieceProto(const std::vector<std::pair<std::string, float>>&
         std::snprintf(name, sizeof name, "<0x%02X>", b);
         bytesField(model, 1, piece(name, 0.f, 6));
     }
-    for (const auto& [text, score] : extra)
-        bytesField(model, 1, piece(text, score, 1));
+    for (const auto& [text, score] : extra) bytesField(model, 1, piece(text, score, 1));
     std::string trainer, normalizer;
     varintField(trainer, 3, 2);  // model_type BPE
     varintField(trainer, 35, 1); // byte_fallback
@@ -167,8 +156,7 @@ std::string sentencePieceProto(const std::vector<std::pair<std::string, float>>&
 // returns its output lines; empty when the tool is not installed.
 std::optional<QList<QByteArray>> runSpmTool(const char* tool, const QStringList& args, const QByteArray& input) {
     const QString program = QStandardPaths::findExecutable(tool);
-    if (program.isEmpty())
-        return std::nullopt;
+    if (program.isEmpty()) return std::nullopt;
     const std::string inputPath = outputPath(std::string(tool) + ".in");
     writeFile(inputPath, input.toStdString());
     QProcess process;
@@ -223,8 +211,8 @@ private Q_SLOTS:
         const Ids mobyIds = tok->encode(moby, true);
         const qint64 mobyMs = timer.elapsed();
         QCOMPARE(tok->decode(mobyIds), moby);
-        qInfo("tok512: stories-eval.txt (%zu bytes) %lld ms, moby-dick.txt (%zu bytes -> %zu tokens) %lld ms",
-              stories.size(), storiesMs, moby.size(), mobyIds.size(), mobyMs);
+        qInfo("tok512: stories-eval.txt (%zu bytes) %lld ms, moby-dick.txt (%zu bytes -> %zu tokens) %lld ms", stories.size(),
+              storiesMs, moby.size(), mobyIds.size(), mobyMs);
         // Generous bounds: the machine is shared; the point is "not O(n^2)".
         QVERIFY(storiesMs < 3000);
         QVERIFY(mobyMs < 30000);
@@ -241,8 +229,8 @@ private Q_SLOTS:
         QTest::newRow("emoji") << QByteArray("😀🎉 hi 🚀!! \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD");
         QTest::newRow("newlines") << QByteArray("a\n\nb\n  \r\n\tTim\n");
         QTest::newRow("invalid utf8") << QByteArray("\xff\xfe abc \x80\x80\x80\x80\x80 \xe2\x82");
-        QTest::newRow("stories slice")
-            << QByteArray::fromStdString(readFile(OL_RESOURCES_DIR "/corpus/stories-eval.txt").substr(1000, 3000));
+        QTest::newRow("stories slice") << QByteArray::fromStdString(
+            readFile(OL_RESOURCES_DIR "/corpus/stories-eval.txt").substr(1000, 3000));
     }
 
     void llama2cMatchesReference() {
@@ -259,16 +247,27 @@ private Q_SLOTS:
     // leftmost-of-the-best tie rule decide almost every merge.
     void llama2cTieBreaking() {
         const std::string path = outputPath("ties.bin");
-        writeLlama2c(path, {{" ", -1.f}, {"a", -1.f}, {"b", -1.f}, {"aa", -1.f}, {"ab", -1.f}, {"ba", -1.f},
-                            {"aaa", -1.f}, {"aba", -1.f}, {"bab", -0.5f}, {"abab", -1.f}, {"aab", -1.f},
-                            {"bb", -3e10f}, {" a", -1.f}, {"aaaa", -2.f}, {" aa", -1.f}});
+        writeLlama2c(path, {{" ", -1.f},
+                            {"a", -1.f},
+                            {"b", -1.f},
+                            {"aa", -1.f},
+                            {"ab", -1.f},
+                            {"ba", -1.f},
+                            {"aaa", -1.f},
+                            {"aba", -1.f},
+                            {"bab", -0.5f},
+                            {"abab", -1.f},
+                            {"aab", -1.f},
+                            {"bb", -3e10f},
+                            {" a", -1.f},
+                            {"aaaa", -2.f},
+                            {" aa", -1.f}});
         const ol::Llama2cTokenizer tok(path);
         QCOMPARE(tok.vocabSize(), 259 + 15);
         std::mt19937 rng(42);
         for (int i = 0; i < 500; ++i) {
             std::string text(rng() % 40, 'a');
-            for (char& c : text)
-                c = "ab a"[rng() % 4];
+            for (char& c : text) c = "ab a"[rng() % 4];
             QCOMPARE(show(tok.encode(text, i % 2)), show(referenceEncode(tok, text, i % 2)));
         }
         QCOMPARE(tok.encode("bb", false), (Ids{259, 261, 261})); // "bb" is below the floor
@@ -322,20 +321,25 @@ private Q_SLOTS:
         const std::string model = kData + "stories-bpe384.model";
         const auto tok = ol::loadTokenizer(model);
         QList<QByteArray> lines = QByteArray::fromStdString(readFile(OL_RESOURCES_DIR "/corpus/stories-eval.txt")).split('\n');
-        lines << "" << " " << "  two  spaces  " << "\ttab\t" << "a\xff" "b \xe2\x82" << "😀 café — ñ 日本語"
-              << "<s> <unk> </s>" << "\x01\x02 control";
+        lines << ""
+              << " "
+              << "  two  spaces  "
+              << "\ttab\t"
+              << "a\xff"
+                 "b \xe2\x82"
+              << "😀 café — ñ 日本語"
+              << "<s> <unk> </s>"
+              << "\x01\x02 control";
         std::mt19937 rng(7);
         const std::vector<std::string> alphabet = {"a", "b", "e", " ", "  ", "th", "é", "😀", "\xff", "!", "\t", "Tim"};
         for (int i = 0; i < 300; ++i) {
             std::string line;
-            for (int n = rng() % 12; n > 0; --n)
-                line += alphabet[rng() % alphabet.size()];
+            for (int n = rng() % 12; n > 0; --n) line += alphabet[rng() % alphabet.size()];
             lines << QByteArray::fromStdString(line);
         }
-        const auto encoded = runSpmTool("spm_encode", {"--model=" + QString::fromStdString(model), "--output_format=id"},
-                                        lines.join('\n') + '\n');
-        if (!encoded)
-            QSKIP("spm_encode is not installed");
+        const auto encoded =
+            runSpmTool("spm_encode", {"--model=" + QString::fromStdString(model), "--output_format=id"}, lines.join('\n') + '\n');
+        if (!encoded) QSKIP("spm_encode is not installed");
         QCOMPARE(encoded->size(), lines.size());
         for (qsizetype i = 0; i < lines.size(); ++i)
             QCOMPARE(show(tok->encode(lines[i].toStdString(), false)).trimmed(), encoded->at(i));
@@ -347,15 +351,13 @@ private Q_SLOTS:
             Ids ids;
             for (int n = rng() % 10; n > 0; --n) {
                 int32_t id = static_cast<int32_t>(rng() % 384);
-                if (id == 13 || id == 16)
-                    id = 259;
+                if (id == 13 || id == 16) id = 259;
                 ids.push_back(id);
             }
             sequences << ids;
             idLines += show(ids).trimmed() + '\n';
         }
-        const auto decoded =
-            runSpmTool("spm_decode", {"--model=" + QString::fromStdString(model), "--input_format=id"}, idLines);
+        const auto decoded = runSpmTool("spm_decode", {"--model=" + QString::fromStdString(model), "--input_format=id"}, idLines);
         QVERIFY(decoded);
         QCOMPARE(decoded->size(), sequences.size());
         for (qsizetype i = 0; i < sequences.size(); ++i)
@@ -367,9 +369,17 @@ private Q_SLOTS:
     void sentencePieceTies() {
         const std::string path = outputPath("ties.model");
         const std::string space = "\u2581";
-        writeFile(path, sentencePieceProto({{space, -1.f}, {"a", -1.f}, {"b", -1.f}, {"aa", -1.f}, {"ab", -1.f},
-                                            {"ba", -1.f}, {space + "a", -1.f}, {"aaa", -1.f}, {"bab", -0.5f},
-                                            {"abab", -1.f}, {space + space, -1.f}}));
+        writeFile(path, sentencePieceProto({{space, -1.f},
+                                            {"a", -1.f},
+                                            {"b", -1.f},
+                                            {"aa", -1.f},
+                                            {"ab", -1.f},
+                                            {"ba", -1.f},
+                                            {space + "a", -1.f},
+                                            {"aaa", -1.f},
+                                            {"bab", -0.5f},
+                                            {"abab", -1.f},
+                                            {space + space, -1.f}}));
         const auto tok = ol::loadTokenizer(path);
         QCOMPARE(tok->vocabSize(), 259 + 11);
         QCOMPARE(tok->encode(" ab", true), (Ids{1, 269, 263})); // "▁▁" (leftmost) first, then "ab"
@@ -377,14 +387,12 @@ private Q_SLOTS:
         QList<QByteArray> lines;
         for (int i = 0; i < 400; ++i) {
             QByteArray line;
-            for (int n = rng() % 30; n > 0; --n)
-                line += "ab c"[rng() % 4];
+            for (int n = rng() % 30; n > 0; --n) line += "ab c"[rng() % 4];
             lines << line;
         }
-        const auto encoded = runSpmTool("spm_encode", {"--model=" + QString::fromStdString(path), "--output_format=id"},
-                                        lines.join('\n') + '\n');
-        if (!encoded)
-            QSKIP("spm_encode is not installed");
+        const auto encoded =
+            runSpmTool("spm_encode", {"--model=" + QString::fromStdString(path), "--output_format=id"}, lines.join('\n') + '\n');
+        if (!encoded) QSKIP("spm_encode is not installed");
         QCOMPARE(encoded->size(), lines.size());
         for (qsizetype i = 0; i < lines.size(); ++i)
             QCOMPARE(show(tok->encode(lines[i].toStdString(), false)).trimmed(), encoded->at(i));
@@ -393,8 +401,7 @@ private Q_SLOTS:
     void regexSplitter() {
         auto split = [](const ol::RegexSplitter& s, std::string_view text) {
             QStringList parts;
-            for (const std::string_view p : s.split(text))
-                parts << QString::fromUtf8(p.data(), static_cast<qsizetype>(p.size()));
+            for (const std::string_view p : s.split(text)) parts << QString::fromUtf8(p.data(), static_cast<qsizetype>(p.size()));
             return parts.join('|');
         };
         const auto llama3 = ol::RegexSplitter::llama3();
@@ -413,8 +420,8 @@ private Q_SLOTS:
         QTest::newRow("two spaces") << QByteArray("Hello  world") << false << QList<int>{29, 10, 32}
                                     << QByteArray("Hello  world");
         QTest::newRow("leading space") << QByteArray(" Hello") << false << QList<int>{10, 29} << QByteArray(" Hello");
-        QTest::newRow("byte fallback") << QByteArray("café 😀!") << false
-                                       << QList<int>{36, 18, 8, 7, 10, 9, 6, 5, 4, 11} << QByteArray("café 😀!");
+        QTest::newRow("byte fallback") << QByteArray("café 😀!") << false << QList<int>{36, 18, 8, 7, 10, 9, 6, 5, 4, 11}
+                                       << QByteArray("café 😀!");
         // <0xBC> is missing, so "ü" is unknown; fuse_unk makes one <unk>.
         QTest::newRow("unk") << QByteArray("Hüü!") << false << QList<int>{10, 12, 0, 11} << QByteArray("H!");
         QTest::newRow("specials") << QByteArray("<s>Hello</s>") << false << QList<int>{1, 29, 2} << QByteArray("Hello");
@@ -430,9 +437,10 @@ private Q_SLOTS:
         nlohmann::json j = nlohmann::json::parse(readFile(kData + "llama2-bpe.json"));
         j["normalizer"] = nullptr;
         j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"add_prefix_space", true}};
-        j["decoder"] = {{"type", "Sequence"},
-                        {"decoders",
-                         {{{"type", "ByteFallback"}}, {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"add_prefix_space", true}}}}};
+        j["decoder"] = {
+            {"type", "Sequence"},
+            {"decoders",
+             {{{"type", "ByteFallback"}}, {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"add_prefix_space", true}}}}};
         const std::string path = outputPath("metaspace.json");
         writeFile(path, j.dump());
         auto tok = ol::loadTokenizer(path);
@@ -533,7 +541,8 @@ private Q_SLOTS:
         fs::remove_all(dir);
         fs::create_directories(dir);
         const std::string missing = dir.string();
-        expectFormatError([&] { ol::loadTokenizer(missing); }, missing + ": no tokenizer found (looked for tokenizer.json, tokenizer.model, tokenizer.bin)", "");
+        expectFormatError([&] { ol::loadTokenizer(missing); },
+                          missing + ": no tokenizer found (looked for tokenizer.json, tokenizer.model, tokenizer.bin)", "");
         fs::copy_file(kTok512, dir / "tokenizer.bin");
         QCOMPARE(ol::loadTokenizer(dir.string())->kind(), std::string("llama2c"));
         fs::copy_file(kData + "stories-bpe384.model", dir / "tokenizer.model");

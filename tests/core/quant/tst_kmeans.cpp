@@ -131,7 +131,8 @@ private Q_SLOTS:
         const auto ones = at::ones({10}, at::kLong);
         const auto p1 = computeGroupedParams(w, spec, ones);
         const auto deq1 = dequantizeGrouped(quantizeGroupedCodes(w, p1, spec, ones), p1, spec, ones);
-        QVERIFY2((deq1 - w).abs().max().item<double>() < 1e-5, qPrintable(QString::number((deq1 - w).abs().max().item<double>())));
+        QVERIFY2((deq1 - w).abs().max().item<double>() < 1e-5,
+                 qPrintable(QString::number((deq1 - w).abs().max().item<double>())));
     }
 };
 

@@ -3,18 +3,18 @@
 // input, parameters reaching the result, agreement with the pipeline for
 // every method, and bad requests refused.
 #include "core/errors.h"
-#include "core/quant/layerpreview.h"
-#include "core/progress.h"
-#include "core/workflow/workspace.h"
-#include "core/model/layerweights.h"
-#include "core/model/modelconfig.h"
 #include "core/model/decoderlayer.h"
+#include "core/model/layerweights.h"
 #include "core/model/llamamodel.h"
-#include "plantedmodel.h"
-#include "core/quant/method.h"
+#include "core/model/modelconfig.h"
+#include "core/progress.h"
+#include "core/quant/layerpreview.h"
 #include "core/quant/layerquantizer.h"
+#include "core/quant/method.h"
 #include "core/quant/methodregistry.h"
 #include "core/quant/quantizedlayer.h"
+#include "core/workflow/workspace.h"
+#include "plantedmodel.h"
 
 #include <ATen/ATen.h>
 #include <QTest>
@@ -93,7 +93,8 @@ private Q_SLOTS:
         QCOMPARE(p.before.activation.mse, p.after.activation.mse);
         QCOMPARE(p.before.weight.mse, p.after.weight.mse);
         // The planted channel dominates the sample: ×400 on channel 100.
-        QCOMPARE(std::max_element(p.before.channelAbsmax.begin(), p.before.channelAbsmax.end()) - p.before.channelAbsmax.begin(), 100);
+        QCOMPARE(std::max_element(p.before.channelAbsmax.begin(), p.before.channelAbsmax.end()) - p.before.channelAbsmax.begin(),
+                 100);
     }
 
     void sixteenBitsHaveNoError() {
@@ -139,7 +140,9 @@ private Q_SLOTS:
                 const auto a = run(method, std::string(method) == "duquant" ? params : nlohmann::json::object(), fast);
                 const auto b = run(method, std::string(method) == "duquant" ? params : nlohmann::json::object(), slow);
                 const auto what = QStringLiteral("%1 %2").arg(method).arg(siteKey(site));
-                auto near = [](double x, double y) { return std::abs(x - y) <= 1e-5 * std::max(std::abs(x), std::abs(y)) + 1e-12; };
+                auto near = [](double x, double y) {
+                    return std::abs(x - y) <= 1e-5 * std::max(std::abs(x), std::abs(y)) + 1e-12;
+                };
                 QVERIFY2(near(a.after.weight.mse, b.after.weight.mse), qPrintable(what));
                 QVERIFY2(near(a.after.output.mse, b.after.output.mse), qPrintable(what));
                 QVERIFY2(near(a.after.activation.mse, b.after.activation.mse), qPrintable(what));
@@ -194,10 +197,12 @@ private Q_SLOTS:
                 const auto reaching = folded ? sample / it->second.to(at::kFloat) : sample;
                 const auto qx = QuantizedActivationHook::quantizeLinearInput(layer, site, reaching);
                 std::vector<at::Tensor> fpRows, qRows;
-                for (const auto& m : consumersOf(site)) fpRows.push_back(m_layer2->linear(m)), qRows.push_back(layer.weights.linear(m));
+                for (const auto& m : consumersOf(site))
+                    fpRows.push_back(m_layer2->linear(m)), qRows.push_back(layer.weights.linear(m));
                 const auto err = quantError(at::matmul(sample, at::cat(fpRows).t()), at::matmul(qx, at::cat(qRows).t()));
-                QVERIFY2(std::abs(p.after.output.mse / err.mse - 1) < 1e-4,
-                         qPrintable(QStringLiteral("%1: preview %2, pipeline %3").arg(what).arg(p.after.output.mse).arg(err.mse)));
+                QVERIFY2(
+                    std::abs(p.after.output.mse / err.mse - 1) < 1e-4,
+                    qPrintable(QStringLiteral("%1: preview %2, pipeline %3").arg(what).arg(p.after.output.mse).arg(err.mse)));
                 if (name == "rtn") QCOMPARE(p.after.output.mse, p.before.output.mse);
             }
         }

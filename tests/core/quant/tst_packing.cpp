@@ -4,10 +4,10 @@
 #include "core/errors.h"
 #include "core/quant/packing.h"
 
+#include "testutil.h"
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <QElapsedTimer>
-#include "testutil.h"
 
 #include <QtTest>
 #include <vector>
@@ -15,7 +15,6 @@
 using namespace ol;
 
 namespace {
-
 
 at::Tensor bytesOf(std::vector<int> v) { return at::tensor(v, at::kInt).to(at::kByte); }
 
@@ -41,8 +40,7 @@ private Q_SLOTS:
                     QVERIFY2(at::equal(unpackCodes(p), codes), qPrintable(QString("bits %1 cols %2").arg(bits).arg(cols)));
                     // Padding bits of each row's last byte are zero.
                     const int used = int(cols * bits % 8);
-                    if (used)
-                        QVERIFY(p.bytes.select(1, bpr - 1).lt(1 << used).all().item<bool>());
+                    if (used) QVERIFY(p.bytes.select(1, bpr - 1).lt(1 << used).all().item<bool>());
                 }
         // A non-contiguous view packs like its contiguous copy.
         const at::Tensor big = at::randint(0, 16, {9, 10}, gen, at::kByte);
@@ -53,10 +51,9 @@ private Q_SLOTS:
         // Row 0: codes 1,2,3,4,5,6,7,0,5 -> stream value sum(c_j << 3j) = 85940433 = 0x051F58D1,
         // 27 bits in 4 bytes, LSB first: D1 58 1F 05 (byte 0 = 0b11'010'001: code 0, code 1,
         // low two bits of code 2). Row 1: nine 7s = 27 one bits -> FF FF FF 07 (padding zero).
-        const at::Tensor codes =
-            at::tensor(std::vector<int>{1, 2, 3, 4, 5, 6, 7, 0, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7}, at::kInt)
-                .to(at::kByte)
-                .reshape({2, 9});
+        const at::Tensor codes = at::tensor(std::vector<int>{1, 2, 3, 4, 5, 6, 7, 0, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7}, at::kInt)
+                                     .to(at::kByte)
+                                     .reshape({2, 9});
         const PackedCodes p = packCodes(codes, 3);
         QVERIFY(at::equal(p.bytes, bytesOf({0xD1, 0x58, 0x1F, 0x05, 0xFF, 0xFF, 0xFF, 0x07}).reshape({2, 4})));
         QVERIFY(at::equal(unpackCodes(p), codes));
@@ -67,8 +64,7 @@ private Q_SLOTS:
 
     void badInputs() {
         const at::Tensor ok = at::zeros({2, 4}, at::kByte);
-        for (int bits : {0, 1, 5, 7, 9, 16})
-            testutil::expectUsageError([&] { packCodes(ok, bits); }, "bits must be one of");
+        for (int bits : {0, 1, 5, 7, 9, 16}) testutil::expectUsageError([&] { packCodes(ok, bits); }, "bits must be one of");
         testutil::expectUsageError([&] { packedBytesPerRow(4, 5); }, "bits");
         testutil::expectUsageError([&] { packCodes(at::zeros({2, 4}, at::kLong), 4); }, "uint8");
         testutil::expectUsageError([&] { packCodes(at::zeros({8}, at::kByte), 4); }, "[rows, cols]");

@@ -4,20 +4,20 @@
 #include "core/calib/calibrationdata.h"
 #include "core/calib/calibrator.h"
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelloader.h"
 #include "core/model/overlaycheckpoint.h"
 #include "core/model/tokenizer.h"
+#include "core/progress.h"
 #include "core/quant/layerquantizer.h"
 #include "core/quant/methodregistry.h"
 #include "core/quant/pipeline.h"
 #include "core/quant/quantizedmodel.h"
 #include "core/quant/runstore.h"
-#include "quanttestutil.h"
 #include "core/resources.h"
+#include "quanttestutil.h"
 
 #include <ATen/ATen.h>
 #include <QtTest>
@@ -48,13 +48,17 @@ private Q_SLOTS:
         QTest::addColumn<QString>("method");
         QTest::addColumn<QString>("params");
         QTest::addColumn<double>("tolerance");
-        QTest::newRow("rtn") << "rtn" << "{}" << 2e-5;
-        QTest::newRow("smoothquant") << "smoothquant" << R"({"alpha": 0.6})" << 2e-5;
-        QTest::newRow("duquant bs4") << "duquant" << R"({"block_size": 4, "max_rotation_step": 32})" << 2e-5;
-        QTest::newRow("duquant ragged bs48") << "duquant" << R"({"block_size": 48, "max_rotation_step": 32, "permutation_times": 2})"
-                                             << 2e-5;
+        QTest::newRow("rtn") << "rtn"
+                             << "{}" << 2e-5;
+        QTest::newRow("smoothquant") << "smoothquant"
+                                     << R"({"alpha": 0.6})" << 2e-5;
+        QTest::newRow("duquant bs4") << "duquant"
+                                     << R"({"block_size": 4, "max_rotation_step": 32})" << 2e-5;
+        QTest::newRow("duquant ragged bs48") << "duquant"
+                                             << R"({"block_size": 48, "max_rotation_step": 32, "permutation_times": 2})" << 2e-5;
         // The reference's factor comes from a float32 QR: orthogonal to float32 rounding only (measured 2.1e-5).
-        QTest::newRow("duquant compat") << "duquant" << R"({"block_size": 8, "reference_compat": true})" << 5e-5;
+        QTest::newRow("duquant compat") << "duquant"
+                                        << R"({"block_size": 8, "reference_compat": true})" << 5e-5;
     }
     void sixteenBitsEqualsFp() {
         QFETCH(QString, method);
@@ -91,7 +95,10 @@ private Q_SLOTS:
             const Site site = inputSiteOf(module);
             auto x = cap.x.at(site).reshape({-1, cap.x.at(site).size(-1)});
             const auto& t = q.layer().input(site);
-            auto pair = site == Site::AttnInput ? "qkv" : site == Site::AttnOutput ? "out" : site == Site::MlpInput ? "fc1" : "down";
+            auto pair = site == Site::AttnInput    ? "qkv"
+                        : site == Site::AttnOutput ? "out"
+                        : site == Site::MlpInput   ? "fc1"
+                                                   : "down";
             // The folded producer gives x/s; the online divisor (GQA o_proj) divides here instead.
             auto seen = t.find(StepKind::Scale) ? x : x / q.layer().smoothing.at(pair).to(at::kDouble);
             auto transformed = t.applyToActivation(seen);
@@ -156,9 +163,12 @@ private Q_SLOTS:
         QTest::addColumn<int>("abits");
         QTest::addColumn<int>("group");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("abits 0") << "rtn" << "{}" << 0 << 0 << "--abits 0";
-        QTest::newRow("block > channels") << "duquant" << R"({"block_size": 128})" << 4 << 0 << "--block_size 128 is larger than the 64";
-        QTest::newRow("group does not divide") << "rtn" << "{}" << 4 << 100 << "--group_size 100 does not divide";
+        QTest::newRow("abits 0") << "rtn"
+                                 << "{}" << 0 << 0 << "--abits 0";
+        QTest::newRow("block > channels") << "duquant"
+                                          << R"({"block_size": 128})" << 4 << 0 << "--block_size 128 is larger than the 64";
+        QTest::newRow("group does not divide") << "rtn"
+                                               << "{}" << 4 << 100 << "--group_size 100 does not divide";
     }
     void badSettings() {
         QFETCH(QString, method);
@@ -196,7 +206,8 @@ private Q_SLOTS:
         s.wbits = 3;
         s.abits = 16;
         auto error = [&](int epochs) -> double {
-            auto m = MethodRegistry::instance().create("duquant", {{"block_size", 4}, {"lwc", true}, {"epochs", epochs}, {"lwc_lr", 5e-2}});
+            auto m = MethodRegistry::instance().create("duquant",
+                                                       {{"block_size", 4}, {"lwc", true}, {"epochs", epochs}, {"lwc_lr", 5e-2}});
             LayerContext ctx;
             ctx.config = &config;
             ctx.settings = &s;

@@ -5,9 +5,9 @@
 #include "core/quant/fakequantkernel.h"
 #include "core/quant/quantizer.h"
 
+#include "testutil.h"
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include "testutil.h"
 
 #include <QtTest>
 #include <cmath>
@@ -31,10 +31,8 @@ void codesAre(const at::Tensor& codes, std::vector<int> want) {
     QVERIFY(codes.scalar_type() == at::kByte);
     const at::Tensor c = codes.to(at::kInt).flatten();
     QCOMPARE(c.numel(), std::int64_t(want.size()));
-    for (std::size_t i = 0; i < want.size(); ++i)
-        QCOMPARE(c[i].item<int>(), want[i]);
+    for (std::size_t i = 0; i < want.size(); ++i) QCOMPARE(c[i].item<int>(), want[i]);
 }
-
 
 QuantSpec spec4(bool symmetric = false, double clip = 1.0, std::int64_t group = 0) {
     QuantSpec s;
@@ -118,8 +116,7 @@ private Q_SLOTS:
         const at::Tensor w = randomWeights(5, 12, 11);
         // Per output channel: row r alone gives the same result.
         const at::Tensor y = fakeQuantize(w, spec4());
-        for (std::int64_t r = 0; r < 5; ++r)
-            QVERIFY(at::equal(y[r], fakeQuantize(w[r].reshape({1, 12}), spec4())[0]));
+        for (std::int64_t r = 0; r < 5; ++r) QVERIFY(at::equal(y[r], fakeQuantize(w[r].reshape({1, 12}), spec4())[0]));
         // Groups of 4 columns: params [5, 3], each group quantized as its own row.
         const auto p = computeQuantParams(w, spec4(false, 1.0, 4));
         QVERIFY(p.scale.sizes() == at::IntArrayRef({5, 3}));
@@ -156,8 +153,7 @@ private Q_SLOTS:
         const at::Tensor w = randomWeights(4, 8, 3);
         LwcFactors perGroup{at::full({4, 2}, 4.0f), at::full({4, 2}, 4.0f)};
         LwcFactors perRow{at::full({4, 1}, 4.0f), at::full({4, 1}, 4.0f)};
-        QVERIFY(at::equal(fakeQuantize(w, spec4(false, 1.0, 4), perGroup),
-                          fakeQuantize(w, spec4(false, 1.0, 4), perRow)));
+        QVERIFY(at::equal(fakeQuantize(w, spec4(false, 1.0, 4), perGroup), fakeQuantize(w, spec4(false, 1.0, 4), perRow)));
         LwcFactors bad{at::full({3, 1}, 4.0f), at::full({3, 1}, 4.0f)};
         testutil::expectUsageError([&] { fakeQuantize(w, spec4(), bad); }, "LWC");
     }
@@ -242,8 +238,7 @@ private Q_SLOTS:
                     for (std::int64_t g0 = 0; g0 < cols; g0 += gs) {
                         const double* seg = xv + r * cols + g0;
                         double mx = -1e300, mn = 1e300;
-                        for (std::int64_t j = 0; j < gs; ++j)
-                            mx = std::max(mx, seg[j]), mn = std::min(mn, seg[j]);
+                        for (std::int64_t j = 0; j < gs; ++j) mx = std::max(mx, seg[j]), mn = std::min(mn, seg[j]);
                         mx *= s.clip, mn *= s.clip;
                         double scale, zp;
                         if (s.symmetric) {
@@ -273,13 +268,13 @@ private Q_SLOTS:
     void fusedKernelMatchesTensorOpsBitwise() {
         at::manual_seed(11);
         auto x = at::randn({64, 96});
-        x.index_put_({3, 5}, 400.0);                // a massive outlier
-        x.index_put_({7}, 0.25);                    // a constant row
-        x.index_put_({9}, at::randn({96}) * 1e-7);  // a row whose range is below the minimum scale
+        x.index_put_({3, 5}, 400.0);               // a massive outlier
+        x.index_put_({7}, 0.25);                   // a constant row
+        x.index_put_({9}, at::randn({96}) * 1e-7); // a row whose range is below the minimum scale
         x.index_put_({11, 0}, INFINITY);
         x.index_put_({12, 1}, -INFINITY);
         x.index_put_({13, 2}, NAN);
-        x.narrow(1, 32, 16).mul_(20.0);             // normal-outlier channels
+        x.narrow(1, 32, 16).mul_(20.0); // normal-outlier channels
         int cases = 0;
         for (int bits : {2, 3, 4, 6, 8})
             for (bool symmetric : {false, true})
@@ -295,10 +290,12 @@ private Q_SLOTS:
                         QVERIFY(at::equal(dispatched.nan_to_num(7.0), fast.nan_to_num(7.0)));
                         at::AutoGradMode grad(true);
                         const auto ops = fakeQuantize(x.clone().requires_grad_(true), spec).detach();
-                        QVERIFY2(at::equal(fast.nan_to_num(7.0), ops.nan_to_num(7.0)) &&
-                                     at::equal(fast.isnan(), ops.isnan()),
+                        QVERIFY2(at::equal(fast.nan_to_num(7.0), ops.nan_to_num(7.0)) && at::equal(fast.isnan(), ops.isnan()),
                                  qPrintable(QString("bits %1 symmetric %2 clip %3 group %4: max difference %5")
-                                                .arg(bits).arg(symmetric).arg(clip).arg(groupSize)
+                                                .arg(bits)
+                                                .arg(symmetric)
+                                                .arg(clip)
+                                                .arg(groupSize)
                                                 .arg((fast - ops).abs().nan_to_num(0.0).max().item<double>())));
                         ++cases;
                     }

@@ -18,9 +18,7 @@ namespace {
 
 double maxAbs(const at::Tensor& t) { return t.abs().max().item<double>(); }
 
-double orthogonalityError(const at::Tensor& m) {
-    return maxAbs(m.mm(m.t()) - at::eye(m.size(0), at::kDouble));
-}
+double orthogonalityError(const at::Tensor& m) { return maxAbs(m.mm(m.t()) - at::eye(m.size(0), at::kDouble)); }
 
 // Random normal activation with a few ×50 outlier channels and one ×20 token, as the bench data.
 at::Tensor outlierActivation(std::int64_t n, std::int64_t c, std::uint64_t seed) {
@@ -47,8 +45,7 @@ at::Tensor spikyActivation(std::int64_t n, std::int64_t c, std::uint64_t seed) {
 BlockRotation randomBlockRotation(std::int64_t c, std::int64_t bs) {
     auto r = BlockRotation::identity(c, bs);
     r.main = randomOrthogonal(bs, 11);
-    if (r.tail.defined())
-        r.tail = randomOrthogonal(c % bs, 12);
+    if (r.tail.defined()) r.tail = randomOrthogonal(c % bs, 12);
     return r;
 }
 
@@ -215,12 +212,14 @@ private Q_SLOTS:
         QTest::newRow("256x512 bs64") << qint64(256) << qint64(512) << qint64(64) << 96 << false << qint64(1) << false;
         QTest::newRow("256x512 bs64 compat") << qint64(256) << qint64(512) << qint64(64) << 96 << true << qint64(2) << false;
         QTest::newRow("200x172 bs128 ragged") << qint64(200) << qint64(172) << qint64(128) << 64 << false << qint64(3) << false;
-        QTest::newRow("200x172 bs48 ragged compat") << qint64(200) << qint64(172) << qint64(48) << 64 << true << qint64(4) << false;
+        QTest::newRow("200x172 bs48 ragged compat")
+            << qint64(200) << qint64(172) << qint64(48) << 64 << true << qint64(4) << false;
         QTest::newRow("256x172 bs4") << qint64(256) << qint64(172) << qint64(4) << 256 << false << qint64(5) << false;
         QTest::newRow("256x64 bs4 compat") << qint64(256) << qint64(64) << qint64(4) << 256 << true << qint64(6) << false;
         QTest::newRow("512x1024 bs128") << qint64(512) << qint64(1024) << qint64(128) << 256 << false << qint64(7) << false;
         QTest::newRow("spiky 256x256 bs32") << qint64(256) << qint64(256) << qint64(32) << 64 << false << qint64(8) << true;
-        QTest::newRow("spiky 300x200 bs64 ragged compat") << qint64(300) << qint64(200) << qint64(64) << 64 << true << qint64(9) << true;
+        QTest::newRow("spiky 300x200 bs64 ragged compat")
+            << qint64(300) << qint64(200) << qint64(64) << 64 << true << qint64(9) << true;
     }
     void greedyFastEqualsStraightforward() {
         QFETCH(qint64, n);
@@ -246,10 +245,10 @@ private Q_SLOTS:
             worst = std::max(worst, std::abs(fast.peaks[i] - ref.peaks[i]) / ref.peaks[0]);
         QVERIFY2(worst < 1e-5, qPrintable(QString("peaks differ by %1 (relative)").arg(worst)));
         QVERIFY(maxAbs(fast.rotation.main - ref.rotation.main) <= 1e-5);
-        if (c % bs)
-            QVERIFY(maxAbs(fast.rotation.tail - ref.rotation.tail) <= 1e-5);
+        if (c % bs) QVERIFY(maxAbs(fast.rotation.tail - ref.rotation.tail) <= 1e-5);
         if (!spiky)
-            QVERIFY(fast.peaks[fast.bestPrefix] < (bs >= 48 ? 0.5 : 1.0) * fast.peaks[0]); // outliers spread (weakly in blocks of 4)
+            QVERIFY(fast.peaks[fast.bestPrefix] <
+                    (bs >= 48 ? 0.5 : 1.0) * fast.peaks[0]); // outliers spread (weakly in blocks of 4)
     }
 
     void greedyZeroStepsIsIdentity() {

@@ -5,19 +5,19 @@
 #include "core/calib/calibrationdata.h"
 #include "core/calib/calibrator.h"
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelloader.h"
-#include "core/quant/sitetransform.h"
+#include "core/progress.h"
 #include "core/quant/layerquantizer.h"
 #include "core/quant/methodregistry.h"
 #include "core/quant/pipeline.h"
 #include "core/quant/quantizedmodel.h"
-#include "core/quant/ruquantrotation.h"
 #include "core/quant/runstore.h"
-#include "quanttestutil.h"
+#include "core/quant/ruquantrotation.h"
+#include "core/quant/sitetransform.h"
 #include "core/resources.h"
+#include "quanttestutil.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -170,7 +170,10 @@ private Q_SLOTS:
             const auto& t = q.layer().input(site);
             QVERIFY2(t.find(StepKind::Householder), module.c_str());
             QVERIFY(t.find(StepKind::BlockRotation));
-            auto pair = site == Site::AttnInput ? "qkv" : site == Site::AttnOutput ? "out" : site == Site::MlpInput ? "fc1" : "down";
+            auto pair = site == Site::AttnInput    ? "qkv"
+                        : site == Site::AttnOutput ? "out"
+                        : site == Site::MlpInput   ? "fc1"
+                                                   : "down";
             auto seen = t.find(StepKind::Scale) ? x : x / q.layer().smoothing.at(pair).to(at::kDouble);
             auto transformed = t.applyToActivation(seen);
             auto ref = at::matmul(x, fp.linear(module).t());
@@ -181,7 +184,9 @@ private Q_SLOTS:
             // The reflection really acts: dropping it from the activation breaks the identity.
             SiteTransform noH = t;
             std::erase_if(noH.steps, [](const TransformStep& step) { return step.kind == StepKind::Householder; });
-            const double relNoH = maxAbs(ref - at::matmul(noH.applyToActivation(seen), q.transformedWeight(module).to(at::kDouble).t())) / maxAbs(ref);
+            const double relNoH =
+                maxAbs(ref - at::matmul(noH.applyToActivation(seen), q.transformedWeight(module).to(at::kDouble).t())) /
+                maxAbs(ref);
             QVERIFY2(relNoH > 1e-6, qPrintable(QString("%1: reflection has no effect (%2)").arg(module.c_str()).arg(relNoH)));
         }
     }
@@ -221,7 +226,8 @@ private Q_SLOTS:
         runAndResume(*m, "ruq-resume", a, b);
         if (QTest::currentTestFailed()) return;
         for (std::size_t i = 0; i < a.layers.size(); ++i) {
-            for (const auto& mod : linearModules()) QVERIFY2(at::equal(a.layers[i].weights.linear(mod), b.layers[i].weights.linear(mod)), mod.c_str());
+            for (const auto& mod : linearModules())
+                QVERIFY2(at::equal(a.layers[i].weights.linear(mod), b.layers[i].weights.linear(mod)), mod.c_str());
             for (Site s : kLinearInputs) {
                 QVERIFY(a.layers[i].input(s).find(StepKind::Householder));
                 testutil::expectEqualTransforms(a.layers[i].input(s), b.layers[i].input(s), siteKey(s));

@@ -5,9 +5,9 @@
 // pipeline, the exact 16-bit identity, resume and export untouched.
 #include "quanttestutil.h"
 
-#include "core/quant/quantexport.h"
 #include "core/model/modelconfig.h"
 #include "core/quant/layerserializer.h"
+#include "core/quant/quantexport.h"
 #include "core/quant/quantizedmodel.h"
 #include "core/quant/rotationprototypes.h"
 #include "core/quant/sitetransform.h"
@@ -140,12 +140,14 @@ private Q_SLOTS:
         const auto tokens = sampleTokens();
         QVERIFY(relError(f.model->logits(tokens), q16.logits(tokens)) < 2e-5);
         QVERIFY(r16.layers[0].input(Site::DownInput).find(StepKind::Hadamard));
-        QCOMPARE(r16.layers[0].input(Site::DownInput).find(StepKind::Hadamard)->rotation.blockSize, std::int64_t(4)); // 172 = 4·43
+        QCOMPARE(r16.layers[0].input(Site::DownInput).find(StepKind::Hadamard)->rotation.blockSize,
+                 std::int64_t(4)); // 172 = 4·43
 
         QuantizationResult a, b;
         runAndResume(m, "hadamard", a, b);
         if (QTest::currentTestFailed()) return;
-        QuantizedModel qa(f.bundle.checkpoint, c10::Device(c10::kCPU), a.layers), qb(f.bundle.checkpoint, c10::Device(c10::kCPU), b.layers);
+        QuantizedModel qa(f.bundle.checkpoint, c10::Device(c10::kCPU), a.layers),
+            qb(f.bundle.checkpoint, c10::Device(c10::kCPU), b.layers);
         const auto logits = qa.logits(tokens);
         QVERIFY(at::equal(logits, qb.logits(tokens)));
         const auto dir = outDir("hadamard-export");
@@ -153,7 +155,8 @@ private Q_SLOTS:
         info.manifest = a.manifest;
         writeQuantizedExport(dir, *f.bundle.checkpoint, a.layers, info);
         auto ex = openQuantizedExport(dir, c10::Device(c10::kCPU));
-        QCOMPARE(ex.quantizationConfig["transforms"]["inputs"]["down_in"]["steps"][0].get<std::string>(), std::string("hadamard"));
+        QCOMPARE(ex.quantizationConfig["transforms"]["inputs"]["down_in"]["steps"][0].get<std::string>(),
+                 std::string("hadamard"));
         const auto layers = ex.loadAllLayers();
         QuantizedModel qe(ex.checkpoint, c10::Device(c10::kCPU), layers);
         QVERIFY(at::equal(logits, qe.logits(tokens)));

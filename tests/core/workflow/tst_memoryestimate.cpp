@@ -91,8 +91,9 @@ private Q_SLOTS:
             QFAIL("expected a refusal");
         } catch (const UsageError& err) {
             const QString m = err.what();
-            QVERIFY2(m.contains("this job needs about 3.18 GiB at calibration") && m.contains("calibration activations 3.00 GiB") &&
-                         m.contains("1.00 GiB given by --max_memory") && m.contains("use fewer --nsamples"),
+            QVERIFY2(m.contains("this job needs about 3.18 GiB at calibration") &&
+                         m.contains("calibration activations 3.00 GiB") && m.contains("1.00 GiB given by --max_memory") &&
+                         m.contains("use fewer --nsamples"),
                      err.what());
         }
     }
