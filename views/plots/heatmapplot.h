@@ -4,6 +4,9 @@
 // when "log colour" is on, with a colour scale beside it.
 #include "views/plots/plotwidget.h"
 
+#include <ATen/core/Tensor.h>
+#include <cstdint>
+
 namespace olv {
 
 class HeatmapPlot : public PlotWidget {

@@ -4,6 +4,9 @@
 // show as a few tokens far above the rest.
 #include "views/plots/plotwidget.h"
 
+#include <ATen/core/Tensor.h>
+#include <cstdint>
+
 namespace olv {
 
 class TokenPlot : public PlotWidget {
