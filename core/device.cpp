@@ -42,18 +42,20 @@ c10::Device parseDevice(const std::string& text) {
 
 void configureThreads() {
     int threads = static_cast<int>(std::thread::hardware_concurrency());
-    if (const char* env = std::getenv("OUTLIERLAB_THREADS")) threads = std::atoi(env);
+    // Read once at start-up, before any thread of ours exists.
+    if (const char* env = std::getenv("OUTLIERLAB_THREADS")) threads = std::atoi(env); // NOLINT(concurrency-mt-unsafe)
     if (threads < 1) threads = 1;
     if (at::get_num_threads() != threads) at::set_num_threads(threads);
 }
 
 void configureProcess(char** argv) {
     // Why these two numbers: device.h.
-    ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
-    ::mallopt(M_TRIM_THRESHOLD, 32 << 20);
-    if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    ::execv("/proc/self/exe", argv); // returns only when it failed: run on as we are
+    // First thing in main(), single-threaded: the environment and malloc's settings are safe to change here.
+    ::mallopt(M_MMAP_THRESHOLD, 4 << 20);                  // NOLINT(concurrency-mt-unsafe)
+    ::mallopt(M_TRIM_THRESHOLD, 32 << 20);                 // NOLINT(concurrency-mt-unsafe)
+    if (std::getenv("OMP_WAIT_POLICY") != nullptr) return; // NOLINT(concurrency-mt-unsafe)
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);             // NOLINT(concurrency-mt-unsafe)
+    ::execv("/proc/self/exe", argv);                       // returns only when it failed: run on as we are
 }
 
 std::string describeDevice(const c10::Device& device) {

@@ -19,7 +19,7 @@ struct Target {
 
 Target parseTarget(const char* variable) {
     Target t;
-    const char* env = std::getenv(variable);
+    const char* env = std::getenv(variable); // NOLINT(concurrency-mt-unsafe): nothing sets the environment after start-up
     if (!env || !*env) return t;
     const std::string spec(env);
     const auto colon = spec.find(':');

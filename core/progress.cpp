@@ -3,6 +3,7 @@
 #include "core/errors.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace ol {
@@ -36,7 +37,7 @@ void StderrProgress::report(double fraction, const std::string& message) {
     const double elapsed = std::chrono::duration<double>(now - m_start).count();
     std::string eta;
     if (fraction > 0.02 && fraction < 1.0) eta = " (ETA " + formatDuration(elapsed * (1.0 - fraction) / fraction) + ")";
-    std::fprintf(stderr, "%s[%3d%%] %s%s\n", m_prefix.c_str(), static_cast<int>(fraction * 100.0 + 0.5), message.c_str(),
+    std::fprintf(stderr, "%s[%3d%%] %s%s\n", m_prefix.c_str(), static_cast<int>(std::lround(fraction * 100.0)), message.c_str(),
                  eta.c_str());
     std::fflush(stderr);
 }

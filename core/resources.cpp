@@ -7,6 +7,7 @@ namespace ol {
 
 std::string resourcesDir() {
     namespace fs = std::filesystem;
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing sets the environment after start-up
     if (const char* env = std::getenv("OUTLIERLAB_RESOURCES"); env && *env) return env;
     std::error_code ec;
     if (fs::exists(fs::path(OUTLIERLAB_RESOURCES_DIR) / "demo", ec)) return OUTLIERLAB_RESOURCES_DIR;

@@ -75,7 +75,7 @@ bool inside(const fs::path& file, const fs::path& dir) {
 std::string recordedTokenizer(const nlohmann::json& m, const std::string& runDir, const std::string& model) {
     const auto tok = m.value("tokenizer_path", nlohmann::json(""));
     if (!tok.is_string()) throw FormatError(runDir + "/run.json: 'tokenizer_path' is not a string");
-    const std::string path = tok.get<std::string>();
+    std::string path = tok.get<std::string>();
     if (path.empty()) return path;
     const fs::path modelDir = fs::is_directory(model) ? fs::path(model) : fs::path(model).parent_path();
     if (!inside(path, runDir) && !inside(path, modelDir.empty() ? fs::path(".") : modelDir))

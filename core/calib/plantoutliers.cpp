@@ -48,7 +48,7 @@ PlantedOutlier parsePlantedOutlier(const std::string& text, bool massive) {
     return o;
 }
 
-std::shared_ptr<OverlayCheckpoint> plantOutliers(std::shared_ptr<const Checkpoint> model,
+std::shared_ptr<OverlayCheckpoint> plantOutliers(const std::shared_ptr<const Checkpoint>& model,
                                                  const std::vector<PlantedOutlier>& outliers) {
     const ModelConfig& c = model->config();
     auto out = std::make_shared<OverlayCheckpoint>(model, "planted outliers");

@@ -32,7 +32,7 @@ struct PlantedOutlier {
 PlantedOutlier parsePlantedOutlier(const std::string& text, bool massive);
 
 // Throws UsageError naming the spec when a layer, channel or site is out of range.
-std::shared_ptr<OverlayCheckpoint> plantOutliers(std::shared_ptr<const Checkpoint> model,
+std::shared_ptr<OverlayCheckpoint> plantOutliers(const std::shared_ptr<const Checkpoint>& model,
                                                  const std::vector<PlantedOutlier>& outliers);
 
 } // namespace ol

@@ -24,7 +24,9 @@ const char* kFormatName = "outlierlab-session";
 std::string nowIso() {
     const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    std::tm utc{};
+    ::gmtime_r(&t, &utc); // not std::gmtime: sessions are saved from worker threads
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return buf;
 }
 

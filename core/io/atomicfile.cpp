@@ -1,6 +1,7 @@
 #include "core/io/atomicfile.h"
 
 #include "core/errors.h"
+#include "core/io/syserror.h"
 
 #include <atomic>
 #include <cerrno>
@@ -25,7 +26,7 @@ AtomicFile::~AtomicFile() {
 
 void AtomicFile::commit() {
     if (std::rename(m_tempPath.c_str(), m_finalPath.c_str()) != 0)
-        throw RuntimeFailure(m_finalPath + ": cannot move the finished file into place: " + std::strerror(errno));
+        throw RuntimeFailure(m_finalPath + ": cannot move the finished file into place: " + systemMessage(errno));
     m_committed = true;
 }
 

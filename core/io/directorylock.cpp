@@ -1,6 +1,7 @@
 #include "core/io/directorylock.h"
 
 #include "core/errors.h"
+#include "core/io/syserror.h"
 
 #include <cerrno>
 #include <cstring>
@@ -14,7 +15,7 @@ namespace ol {
 DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what) {
     const std::string path = dir + "/.lock";
     m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (m_fd < 0) throw RuntimeFailure(what + " " + dir + ": cannot create its lock file: " + std::strerror(errno));
+    if (m_fd < 0) throw RuntimeFailure(what + " " + dir + ": cannot create its lock file: " + systemMessage(errno));
     if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
         const int err = errno;
         std::string holder;
@@ -25,7 +26,7 @@ DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what) {
         if (err == EWOULDBLOCK)
             throw UsageError(what + " " + dir + " is being written by another process" + holder +
                              "; wait for it to finish or choose another directory");
-        throw RuntimeFailure(what + " " + dir + ": cannot lock it: " + std::strerror(err));
+        throw RuntimeFailure(what + " " + dir + ": cannot lock it: " + systemMessage(err));
     }
     // The holder's pid, for the message of the process that is refused.
     const std::string pid = std::to_string(::getpid()) + "\n";

@@ -1,6 +1,7 @@
 #include "core/io/filecheck.h"
 
 #include "core/errors.h"
+#include "core/io/syserror.h"
 
 #include <cerrno>
 #include <cstring>
@@ -19,7 +20,7 @@ std::string fileKind(unsigned mode) {
 
 void requireRegularFile(const std::string& path, const std::string& what) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw FormatError(path + ": cannot read the " + what + ": " + std::strerror(errno));
+    if (::stat(path.c_str(), &st) != 0) throw FormatError(path + ": cannot read the " + what + ": " + systemMessage(errno));
     if (!S_ISREG(st.st_mode)) throw FormatError(path + ": is " + fileKind(st.st_mode) + ", not a " + what);
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/errors.h"
 #include "core/io/filecheck.h"
+#include "core/io/syserror.h"
 
 #include <cerrno>
 #include <cstring>
@@ -17,10 +18,10 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path)) {
     // and a device (/dev/zero) is no checkpoint either. O_NONBLOCK covers a
     // file swapped for a FIFO in between; fstat then refuses it.
     struct stat st {};
-    if (::stat(m_path.c_str(), &st) != 0) throw FormatError(m_path + ": cannot open: " + std::strerror(errno));
+    if (::stat(m_path.c_str(), &st) != 0) throw FormatError(m_path + ": cannot open: " + systemMessage(errno));
     if (!S_ISREG(st.st_mode)) throw FormatError(m_path + ": is " + fileKind(st.st_mode) + ", not a regular file");
     const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) throw FormatError(m_path + ": cannot open: " + std::strerror(errno));
+    if (fd < 0) throw FormatError(m_path + ": cannot open: " + systemMessage(errno));
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
         throw FormatError(m_path + ": not a regular file");
@@ -31,7 +32,7 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path)) {
         if (p == MAP_FAILED) {
             const int err = errno;
             ::close(fd);
-            throw FormatError(m_path + ": cannot map: " + std::strerror(err));
+            throw FormatError(m_path + ": cannot map: " + systemMessage(err));
         }
         m_data = static_cast<const std::byte*>(p);
     }

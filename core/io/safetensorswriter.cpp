@@ -1,6 +1,7 @@
 #include "core/io/safetensors.h"
 
 #include "core/errors.h"
+#include "core/io/syserror.h"
 
 #include <ATen/ATen.h>
 #include <cerrno>
@@ -30,7 +31,7 @@ SafetensorsWriter::SafetensorsWriter(std::string path, std::map<std::string, std
     // Opened now rather than at the first write, so that a missing or
     // read-only destination fails before any tensor is computed.
     m_fd = ::open(m_file.tempPath().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (m_fd < 0) throw RuntimeFailure(m_path + ": cannot create the file (" + m_file.tempPath() + "): " + std::strerror(errno));
+    if (m_fd < 0) throw RuntimeFailure(m_path + ": cannot create the file (" + m_file.tempPath() + "): " + systemMessage(errno));
 }
 
 SafetensorsWriter::~SafetensorsWriter() {
@@ -81,7 +82,7 @@ void SafetensorsWriter::writeAt(std::uint64_t offset, const std::byte* data, std
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             m_failed = true;
-            throw RuntimeFailure(m_path + ": cannot write " + what + ": " + (n < 0 ? std::strerror(errno) : "no progress"));
+            throw RuntimeFailure(m_path + ": cannot write " + what + ": " + (n < 0 ? systemMessage(errno) : "no progress"));
         }
         data += n;
         size -= static_cast<std::size_t>(n);
@@ -163,13 +164,13 @@ void SafetensorsWriter::commit() {
     // quotas); a file that was not fully stored must not be renamed into place.
     if (::fsync(m_fd) != 0) {
         m_failed = true;
-        throw RuntimeFailure(m_path + ": cannot flush the file to disk: " + std::strerror(errno));
+        throw RuntimeFailure(m_path + ": cannot flush the file to disk: " + systemMessage(errno));
     }
     const int fd = m_fd;
     m_fd = -1;
     if (::close(fd) != 0) {
         m_failed = true;
-        throw RuntimeFailure(m_path + ": cannot close the file: " + std::strerror(errno));
+        throw RuntimeFailure(m_path + ": cannot close the file: " + systemMessage(errno));
     }
     try {
         m_file.commit();

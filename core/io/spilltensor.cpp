@@ -1,6 +1,7 @@
 #include "core/io/spilltensor.h"
 
 #include "core/errors.h"
+#include "core/io/syserror.h"
 
 #include <ATen/ATen.h>
 #include <cerrno>
@@ -57,17 +58,17 @@ at::Tensor allocateActivations(const std::vector<std::int64_t>& shape, c10::Scal
     const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)
         throw RuntimeFailure(dir + ": cannot create a spill file for " + std::to_string(bytes >> 20) +
-                             " MiB of calibration activations: " + std::strerror(errno) + " (choose another `spill_dir`)");
+                             " MiB of calibration activations: " + systemMessage(errno) + " (choose another `spill_dir`)");
     // posix_fallocate reserves the blocks now: a full disk is an error here, not a SIGBUS later.
     if (const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); err != 0) {
         ::close(fd);
         throw RuntimeFailure(dir + ": no room for a spill file of " + std::to_string(bytes >> 20) +
-                             " MiB of calibration activations: " + std::strerror(err) + " (choose another `spill_dir`)");
+                             " MiB of calibration activations: " + systemMessage(err) + " (choose another `spill_dir`)");
     }
     void* address = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     const int mapErr = errno;
     ::close(fd);
-    if (address == MAP_FAILED) throw RuntimeFailure(dir + ": cannot map the spill file: " + std::strerror(mapErr));
+    if (address == MAP_FAILED) throw RuntimeFailure(dir + ": cannot map the spill file: " + systemMessage(mapErr));
     auto* context = new Mapping{address, bytes};
     c10::DataPtr data(address, context, &unmap, c10::Device(c10::kCPU));
     c10::Storage storage(c10::Storage::use_byte_size_t(), bytes, std::move(data), nullptr, false);

@@ -60,7 +60,7 @@ void Job::start(QThreadPool* pool, std::function<std::function<void()>(ol::Progr
     auto progress = m_progress;
     setState(State::Running);
     m_clock.start();
-    auto deliver = [self](State state, QString error, std::function<void()> install) {
+    auto deliver = [self](State state, const QString& error, const std::function<void()>& install) {
         QMetaObject::invokeMethod(
             QCoreApplication::instance(),
             [self, state, error, install] {

@@ -20,7 +20,7 @@ at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
 
 at::Tensor decoderLayerForward(const LayerWeights& w, const ModelConfig& c, const at::Tensor& h, int layer,
                                ActivationHook* hook) {
-    auto tap = [&](Site site, at::Tensor x) { return hook ? hook->onActivation(layer, site, x) : x; };
+    auto tap = [&](Site site, const at::Tensor& x) { return hook ? hook->onActivation(layer, site, x) : x; };
     const std::int64_t B = h.size(0), T = h.size(1), hd = c.headDim;
 
     auto x = tap(Site::AttnInput, rmsNorm(h, w.inputNorm, c.rmsNormEps));

@@ -43,13 +43,13 @@ Llama2cCheckpoint::Llama2cCheckpoint(const std::string& path, const std::string&
     // Lay out the arrays in file order; every size is checked before use.
     const std::int64_t dim = c.hiddenSize, hidden = c.intermediateSize, L = c.numLayers, kvDim = c.numKvHeads * c.headDim;
     std::uint64_t offset = kHeaderBytes;
-    auto add = [&](const std::string& name, std::vector<std::int64_t> shape) {
+    auto add = [&](const std::string& name, const std::vector<std::int64_t>& shape) {
         m_entries[name] = Entry{offset, shape};
         std::uint64_t n = 1;
         for (auto d : shape) n *= static_cast<std::uint64_t>(d);
         offset += n * sizeof(float);
     };
-    auto perLayer = [&](const std::function<std::string(int)>& name, std::vector<std::int64_t> shape) {
+    auto perLayer = [&](const std::function<std::string(int)>& name, const std::vector<std::int64_t>& shape) {
         for (int i = 0; i < L; ++i) add(name(i), shape);
     };
     add(names::embedTokens, {c.vocabSize, dim});

@@ -6,7 +6,7 @@
 
 namespace ol {
 
-OverlayCheckpoint::OverlayCheckpoint(std::shared_ptr<const Checkpoint> base, std::string label)
+OverlayCheckpoint::OverlayCheckpoint(std::shared_ptr<const Checkpoint> base, const std::string& label)
     : m_base(std::move(base)), m_path(m_base->path() + (label.empty() ? "" : " (" + label + ")")) {}
 
 void OverlayCheckpoint::replace(const std::string& name, const at::Tensor& value) {

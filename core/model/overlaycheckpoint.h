@@ -9,7 +9,7 @@ namespace ol {
 
 class OverlayCheckpoint final : public Checkpoint {
 public:
-    explicit OverlayCheckpoint(std::shared_ptr<const Checkpoint> base, std::string label = {});
+    explicit OverlayCheckpoint(std::shared_ptr<const Checkpoint> base, const std::string& label = {});
 
     // Replaces a tensor (same name and shape as in the base; CPU copy kept).
     void replace(const std::string& name, const at::Tensor& value);

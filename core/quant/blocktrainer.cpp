@@ -16,6 +16,7 @@ double trainBlockOutput(LayerQuantizer& q, const std::vector<at::Tensor>& params
     double lastMean = 0;
     for (int epoch = 0; epoch < t.epochs && !params.empty(); ++epoch) {
         std::vector<at::Tensor> snapshot;
+        snapshot.reserve(params.size());
         for (const auto& p : params) snapshot.push_back(p.detach().clone());
         double sum = 0;
         bool broke = false;

@@ -121,7 +121,7 @@ at::Tensor LayerQuantizer::onSite(Site site, const at::Tensor& x) {
         }
         // What this site's consumers get, kept for the report instead of quantizing the activation twice.
         at::Tensor after;
-        const auto quantized = QuantizedActivationHook::quantizeLinearInput(m_layer, site, x, &after);
+        auto quantized = QuantizedActivationHook::quantizeLinearInput(m_layer, site, x, &after);
         // Report: the activation as the FP model has it vs what is quantized now.
         const auto tr = std::chrono::steady_clock::now();
         auto it = m_layer.smoothing.find(smoothingPair(site));

@@ -17,7 +17,7 @@ namespace {
 
 std::vector<std::string> pluginSearchPaths() {
     std::vector<std::string> paths;
-    if (const char* env = std::getenv("OUTLIERLAB_PLUGIN_PATH")) {
+    if (const char* env = std::getenv("OUTLIERLAB_PLUGIN_PATH")) { // NOLINT(concurrency-mt-unsafe): no setenv after start-up
         std::string s = env;
         for (std::size_t start = 0; start <= s.size();) {
             auto end = s.find(':', start);

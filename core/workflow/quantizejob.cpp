@@ -101,7 +101,7 @@ CalibrationSource prepareCalibration(const std::string& modelPath, const std::st
         NullProgress silent;
         SubProgress sub(progress ? *progress : silent, 0, 1, "calibrate: ");
         CalibrationOptions options;
-        options.spill = spillWithin(spill, MemoryBudget::available());
+        options.spill = spillWithin(std::move(spill), MemoryBudget::available());
         // Without a session to write, each layer's statistics are reduced to its act_scales at once.
         options.gatherStatistics = !sessionPath.empty();
         std::vector<SiteStatistics> scales;

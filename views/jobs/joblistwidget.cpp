@@ -7,6 +7,7 @@
 #include <QPushButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <cmath>
 
 namespace olv {
 
@@ -16,7 +17,7 @@ enum Column { Title, Bar, Stage, Action };
 
 QString formatEta(double seconds) {
     if (seconds < 0) return {};
-    const int s = static_cast<int>(seconds + 0.5);
+    const int s = static_cast<int>(std::lround(seconds));
     if (s < 60) return QObject::tr("%1 s left").arg(s);
     if (s < 3600) return QObject::tr("%1m%2s left").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
     return QObject::tr("%1h%2m left").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));

@@ -42,7 +42,7 @@ QString siteTitle(ol::Site site) {
 
 LayerTreeModel::LayerTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
 
-void LayerTreeModel::setSites(std::vector<SiteSummary> sites) {
+void LayerTreeModel::setSites(const std::vector<SiteSummary>& sites) {
     beginResetModel();
     std::map<int, LayerNode> byLayer;
     for (auto& s : sites) {

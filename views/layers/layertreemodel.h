@@ -34,7 +34,7 @@ public:
 
     explicit LayerTreeModel(QObject* parent = nullptr);
     // Sites in any order; grouped by layer.
-    void setSites(std::vector<SiteSummary> sites);
+    void setSites(const std::vector<SiteSummary>& sites);
     void clear() { setSites({}); }
     // Index of a site row (column 0), invalid when absent.
     QModelIndex indexOf(int layer, ol::Site site) const;
