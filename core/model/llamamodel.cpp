@@ -44,7 +44,7 @@ LayerWeights LlamaModel::layer(int index) const {
     return LayerWeights::load(*m_checkpoint, index, m_device, m_dtype);
 }
 
-void LlamaModel::setLayer(int index, LayerWeights weights) {
+void LlamaModel::setLayer(int index, const LayerWeights& weights) {
     if (index < 0 || index >= numLayers()) throw UsageError("layer " + std::to_string(index) + " out of range");
     m_layers[index] = weights.to(m_device, m_dtype);
 }

@@ -41,7 +41,7 @@ public:
     // Layer weights: the resident copy, or freshly read from the checkpoint.
     LayerWeights layer(int index) const;
     // Replaces a layer's weights (quantized models keep their edited layers here).
-    void setLayer(int index, LayerWeights weights);
+    void setLayer(int index, const LayerWeights& weights);
 
     at::Tensor embed(const at::Tensor& tokens) const; // [B, T] -> [B, T, H]
     at::Tensor layerForward(int index, const at::Tensor& hidden, ActivationHook* hook = nullptr) const;
