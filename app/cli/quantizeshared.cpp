@@ -46,13 +46,10 @@ CalibrationSettings calibrationSettingsFromFlags(const Flags& f, bool bundled) {
     return s;
 }
 
-CalibrationSource prepareSource(const Flags& f, CalibrationSettings s, c10::Device device, Progress* progress,
+CalibrationSource prepareSource(const Flags& f, const CalibrationSettings& s, c10::Device device, Progress* progress,
                                 const SpillPolicy& spill) {
-    fitCalibrationToModel(
-        s, openCheckpoint(f.str("model").empty() ? bundledModelPath() : f.str("model"), f.str("tokenizer"))->config());
-    auto source = prepareCalibration(f.str("model"), f.str("tokenizer"), device, parseDtype(f.str("dtype")), s, f.str("session"),
-                                     progress, spill);
-    return source;
+    return prepareCalibration(f.str("model"), f.str("tokenizer"), device, parseDtype(f.str("dtype")), s, f.str("session"),
+                              progress, spill);
 }
 
 std::vector<c10::Device> devicesFor(c10::Device device, bool multigpu) {

@@ -18,12 +18,6 @@ const std::map<StepKind, const char*>& stepKeys() {
                                                          {StepKind::Hadamard, "hadamard"}};
     return keys;
 }
-
-BlockRotation hadamardBlocks(const BlockRotation& shape, const at::Tensor& like) {
-    BlockRotation r = shape;
-    r.main = normalizedHadamard(shape.blockSize).to(like.device());
-    return r;
-}
 } // namespace
 
 const char* stepKindKey(StepKind kind) { return stepKeys().at(kind); }
@@ -43,18 +37,20 @@ TransformStep TransformStep::hadamard(std::int64_t channels, std::int64_t blockS
     if (blockSize < 1 || (blockSize & (blockSize - 1)) != 0 || channels % blockSize != 0)
         throw UsageError("hadamard block size " + std::to_string(blockSize) + " must be a power of two that divides the " +
                          std::to_string(channels) + " channels");
-    BlockRotation shape;
-    shape.channels = channels, shape.blockSize = blockSize;
-    return {StepKind::Hadamard, {}, shape};
+    // Built once here (the files store only the block size): a forward applies it as any block rotation.
+    BlockRotation blocks;
+    blocks.channels = channels, blocks.blockSize = blockSize;
+    blocks.main = normalizedHadamard(blockSize);
+    return {StepKind::Hadamard, {}, blocks};
 }
 
 at::Tensor TransformStep::applyToActivation(const at::Tensor& x) const {
     switch (kind) {
     case StepKind::Scale: return x / vector.to(x.device(), x.scalar_type());
     case StepKind::Permute: return x.index_select(-1, vector.to(x.device())); // the last dim, whatever the batch
-    case StepKind::BlockRotation: return rotation.apply(x);
+    case StepKind::BlockRotation:
+    case StepKind::Hadamard: return rotation.apply(x);
     case StepKind::Householder: return SiteTransform::reflect(x, vector);
-    case StepKind::Hadamard: return hadamardBlocks(rotation, x).apply(x);
     }
     return x;
 }

@@ -27,7 +27,7 @@ enum class StepKind {
     Permute,       // x[..., order], order[new] = old (int64 [C])
     BlockRotation, // x·diag(R, ..., R, R_tail), float64 blocks
     Householder,   // x − 2(x·ω̂)ω̂ᵀ, ω [C] of any norm (trainable)
-    Hadamard,      // x·diag(H_b, ..., H_b), H_b the normalized Sylvester Hadamard of block b (no stored tensor)
+    Hadamard,      // x·diag(H_b, ..., H_b), H_b the normalized Sylvester Hadamard of block b (files store only b)
 };
 
 const char* stepKindKey(StepKind kind);       // "scale", "permute", "block_rotation", "householder", "hadamard"
@@ -36,7 +36,7 @@ StepKind stepKindFromKey(const std::string&); // FormatError for an unknown key
 struct TransformStep {
     StepKind kind = StepKind::Scale;
     at::Tensor vector;      // Scale: s; Permute: order; Householder: ω
-    BlockRotation rotation; // BlockRotation; Hadamard: channels and block size only
+    BlockRotation rotation; // BlockRotation; Hadamard: its blocks (rebuilt from the block size on load)
 
     static TransformStep scale(at::Tensor divisor);
     static TransformStep permute(at::Tensor order);
