@@ -159,9 +159,12 @@ private Q_SLOTS:
         const double reloaded = ol::evaluatePerplexity(model, tokens, po).ppl;
         QVERIFY2(std::abs(reloaded / *run.quantPpl - 1) < 1e-5, qPrintable(QString::number(reloaded, 'f', 6)));
 
-        // The GUI thread never stalled for more than 50 ms while the jobs ran (ASan slows every event
-        // handler several times: 250 ms there).
-        QVERIFY2(worst < (kAddressSanitizer ? 250.0 : 50.0), qPrintable(QString::number(worst)));
+        // The GUI thread never stalled for more than 100 ms while the jobs ran — below what a user notices, far
+        // below work done on the GUI thread (a preview or a layer takes seconds). On the 2-core machine the
+        // scheduler alone, with the jobs' threads on both cores, gave 20.8 ms in one run and 50.4 and 57.8 ms in
+        // two runs of a fresh clone (2026-12-07), so 50 ms was a coin toss. ASan slows every event handler
+        // several times: 250 ms there.
+        QVERIFY2(worst < (kAddressSanitizer ? 250.0 : 100.0), qPrintable(QString::number(worst)));
     }
 
     void errorsShowAsDialogsAndLeaveNothing() {
