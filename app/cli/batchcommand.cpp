@@ -148,15 +148,33 @@ int runBatch(const Args& args) {
     }
     progress.finish("batch done");
 
-    const std::string header = "name,method,bits,fp_ppl,quant_ppl,ratio,quantize_seconds";
+    std::string header = "name,method,bits,fp_ppl,quant_ppl,ratio,quantize_seconds";
+    // Task columns: each metric of each task, FP and quantized (every run evaluates the same tasks).
+    std::vector<std::pair<std::string, std::string>> taskColumns;
+    if (!done.empty() && done.front().second.quantTasks)
+        for (const auto& t : done.front().second.quantTasks->tasks)
+            for (const auto& m : t.metrics) {
+                taskColumns.emplace_back(t.task, m.name);
+                header += "," + t.task + "_" + m.name + "_fp," + t.task + "_" + m.name;
+            }
+    auto taskValue = [](const std::optional<TaskResults>& r, const std::string& task, const std::string& metric) {
+        std::optional<double> v;
+        if (r)
+            for (const auto& t : r->tasks)
+                if (t.task == task && t.metric(metric)) v = t.metric(metric)->value;
+        return v;
+    };
     std::vector<std::string> rows;
     for (std::size_t i = 0; i < done.size(); ++i) {
         const auto& [name, o] = done[i];
         std::optional<double> ratio;
         if (o.fpPpl && o.quantPpl) ratio = *o.quantPpl / *o.fpPpl;
-        rows.push_back(name + "," + jobs[i].second.method + "," + jobs[i].second.pipeline.settings.label() + "," +
-                       fmt(o.fpPpl, "%.6f") + "," + fmt(o.quantPpl, "%.6f") + "," + fmt(ratio, "%.4f") + "," +
-                       fmt(o.quantizeSeconds, "%.2f"));
+        std::string row = name + "," + jobs[i].second.method + "," + jobs[i].second.pipeline.settings.label() + "," +
+                          fmt(o.fpPpl, "%.6f") + "," + fmt(o.quantPpl, "%.6f") + "," + fmt(ratio, "%.4f") + "," +
+                          fmt(o.quantizeSeconds, "%.2f");
+        for (const auto& [task, metric] : taskColumns)
+            row += "," + fmt(taskValue(o.fpTasks, task, metric)) + "," + fmt(taskValue(o.quantTasks, task, metric));
+        rows.push_back(row);
     }
     if (f.given("csv")) {
         AtomicFile file(f.str("csv"));
@@ -172,7 +190,13 @@ int runBatch(const Args& args) {
         printJson(all.dump());
         return kExitOk;
     }
-    std::printf("| run | method | bits | FP ppl | quantized ppl | ratio | quantize (s) |\n|---|---|---|---|---|---|---|\n");
+    std::string titles = "| run | method | bits | FP ppl | quantized ppl | ratio | quantize (s) |",
+                rule = "|---|---|---|---|---|---|---|";
+    for (const auto& [task, metric] : taskColumns) {
+        titles += " " + task + " " + metric + " FP | " + task + " " + metric + " |";
+        rule += "---|---|";
+    }
+    std::printf("%s\n%s\n", titles.c_str(), rule.c_str());
     for (const auto& r : rows) {
         std::string line = "| ";
         for (char c : r) line += c == ',' ? std::string(" | ") : std::string(1, c);

@@ -18,10 +18,12 @@ int runQuantize(const Args& args);
 int runMethods(const Args& args);
 int runBatch(const Args& args);
 int runExport(const Args& args);
+int runGenerate(const Args& args);
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> list = {
-        {"eval", "perplexity of a model on a text (non-overlapping windows)", runEval},
+        {"eval", "perplexity, zero-shot tasks, MMLU and MT-Bench answers of a model or a quantized export", runEval},
+        {"generate", "continue a prompt (greedy or sampled, with a KV cache)", runGenerate},
         {"convert", "write a llama2.c checkpoint as a Hugging Face directory", runConvert},
         {"calibrate", "activation statistics of every layer into an HDF5 session", runCalibrate},
         {"inspect", "massive and normal outliers of a session, per linear input", runInspect},

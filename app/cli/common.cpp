@@ -1,10 +1,13 @@
 #include "common.h"
 
+#include "core/io/atomicfile.h"
+
 #include <filesystem>
 
 #include "core/errors.h"
 
 #include <cstdio>
+#include <fstream>
 
 namespace ol::cli {
 
@@ -56,6 +59,16 @@ std::int64_t windowLimit(const Flags& f, const std::string& name) {
     const auto n = f.integer(name);
     if (n == 0 || n < -1) throw UsageError("--" + name + " " + std::to_string(n) + ": give -1 (every window) or at least 1");
     return n;
+}
+
+void writeTextFile(const std::string& path, const std::string& text) {
+    AtomicFile file(path);
+    {
+        std::ofstream out(file.tempPath(), std::ios::binary);
+        out << text;
+        if (!out.flush()) throw RuntimeFailure(path + ": write failed");
+    }
+    file.commit();
 }
 
 void printJson(const std::string& json) {

@@ -21,6 +21,8 @@ SpillPolicy spillPolicy(const Flags& flags, const MemoryBudget& budget);
 c10::ScalarType parseDtype(const std::string& text); // float32 | bfloat16 (fp32, bf16); UsageError otherwise
 // A window count where -1 means all: -1 or at least 1 (0 and -7 are errors naming the flag).
 std::int64_t windowLimit(const Flags& flags, const std::string& name);
+// Writes `text` to `path` atomically (complete or absent); RuntimeFailure naming the file.
+void writeTextFile(const std::string& path, const std::string& text);
 // Prints a JSON document to stdout (one line per object, for piping into jq).
 void printJson(const std::string& json);
 

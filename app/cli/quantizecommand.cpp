@@ -5,6 +5,7 @@
 #include "common.h"
 #include "methodflags.h"
 #include "quantizeshared.h"
+#include "taskflags.h"
 
 #include "core/device.h"
 #include "core/errors.h"
@@ -39,6 +40,7 @@ int runQuantize(const Args& args) {
     f.add("eval_ppl", Flags::Kind::Switch, "evaluate FP and quantized perplexity");
     f.add("eval_text", Flags::Kind::String, "text for --eval_ppl (default: the bundled stories-eval.txt)");
     f.add("limit", Flags::Kind::Int, "evaluate at most this many windows (-1: all)", "-1").range(-1, INT32_MAX);
+    addTaskFlags(f);
     f.add("export", Flags::Kind::String, "write the quantized model as a Hugging Face-style directory");
     f.add("multigpu", Flags::Kind::Switch, "spread the decoder layers over every visible CUDA device");
     addMemoryFlag(f);
@@ -60,6 +62,7 @@ int runQuantize(const Args& args) {
     req.evalText = f.str("eval_text");
     req.evalLimit = windowLimit(f, "limit");
     req.exportDir = f.str("export");
+    req.tasks = tasksFromFlags(f, req.taskOptions);
 
     const auto device = parseDevice(f.str("device"));
     req.pipeline.devices = devicesFor(device, f.on("multigpu"));

@@ -1,4 +1,5 @@
 #include "quantizeshared.h"
+#include "taskflags.h"
 
 #include "common.h"
 
@@ -84,6 +85,7 @@ void printQuantizeSummary(const nlohmann::json& j) {
     if (!j.at("quant_ppl").is_null())
         std::printf("perplexity FP %.6f  quantized %.6f  (%d-token windows)\n", j.at("fp_ppl").get<double>(),
                     j.at("quant_ppl").get<double>(), j.at("eval").at("seqlen").get<int>());
+    if (j.contains("tasks")) printTaskTable(j.at("tasks").at("fp"), j.at("tasks").at("quantized"));
     if (!j.at("export").get<std::string>().empty()) std::printf("exported to %s\n", j.at("export").get<std::string>().c_str());
 }
 

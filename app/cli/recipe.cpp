@@ -22,7 +22,7 @@ nlohmann::json readRecipe(const std::string& path) {
     if (!j.is_object() || !j.contains("runs") || !j["runs"].is_array() || j["runs"].empty())
         throw UsageError(path + ": a recipe is an object with a non-empty \"runs\" array (see docs/recipes.md)");
     RecipeObject(j, path).onlyKeys({"model", "tokenizer", "calibration", "session", "eval_ppl", "eval_text", "device", "dtype",
-                                    "defaults", "runs", "limit"});
+                                    "defaults", "runs", "limit", "tasks", "task_dir", "harness_compat", "task_limit"});
     for (const auto* key : {"calibration", "defaults"})
         if (j.contains(key) && !j[key].is_object())
             throw UsageError(path + ": \"" + key + "\" must be an object, not " + j[key].dump());
@@ -140,6 +140,23 @@ QuantizeRequest recipeRequest(const std::string& file, const nlohmann::json& rec
     r.evalText = top.string("eval_text", "");
     r.evalLimit = top.integer("limit", -1, -1, INT32_MAX);
     if (r.evalLimit == 0) throw UsageError(file + ": limit: give -1 (every window) or at least 1");
+    if (top.has("tasks")) {
+        try {
+            std::string list;
+            for (const auto& t : top.strings("tasks")) list += t + ",";
+            r.tasks = parseTaskList(list);
+            r.taskOptions.taskDir = top.string("task_dir", "");
+            for (const auto& t : r.tasks) taskFile(r.taskOptions.taskDir, t);
+            r.taskOptions.compat = harnessCompatFromName(top.string("harness_compat", "none"));
+        } catch (const UsageError& e) {
+            throw UsageError(file + ": " + renderParameters(e.what(), ParameterStyle::Name));
+        }
+        r.taskOptions.limit = top.integer("task_limit", -1, -1, INT32_MAX);
+        if (r.taskOptions.limit == 0) throw UsageError(file + ": task_limit: give -1 (all documents) or at least 1");
+    } else {
+        for (const char* key : {"task_dir", "harness_compat", "task_limit"})
+            if (top.has(key)) throw UsageError(file + ": " + key + ": needs \"tasks\"");
+    }
     return r;
 }
 

@@ -83,6 +83,29 @@ at::Tensor causalAttentionBlocked(const at::Tensor& q, const at::Tensor& kvK, co
     return out.view({B, H, T, d});
 }
 
+at::Tensor cachedAttention(const at::Tensor& q, const at::Tensor& kvK, const at::Tensor& kvV, std::int64_t offset,
+                           const at::Tensor& keyValid) {
+    const std::int64_t groups = q.size(1) / kvK.size(1);
+    const auto k = groups > 1 ? kvK.repeat_interleave(groups, 1) : kvK;
+    const auto v = groups > 1 ? kvV.repeat_interleave(groups, 1) : kvV;
+    const std::int64_t B = q.size(0), H = q.size(1), T = q.size(2), d = q.size(3), keys = k.size(2);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+    const auto opts = q.options().dtype(at::kBool);
+    const auto queryPos = at::arange(offset, offset + T, q.options().dtype(at::kLong)).view({T, 1});
+    const auto keyPos = at::arange(keys, q.options().dtype(at::kLong)).view({1, keys});
+    auto allowed = keyPos.le(queryPos).view({1, 1, T, keys}); // causal
+    if (keyValid.defined())
+        allowed =
+            allowed.logical_and(keyValid.to(opts).view({B, 1, 1, keys})).logical_or(keyPos.eq(queryPos).view({1, 1, T, keys}));
+    const auto mask = at::zeros(allowed.sizes(), q.options())
+                          .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity())
+                          .expand({B, H, T, keys})
+                          .reshape({B * H, T, keys});
+    const auto scores = at::baddbmm(mask, q.reshape({B * H, T, d}), k.reshape({B * H, keys, d}).transpose(1, 2), 1.0, scale);
+    const auto probs = at::softmax(scores, -1, at::kFloat).to(v.scalar_type());
+    return at::bmm(probs, v.reshape({B * H, keys, d})).view({B, H, T, d});
+}
+
 at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
     // The fused kernel has no backward: training (LWC, learnable Householder) takes the blocked products.
     const bool needsGrad = at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());

@@ -1,6 +1,7 @@
 #pragma once
 // Causal scaled-dot-product attention (softmax in float32), fused or in blocks of queries.
 #include <ATen/core/Tensor.h>
+#include <cstdint>
 
 namespace ol {
 
@@ -8,6 +9,13 @@ namespace ol {
 // Returns [B, heads, T, d]. Float32 on the CPU with a head dimension up to 16 and no gradient to record
 // runs the fused kernel (attentionkernel.h); everything else the blocked products below.
 at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+
+// Attention of T new queries at positions offset..offset+T-1 over keys/values at positions 0..offset+T-1
+// (a KV cache followed by the new tokens): query i sees key j when j ≤ offset + i and keyValid[b, j] (bool
+// [B, offset + T]; undefined: all valid). A query always sees its own key, so a padding token's row stays
+// finite (and is never seen by a real one). Same arithmetic as causalAttentionBlocked.
+at::Tensor cachedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t offset,
+                           const at::Tensor& keyValid);
 
 // The two implementations, exposed so that a test can hold each to a float64 reference.
 at::Tensor causalAttentionFused(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);

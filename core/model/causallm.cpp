@@ -1,5 +1,7 @@
 #include "core/model/causallm.h"
 
+#include "core/errors.h"
+
 #include <ATen/ATen.h>
 
 namespace ol {
@@ -13,6 +15,10 @@ at::Tensor CausalLm::tokenNll(const at::Tensor& tokens) {
     const auto ids = tokens.to(device(), at::kLong);
     const auto T = ids.size(1);
     return nllOfLogits(logits(ids).narrow(1, 0, T - 1), ids.narrow(1, 1, T - 1));
+}
+
+at::Tensor CausalLm::logitsCached(const at::Tensor&, KvCache&, const at::Tensor&, std::int64_t) {
+    throw UsageError("this model has no KV cache");
 }
 
 } // namespace ol

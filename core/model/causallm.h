@@ -6,6 +6,8 @@
 
 namespace ol {
 
+struct KvCache;
+
 class CausalLm {
 public:
     virtual ~CausalLm() = default;
@@ -15,6 +17,12 @@ public:
     // Models override it to compute the classifier in chunks, so that [B, T, vocab]
     // logits never exist at once (1 GB for 2048 tokens of a 128K vocabulary).
     virtual at::Tensor tokenNll(const at::Tensor& tokens);
+    // The tokens [B, T] continue what `cache` holds (positions cache.length..); valid: bool [B, T], false at
+    // left padding (those positions are never attended to), undefined = all valid. Returns float32 logits
+    // [B, T, vocab] on device() — only the last `keepLast` positions' when keepLast > 0 — and appends the tokens to
+    // the cache. Start from an empty KvCache.
+    virtual at::Tensor logitsCached(const at::Tensor& tokens, KvCache& cache, const at::Tensor& valid = {},
+                                    std::int64_t keepLast = 0);
     virtual c10::Device device() const = 0;
     virtual std::int64_t vocabSize() const = 0;
 };

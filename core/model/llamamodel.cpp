@@ -3,12 +3,11 @@
 #include "core/errors.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoderlayer.h"
+#include "core/model/kvcache.h"
 
 #include <ATen/ATen.h>
 
 namespace ol {
-
-namespace {} // namespace
 
 std::int64_t LlamaModel::residentBytesOf(const Checkpoint& ck) {
     std::int64_t n = 0;
@@ -126,6 +125,18 @@ at::Tensor LlamaModel::forward(const at::Tensor& tokens, ActivationHook* hook) c
 at::Tensor LlamaModel::tokenNll(const at::Tensor& tokens) {
     at::NoGradGuard noGrad;
     return nllFromHidden(hiddenStates(tokens, m_hook), tokens);
+}
+
+} // namespace ol
+
+namespace ol {
+
+at::Tensor LlamaModel::logitsCached(const at::Tensor& tokens, KvCache& cache, const at::Tensor& valid, std::int64_t keepLast) {
+    at::NoGradGuard noGrad;
+    auto h = runCachedLayers(numLayers(), embed(tokens), cache, valid, [&](int i, const at::Tensor& x, LayerCache* lc) {
+        return decoderLayerForward(layer(i), m_config, x, i, m_hook, lc);
+    });
+    return head(keepLast > 0 ? h.narrow(1, h.size(1) - keepLast, keepLast) : h);
 }
 
 } // namespace ol

@@ -51,6 +51,8 @@ public:
     at::Tensor forward(const at::Tensor& tokens, ActivationHook* hook = nullptr) const;
     at::Tensor logits(const at::Tensor& tokens) override { return forward(tokens, m_hook); }
     at::Tensor tokenNll(const at::Tensor& tokens) override;
+    at::Tensor logitsCached(const at::Tensor& tokens, KvCache& cache, const at::Tensor& valid = {},
+                            std::int64_t keepLast = 0) override;
 
     // A hook applied by logits() (e.g. online activation quantization).
     void setDefaultHook(ActivationHook* hook) { m_hook = hook; }

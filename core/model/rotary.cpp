@@ -58,11 +58,13 @@ const RotaryTables& rotaryTables(std::int64_t T, const ModelConfig& c, c10::Devi
 
 } // namespace
 
-at::Tensor applyRotary(const at::Tensor& x, const ModelConfig& c) {
+at::Tensor applyRotary(const at::Tensor& x, const ModelConfig& c, std::int64_t offset) {
     const std::int64_t T = x.size(2), half = c.headDim / 2;
-    const auto& tables = rotaryTables(T, c, x.device());
-    const auto& cos = tables.cos;
-    const auto& sin = tables.sin;
+    // Each angle is computed from its own position, so a table of offset + T rows gives the later
+    // positions bit-identical values to a full forward's.
+    const auto& tables = rotaryTables(offset + T, c, x.device());
+    const auto cos = tables.cos.narrow(0, offset, T);
+    const auto sin = tables.sin.narrow(0, offset, T);
     auto xf = x.to(at::kFloat);
     at::Tensor x0, x1;
     if (c.rotaryInterleaved) {

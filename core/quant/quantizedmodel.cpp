@@ -2,6 +2,7 @@
 
 #include "core/errors.h"
 #include "core/model/decoderlayer.h"
+#include "core/model/kvcache.h"
 
 #include <ATen/ATen.h>
 
@@ -26,26 +27,35 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10
     if (!m_loader) throw UsageError("a streamed quantized model needs a layer loader");
 }
 
+at::Tensor QuantizedModel::layerForward(int i, const at::Tensor& h, LayerCache* cache) {
+    QuantizedLayer loaded;
+    const QuantizedLayer* layer = &loaded;
+    if (m_loader) {
+        loaded = m_loader(i);
+        if (loaded.index != i)
+            throw FormatError("quantized layer " + std::to_string(i) + " came back as layer " + std::to_string(loaded.index));
+        loaded.weights = loaded.weights.to(m_model.device(), m_model.dtype());
+    } else {
+        layer = &m_layers[i];
+    }
+    QuantizedActivationHook hook;
+    hook.setLayer(i, layer);
+    return decoderLayerForward(layer->weights, m_model.config(), h, i, &hook, cache);
+}
+
 at::Tensor QuantizedModel::hiddenStates(const at::Tensor& tokens) {
     at::NoGradGuard noGrad;
-    const auto& config = m_model.config();
     auto h = m_model.embed(tokens);
-    for (int i = 0; i < m_model.numLayers(); ++i) {
-        QuantizedLayer loaded;
-        const QuantizedLayer* layer = &loaded;
-        if (m_loader) {
-            loaded = m_loader(i);
-            if (loaded.index != i)
-                throw FormatError("quantized layer " + std::to_string(i) + " came back as layer " + std::to_string(loaded.index));
-            loaded.weights = loaded.weights.to(m_model.device(), m_model.dtype());
-        } else {
-            layer = &m_layers[i];
-        }
-        QuantizedActivationHook hook;
-        hook.setLayer(i, layer);
-        h = decoderLayerForward(layer->weights, config, h, i, &hook);
-    }
+    for (int i = 0; i < m_model.numLayers(); ++i) h = layerForward(i, h, nullptr);
     return h;
+}
+
+at::Tensor QuantizedModel::logitsCached(const at::Tensor& tokens, KvCache& cache, const at::Tensor& valid,
+                                        std::int64_t keepLast) {
+    at::NoGradGuard noGrad;
+    auto h = runCachedLayers(m_model.numLayers(), m_model.embed(tokens), cache, valid,
+                             [&](int i, const at::Tensor& x, LayerCache* lc) { return layerForward(i, x, lc); });
+    return m_model.head(keepLast > 0 ? h.narrow(1, h.size(1) - keepLast, keepLast) : h);
 }
 
 at::Tensor QuantizedModel::logits(const at::Tensor& tokens) {

@@ -15,6 +15,8 @@
 
 namespace ol {
 
+struct LayerCache;
+
 class QuantizedModel : public CausalLm {
 public:
     QuantizedModel(std::shared_ptr<const Checkpoint> checkpoint, c10::Device device, std::vector<QuantizedLayer> layers,
@@ -25,6 +27,8 @@ public:
 
     at::Tensor logits(const at::Tensor& tokens) override;
     at::Tensor tokenNll(const at::Tensor& tokens) override;
+    at::Tensor logitsCached(const at::Tensor& tokens, KvCache& cache, const at::Tensor& valid = {},
+                            std::int64_t keepLast = 0) override;
     c10::Device device() const override { return m_model.device(); }
     std::int64_t vocabSize() const override { return m_model.vocabSize(); }
     const LlamaModel& base() const { return m_model; }
@@ -33,6 +37,8 @@ public:
 
 private:
     at::Tensor hiddenStates(const at::Tensor& tokens);
+    // Layer i's forward with its online activation work (loaded first when streamed).
+    at::Tensor layerForward(int i, const at::Tensor& h, LayerCache* cache);
 
     LlamaModel m_model;
     std::vector<QuantizedLayer> m_layers;

@@ -194,7 +194,10 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
     pipeline.keepLayers = false;
     NullProgress silent;
     Progress& p = progress ? *progress : silent;
-    const double evalShare = req.evalPpl ? 0.25 : 0.0;
+    // The last quarter of the progress bar is evaluation: perplexity, then tasks (FP, quantized each).
+    const double evalShare = req.evalPpl || !req.tasks.empty() ? 0.25 : 0.0, evalStart = 0.98 - evalShare;
+    const double taskShare = req.tasks.empty() ? 0.0 : req.evalPpl ? evalShare / 2 : evalShare;
+    const double pplShare = evalShare - taskShare;
     auto t0 = std::chrono::steady_clock::now();
     {
         // A fresh run that fails before its first layer leaves no stub behind (it would only block a rerun).
@@ -202,7 +205,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         std::error_code ec;
         const bool fresh = !pipeline.saveDir.empty() && !fs::exists(fs::path(pipeline.saveDir) / "run.json", ec);
         const bool dirExisted = !pipeline.saveDir.empty() && fs::exists(pipeline.saveDir, ec);
-        SubProgress sub(p, 0, 1 - evalShare - 0.02, "quantize ");
+        SubProgress sub(p, 0, evalStart, "quantize ");
         try {
             out.result = runQuantization(*source.model, source.data, source.actScales, *method, pipeline, &sub);
         } catch (...) {
@@ -230,18 +233,36 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         t0 = std::chrono::steady_clock::now();
         const auto key = text + "#" + std::to_string(req.evalLimit);
         if (!source.fpPpl || source.fpPplText != key) {
-            SubProgress sub(p, 1 - evalShare - 0.02, 1 - evalShare / 2 - 0.02, "FP perplexity ");
+            SubProgress sub(p, evalStart, evalStart + pplShare / 2, "FP perplexity ");
             LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
             source.fpPpl = evaluatePerplexity(fp, evalTokens, po, &sub).ppl;
             source.fpPplText = key;
         }
         out.fpPpl = source.fpPpl;
         QuantizedModel qm(source.bundle.checkpoint, device, layers, source.model->dtype());
-        SubProgress sub(p, 1 - evalShare / 2 - 0.02, 0.98, "quantized perplexity ");
+        SubProgress sub(p, evalStart + pplShare / 2, evalStart + pplShare, "quantized perplexity ");
         const auto r = evaluatePerplexity(qm, evalTokens, po, &sub);
         out.quantPpl = r.ppl;
         out.evalWindows = r.windows;
         out.evalSeconds = since(t0);
+    }
+    if (!req.tasks.empty()) {
+        t0 = std::chrono::steady_clock::now();
+        auto options = req.taskOptions;
+        options.scoring.maxLength = config.maxPositions;
+        std::string key = options.taskDir + "#" + std::to_string(options.limit) + "#" + harnessCompatName(options.compat);
+        for (const auto& t : req.tasks) key += "#" + t;
+        if (!source.fpTasks || source.fpTasksKey != key) {
+            SubProgress sub(p, evalStart + pplShare, 0.98 - taskShare / 2, "FP tasks ");
+            LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
+            source.fpTasks = evaluateTasks(fp, *source.bundle.tokenizer, req.tasks, options, &sub);
+            source.fpTasksKey = key;
+        }
+        out.fpTasks = source.fpTasks;
+        QuantizedModel qm(source.bundle.checkpoint, device, layers, source.model->dtype());
+        SubProgress sub(p, 0.98 - taskShare / 2, 0.98, "quantized tasks ");
+        out.quantTasks = evaluateTasks(qm, *source.bundle.tokenizer, req.tasks, options, &sub);
+        out.evalSeconds += since(t0);
     }
     if (!req.exportDir.empty()) {
         t0 = std::chrono::steady_clock::now();
@@ -252,6 +273,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         for (const auto& r : out.result.reports) info.reports.push_back(r.toJson());
         if (out.fpPpl) info.manifest["fp_ppl"] = *out.fpPpl;
         if (out.quantPpl) info.manifest["quant_ppl"] = *out.quantPpl, info.manifest["eval_seqlen"] = po.seqlen;
+        if (out.quantTasks) info.manifest["tasks"] = {{"fp", out.fpTasks->json()}, {"quantized", out.quantTasks->json()}};
         writeQuantizedExport(req.exportDir, *source.bundle.checkpoint, layers, info);
         out.exportSeconds = since(t0);
     }
@@ -274,6 +296,11 @@ nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const Qu
     j["fp_ppl"] = fpPpl ? nlohmann::json(*fpPpl) : nlohmann::json();
     j["quant_ppl"] = quantPpl ? nlohmann::json(*quantPpl) : nlohmann::json();
     if (quantPpl) j["eval"] = {{"seqlen", source.data.settings.seqlen}, {"windows", evalWindows}};
+    if (quantTasks)
+        j["tasks"] = {{"fp", fpTasks->json()},
+                      {"quantized", quantTasks->json()},
+                      {"harness_compat", harnessCompatName(quantTasks->compat)},
+                      {"context_reuse", quantTasks->contextReuse}};
     j["layers"] = nlohmann::json::array();
     StageSeconds total;
     for (const auto& r : result.reports) {

@@ -4,6 +4,7 @@
 // after checking it matches), the layer-by-layer pipeline, FP and quantized
 // perplexity with the calibration's seqlen (as the reference), export.
 #include "core/calib/calibrationdata.h"
+#include "core/eval/taskeval.h"
 #include "core/model/modelloader.h"
 #include "core/quant/pipeline.h"
 #include "core/quant/smoothing.h"
@@ -29,6 +30,8 @@ struct CalibrationSource {
     double seconds = 0;
     std::optional<double> fpPpl; // cached FP perplexity of the evaluation text
     std::string fpPplText;
+    std::optional<TaskResults> fpTasks; // cached FP task results, and what they were computed for
+    std::string fpTasksKey;
 };
 
 // Opens the model; calibrates, or reuses `sessionPath` when it exists and was made from the same
@@ -47,10 +50,12 @@ struct QuantizeRequest {
     nlohmann::json methodParams = nlohmann::json::object(); // given values; defaults come from the plugin metadata
     PipelineOptions pipeline;
     bool evalPpl = false;
-    std::string evalText;        // empty: the bundled stories-eval.txt
-    std::int64_t evalLimit = -1; // at most this many windows (the reference's --limit); -1: all
-    std::string exportDir;       // empty: no export
-    MemoryBudget memory;         // bytes 0: the available memory
+    std::string evalText;           // empty: the bundled stories-eval.txt
+    std::int64_t evalLimit = -1;    // at most this many windows (the reference's --limit); -1: all
+    std::vector<std::string> tasks; // zero-shot tasks for FP and quantized (empty: none)
+    TaskOptions taskOptions;        // its maxLength is set from the model
+    std::string exportDir;          // empty: no export
+    MemoryBudget memory;            // bytes 0: the available memory
 };
 
 // The peak memory of the job: calibration (unless statistics come from a session), the layer-by-layer
@@ -63,6 +68,7 @@ extern const char* const kQuantizeMemoryAdvice;
 struct QuantizeOutcome {
     QuantizationResult result;
     std::optional<double> fpPpl, quantPpl;
+    std::optional<TaskResults> fpTasks, quantTasks;
     std::int64_t evalWindows = 0;
     std::string saveDir; // where the per-layer checkpoints went ("" when none)
     double quantizeSeconds = 0, evalSeconds = 0, exportSeconds = 0;

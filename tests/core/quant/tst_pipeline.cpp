@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoderlayer.h"
+#include "core/model/kvcache.h"
 #include "core/model/llamamodel.h"
 #include "core/model/modelloader.h"
 #include "core/model/overlaycheckpoint.h"
@@ -73,6 +74,24 @@ private Q_SLOTS:
         const double rel = (ref - got).abs().max().item<double>() / ref.abs().max().item<double>();
         QVERIFY2(rel < tolerance, qPrintable(QString("max relative logit difference %1").arg(rel)));
         if (method == "duquant") QVERIFY(r.layers[0].input(Site::DownInput).find(StepKind::BlockRotation));
+    }
+
+    // A quantized model continued from its KV cache (which holds the quantized K/V) equals its full forward:
+    // every quantizer works per token, so caching changes nothing but float rounding.
+    void cachedForwardEqualsFull() {
+        auto& f = fixture();
+        auto m = MethodRegistry::instance().create("duquant", {{"block_size", 8}});
+        auto o = options(4);
+        o.settings.kvBits = 4;
+        auto r = runQuantization(*f.model, f.data, f.act, *m, o);
+        QuantizedModel q(f.bundle.checkpoint, c10::Device(c10::kCPU), r.layers);
+        const auto tokens = sampleTokens();
+        const auto full = q.logits(tokens);
+        KvCache cache;
+        auto parts = q.logitsCached(tokens.narrow(1, 0, 40), cache);
+        for (std::int64_t t = 40; t < 48; ++t) parts = at::cat({parts, q.logitsCached(tokens.narrow(1, t, 1), cache)}, 1);
+        const double d = (parts - full).abs().max().item<double>();
+        QVERIFY2(d < 1e-3, qPrintable(QString("max logit difference %1").arg(d)));
     }
 
     // Every fold and transform of a real layer, applied to real activations in float64:
