@@ -1,7 +1,7 @@
-// Evaluation throughput: documents per second of a 2-choice task (piqa) and of MMLU 5-shot, with and without
-// context reuse, and generated tokens per second with and without the KV cache, on (a) the bundled model and
-// (b) a LLaMA-7B-shaped stack of a few decoder layers with random F16 weights (hidden 4096, 32 heads, vocab 32000,
-// streamed from its file as a 7B checkpoint is). Prints one table; --quick: the bundled model only;
+// Evaluation throughput: documents per second of a 2-choice task (piqa), a 4-choice one (hellaswag) with context
+// reuse on, off and auto, and of MMLU 5-shot, and generated tokens per second with and without the KV cache, on (a) the bundled
+// model and (b) a LLaMA-7B-shaped stack of a few decoder layers with random F16 weights (hidden 4096, 32 heads, vocab 32000),
+// held in memory and streamed from its file. Prints one table; --quick: the bundled model only;
 // --layers N: layers of the 7B-shaped stack (default 2).
 #include "benchutil.h"
 #include "scalemodel.h"
@@ -40,49 +40,58 @@ struct Row {
 };
 
 void print(const Row& r) {
-    std::printf("%-22s %-26s %-22s %10.2f %-8s %8.2f s\n", r.model.c_str(), r.workload.c_str(), r.mode.c_str(),
+    std::printf("%-28s %-26s %-20s %10.2f %-8s %8.2f s\n", r.model.c_str(), r.workload.c_str(), r.mode.c_str(),
                 r.units / r.seconds, r.unit, r.seconds);
     std::fflush(stdout);
 }
 
-void measure(const std::string& label, CausalLm& model, const Tokenizer& tok, std::int64_t context, int docs, int mmluLimit,
-             int newTokens) {
-    const std::string data = OL_TEST_DATA_DIR;
-    // piqa's five test documents, repeated to `docs`.
-    const auto piqa = loadTaskDocs("piqa", data + "/tasks/piqa.jsonl");
+// `docs` documents of a task's test file (repeated), scored with reuse on, off and auto.
+void measureTask(const std::string& label, CausalLm& model, const Tokenizer& tok, std::int64_t context, const std::string& task,
+                 int docs) {
+    const auto file = loadTaskDocs(task, std::string(OL_TEST_DATA_DIR) + "/tasks/" + task + ".jsonl");
     std::vector<std::vector<EncodedRequest>> requests;
     for (int d = 0; d < docs; ++d) {
-        const auto& doc = piqa[d % piqa.size()];
+        const auto& doc = file[static_cast<std::size_t>(d) % file.size()];
         std::vector<EncodedRequest> rs;
         for (std::size_t i = 0; i < doc.requests(); ++i)
             rs.push_back(encodeRequest(tok, doc.context(i), doc.continuation(i), HarnessCompat::None));
         requests.push_back(std::move(rs));
     }
-    for (bool reuse : {true, false}) {
+    for (auto reuse : {ContextReuse::On, ContextReuse::Off, ContextReuse::Auto}) {
         ScoringOptions o;
         o.maxLength = context;
         o.contextReuse = reuse;
         const auto start = std::chrono::steady_clock::now();
         scoreRequests(model, requests, o);
-        print({label, "piqa (2 choices)", reuse ? "context reuse" : "no reuse", static_cast<double>(docs), bench::seconds(start),
+        print({label, task + " (" + std::to_string(file.front().requests()) + " choices)",
+               std::string("context reuse ") + contextReuseName(reuse), static_cast<double>(docs), bench::seconds(start),
                "docs/s"});
     }
+}
+
+void measureGeneration(const std::string& label, const std::string& mode, CausalLm& model, const Tokenizer& tok,
+                       std::int64_t context, int newTokens, bool cache) {
+    GenerationOptions g;
+    g.maxNewTokens = newTokens;
+    g.contextLength = context;
+    g.stopAtEos = false;
+    g.useCache = cache;
+    const auto out = generate(model, tok, tok.encode("Once upon a time, there was a little girl named Lily.", true), g);
+    print({label, "generation", mode + (cache ? "KV cache" : "recompute"), static_cast<double>(out.tokens.size()), out.seconds,
+           "tok/s"});
+}
+
+void measure(const std::string& label, CausalLm& model, const Tokenizer& tok, std::int64_t context, int docs, int mmluLimit,
+             int newTokens) {
+    measureTask(label, model, tok, context, "piqa", docs);
+    measureTask(label, model, tok, context, "hellaswag", docs / 2);
     MmluOptions m;
     m.shots = 5;
     m.limit = mmluLimit;
     const auto start = std::chrono::steady_clock::now();
-    const auto r = evaluateMmlu(model, tok, context, data + "/mmlu/good", m);
+    const auto r = evaluateMmlu(model, tok, context, std::string(OL_TEST_DATA_DIR) + "/mmlu/good", m);
     print({label, "MMLU 5-shot", "one prompt/forward", static_cast<double>(r.questions), bench::seconds(start), "docs/s"});
-    for (bool cache : {true, false}) {
-        GenerationOptions g;
-        g.maxNewTokens = newTokens;
-        g.contextLength = context;
-        g.stopAtEos = false;
-        g.useCache = cache;
-        const auto out = generate(model, tok, tok.encode("Once upon a time, there was a little girl named Lily.", true), g);
-        print({label, "generation", cache ? "KV cache" : "recompute", static_cast<double>(out.tokens.size()), out.seconds,
-               "tok/s"});
-    }
+    for (bool cache : {true, false}) measureGeneration(label, "", model, tok, context, newTokens, cache);
 }
 
 } // namespace
@@ -97,7 +106,7 @@ int main(int argc, char** argv) {
     }
     configureThreads();
     at::NoGradGuard noGrad;
-    std::printf("%-22s %-26s %-22s %10s %-8s %10s\n", "model", "workload", "mode", "rate", "", "time");
+    std::printf("%-28s %-26s %-20s %10s %-8s %10s\n", "model", "workload", "mode", "rate", "", "time");
     {
         auto bundle = openModel(bundledModelPath(), "");
         LlamaModel model(bundle.checkpoint, c10::Device(c10::kCPU));
@@ -116,8 +125,16 @@ int main(int argc, char** argv) {
         scalebench::writeTokenizer(dir / "tokenizer.bin", static_cast<std::size_t>(shape.vocab));
     }
     auto bundle = openModel(dir.string(), "");
-    LlamaModel model(bundle.checkpoint, c10::Device(c10::kCPU));
-    measure("LLaMA-7B shape, " + std::to_string(layers) + " layers", model, *bundle.tokenizer, 2048, 16, 2, 16);
-    std::printf("(the 7B-shaped model is %s, streamed; its weights are random, so only the rates mean anything)\n", dir.c_str());
+    const auto label = "7B shape, " + std::to_string(layers) + " layers";
+    {
+        // Streamed from the F16 file, as a model larger than memory runs: every forward converts every weight.
+        LlamaModel streamed(bundle.checkpoint, c10::Device(c10::kCPU), c10::kFloat, LlamaModel::Residency::Streamed);
+        measure(label + ", streamed", streamed, *bundle.tokenizer, 2048, 16, 2, 8);
+    }
+    // Resident float32 weights, as on a GPU or a workstation that holds the model: compute-bound.
+    LlamaModel resident(bundle.checkpoint, c10::Device(c10::kCPU), c10::kFloat, LlamaModel::Residency::Resident);
+    measureTask(label + ", resident", resident, *bundle.tokenizer, 2048, "hellaswag", 8);
+    for (bool cache : {true, false}) measureGeneration(label + ", resident", "", resident, *bundle.tokenizer, 2048, 16, cache);
+    std::printf("(the 7B-shaped model is %s; its weights are random, so only the rates mean anything)\n", dir.c_str());
     return 0;
 }

@@ -127,7 +127,7 @@ int runEval(const Args& args) {
         if (!tasks.empty()) {
             j["tasks"] = taskResults.json();
             j["harness_compat"] = harnessCompatName(taskOptions.compat);
-            j["context_reuse"] = taskOptions.scoring.contextReuse;
+            j["context_reuse"] = contextReuseName(taskOptions.scoring.contextReuse);
         }
         if (mmlu) j["mmlu"] = mmluJson(mmluResult);
         if (mtbench)

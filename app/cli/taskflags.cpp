@@ -16,12 +16,14 @@ void addTaskFlags(Flags& f) {
           "none");
     f.add("task_limit", Flags::Kind::Int, "evaluate at most this many documents per task (-1: all)", "-1").range(-1, INT32_MAX);
     f.add("task_batch", Flags::Kind::Int, "documents per forward", "8").range(1, 4096);
-    f.add("no_context_reuse", Flags::Kind::Switch,
-          "score every choice as its own sequence (lm-eval's way) instead of extending its context's KV cache");
+    f.add("context_reuse", Flags::Kind::String,
+          "on: each context runs once and its choices extend its KV cache; off: every choice is its own sequence "
+          "(lm-eval's way); auto: on when it saves 30% of the tokens",
+          "auto");
 }
 
 std::vector<std::string> tasksFromFlags(const Flags& f, TaskOptions& o) {
-    for (const char* name : {"task_dir", "harness_compat", "task_limit", "task_batch", "no_context_reuse"})
+    for (const char* name : {"task_dir", "harness_compat", "task_limit", "task_batch", "context_reuse"})
         if (f.given(name) && !f.given("tasks")) throw UsageError(std::string("--") + name + " needs --tasks");
     if (!f.given("tasks")) return {};
     const auto tasks = parseTaskList(f.str("tasks"));
@@ -32,7 +34,7 @@ std::vector<std::string> tasksFromFlags(const Flags& f, TaskOptions& o) {
     if (o.limit == 0 || o.limit < -1)
         throw UsageError("--task_limit " + std::to_string(o.limit) + ": give -1 (all) or at least 1");
     o.scoring.batchDocuments = f.integer("task_batch");
-    o.scoring.contextReuse = !f.on("no_context_reuse");
+    o.scoring.contextReuse = contextReuseFromName(f.str("context_reuse"));
     return tasks;
 }
 

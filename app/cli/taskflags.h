@@ -8,7 +8,7 @@
 
 namespace ol::cli {
 
-// --tasks --task_dir --harness_compat --task_limit --task_batch --no_context_reuse
+// --tasks --task_dir --harness_compat --task_limit --task_batch --context_reuse
 void addTaskFlags(Flags& flags);
 // Empty when --tasks is not given; `options` filled (its maxLength is the model's context, set by the caller).
 std::vector<std::string> tasksFromFlags(const Flags& flags, TaskOptions& options);

@@ -6,6 +6,7 @@
 #include "core/quant/methodregistry.h"
 #include "core/quant/methodsupport.h"
 #include "core/resources.h"
+#include "quantizedialog.h"
 #include "views/jobs/joblistwidget.h"
 #include "views/layers/layerpanel.h"
 #include "views/log/logview.h"
@@ -87,6 +88,10 @@ MainWindow::MainWindow(QWidget* parent)
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_evaluation.perplexity = settings.value(QStringLiteral("evaluation/perplexity"), true).toBool();
+    m_evaluation.tasks = settings.value(QStringLiteral("evaluation/tasks")).toStringList();
+    m_evaluation.taskDir = settings.value(QStringLiteral("evaluation/taskDir")).toString();
+    m_evaluation.taskLimit = settings.value(QStringLiteral("evaluation/taskLimit"), -1).toLongLong();
     rebuildRecentMenus();
     updateActions();
     statusBar()->showMessage(tr("Open a model (File ▸ Open model) or the bundled demo model to start."));
@@ -196,12 +201,19 @@ void MainWindow::buildActions() {
     });
     m_calibrate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     m_quantize = run->addAction(tr("&Quantize && Export…"), this, [this] {
-        const auto dir = QFileDialog::getSaveFileName(this, tr("Export directory (created)"), suggestExportDir());
-        if (!dir.isEmpty()) quantizeAndExport(dir);
+        QuantizeDialog dialog(suggestExportDir(), m_evaluation, this);
+        if (dialog.exec() != QDialog::Accepted) return;
+        m_evaluation = dialog.evaluation();
+        QSettings s;
+        s.setValue(QStringLiteral("evaluation/perplexity"), m_evaluation.perplexity);
+        s.setValue(QStringLiteral("evaluation/tasks"), m_evaluation.tasks);
+        s.setValue(QStringLiteral("evaluation/taskDir"), m_evaluation.taskDir);
+        s.setValue(QStringLiteral("evaluation/taskLimit"), static_cast<qlonglong>(m_evaluation.taskLimit));
+        quantizeAndExport(dialog.exportDir());
     });
     m_quantize->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     m_quantize->setToolTip(tr("Quantize the whole model with the Tune settings in the background, evaluate FP and quantized "
-                              "perplexity, and write a Hugging Face-style export directory"));
+                              "perplexity and the chosen zero-shot tasks, and write a Hugging Face-style export directory"));
     run->addAction(tr("Cancel all jobs"), m_workbench->jobs(), &JobManager::cancelAll);
 
     auto* view = menuBar()->addMenu(tr("&View"));
@@ -277,8 +289,8 @@ Job* MainWindow::quantizeAndExport(const QString& exportDir) {
         showError(tr("Quantize & Export"), tr("open and calibrate a model first"));
         return nullptr;
     }
-    auto* job =
-        m_workbench->quantizeAndExport(m_form->method(), m_form->methodParameters(), m_form->settings(), exportDir, m_evalLimit);
+    auto* job = m_workbench->quantizeAndExport(m_form->method(), m_form->methodParameters(), m_form->settings(), exportDir,
+                                               m_evalLimit, m_evaluation);
     dock(QStringLiteral("JobsDock"))->raise();
     updateActions();
     return job;

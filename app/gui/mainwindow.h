@@ -5,6 +5,7 @@
 // forwards actions to the Workbench.
 #include "core/calib/calibrationdata.h"
 #include "core/model/activationhook.h"
+#include "evaluationchoice.h"
 
 #include <QMainWindow>
 #include <QPointer>
@@ -54,6 +55,9 @@ public:
     void resetLayout();
     // Windows evaluated by Quantize & Export (-1: all); the tests keep it short.
     void setEvalLimit(std::int64_t windows) { m_evalLimit = windows; }
+    // What Quantize & Export evaluates (the dialog's choice, remembered across sessions).
+    void setEvaluation(const EvaluationChoice& evaluation) { m_evaluation = evaluation; }
+    const EvaluationChoice& evaluation() const { return m_evaluation; }
     QString lastError() const { return m_lastError; }
     int selectedLayer() const { return m_layer; }
     ol::Site selectedSite() const { return m_site; }
@@ -94,6 +98,7 @@ private:
     int m_layer = -1;
     ol::Site m_site = ol::Site::DownInput;
     std::int64_t m_evalLimit = -1;
+    EvaluationChoice m_evaluation;
     QString m_lastError;
     QString m_modelPath;
 };

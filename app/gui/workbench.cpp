@@ -131,7 +131,7 @@ Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, 
 }
 
 Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& params, const ol::QuantSettings& settings,
-                                  const QString& exportDir, std::int64_t evalLimit) {
+                                  const QString& exportDir, std::int64_t evalLimit, const EvaluationChoice& evaluation) {
     if (!m_workspace) return nullptr;
     auto ws = m_workspace;
     ol::QuantizeRequest request;
@@ -139,8 +139,11 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
     request.methodParams = params;
     request.pipeline.settings = settings;
     request.pipeline.seed = ws->source.data.settings.seed;
-    request.evalPpl = true;
+    request.evalPpl = evaluation.perplexity;
     request.evalLimit = evalLimit;
+    for (const auto& t : evaluation.tasks) request.tasks.push_back(t.toStdString());
+    request.taskOptions.taskDir = evaluation.taskDir.toStdString();
+    request.taskOptions.limit = evaluation.taskLimit;
     request.exportDir = exportDir.toStdString();
     const QString title = tr("Quantize & export %1 %2").arg(method, QString::fromStdString(settings.label()));
     Q_EMIT message(title + tr(" → %1").arg(exportDir));
@@ -155,6 +158,8 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
         run.evalWindows = outcome.evalWindows;
         run.quantizeSeconds = outcome.quantizeSeconds;
         run.evalSeconds = outcome.evalSeconds;
+        run.fpTasks = outcome.fpTasks;
+        run.quantTasks = outcome.quantTasks;
         run.exportDir = QString::fromStdString(request.exportDir);
         run.reports = outcome.result.reports;
         return [this, run] {

@@ -6,6 +6,7 @@
 #include "core/jobs/jobmanager.h"
 #include "core/quant/layerpreview.h"
 #include "core/workflow/workspace.h"
+#include "evaluationchoice.h"
 #include "views/results/resultsview.h"
 
 #include <QObject>
@@ -40,9 +41,10 @@ public:
     // Newest wins: a request cancels the running one.
     Job* requestPreview(int layer, ol::Site site, const QString& method, const nlohmann::json& params,
                         const ol::QuantSettings& settings);
-    // The whole pipeline, FP and quantized perplexity (at most `evalLimit` windows, -1 all), then the export.
+    // The whole pipeline, the chosen evaluations of FP and quantized (perplexity over at most `evalLimit` windows,
+    // -1 all; zero-shot tasks), then the export.
     Job* quantizeAndExport(const QString& method, const nlohmann::json& params, const ol::QuantSettings& settings,
-                           const QString& exportDir, std::int64_t evalLimit = -1);
+                           const QString& exportDir, std::int64_t evalLimit = -1, const EvaluationChoice& evaluation = {});
 
 Q_SIGNALS:
     void workspaceChanged();

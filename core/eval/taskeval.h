@@ -49,7 +49,7 @@ struct TaskResult {
 struct TaskResults {
     std::vector<TaskResult> tasks;
     HarnessCompat compat = HarnessCompat::None;
-    bool contextReuse = true;
+    ContextReuse contextReuse = ContextReuse::Auto;
     std::string table() const;   // one row per task and metric, lm-eval's layout
     std::string csv() const;     // task,metric,value,stderr,documents
     nlohmann::json json() const; // {task: {metric: value, metric_stderr: value, documents: n}}

@@ -300,7 +300,7 @@ nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const Qu
         j["tasks"] = {{"fp", fpTasks->json()},
                       {"quantized", quantTasks->json()},
                       {"harness_compat", harnessCompatName(quantTasks->compat)},
-                      {"context_reuse", quantTasks->contextReuse}};
+                      {"context_reuse", contextReuseName(quantTasks->contextReuse)}};
     j["layers"] = nlohmann::json::array();
     StageSeconds total;
     for (const auto& r : result.reports) {

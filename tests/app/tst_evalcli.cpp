@@ -123,6 +123,7 @@ private Q_SLOTS:
         QFile::copy(kTasks + "/bad/missing.jsonl", path("badtasks/piqa.jsonl"));
         expect({"eval", "--no_ppl", "--tasks", "piqa", "--task_dir", path("badtasks")}, 1,
                "piqa.jsonl:2: piqa document: field 'sol1' missing");
+        expect({"eval", "--tasks", "piqa", "--task_dir", kTasks, "--context_reuse", "maybe"}, 2, "--context_reuse: 'maybe'");
         expect({"eval", "--eval_mmlu"}, 2, "--eval_mmlu needs --mmlu_data_dir");
         expect({"eval", "--mmlu_shots", "3"}, 2, "--mmlu_shots needs --eval_mmlu");
         expect({"eval", "--eval_mtbench"}, 2, "--eval_mtbench needs --mtbench_questions");

@@ -13,6 +13,7 @@
 #include "core/resources.h"
 #include "mainwindow.h"
 #include "plantedmodel.h"
+#include "quantizedialog.h"
 #include "sanitizerbuild.h"
 #include "screenshot.h"
 #include "views/jobs/joblistwidget.h"
@@ -24,9 +25,12 @@
 #include "views/tune/parameterform.h"
 #include "workbench.h"
 
+#include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QLineEdit>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -125,9 +129,12 @@ private Q_SLOTS:
         saveScreenshot(preview, QStringLiteral("workbench-preview-dock"));
         watchdog.skipGap();
 
-        // Quantize & Export in one call; Results then show FP and quantized perplexity.
+        // Quantize & Export in one call, evaluating perplexity and two zero-shot tasks; Results then show FP
+        // and quantized side by side.
         const QString exportDir = QStringLiteral(OL_TEST_OUTPUT_DIR "/export-duquant");
         QDir(exportDir).removeRecursively();
+        window.setEvaluation(
+            {true, {QStringLiteral("piqa"), QStringLiteral("boolq")}, QStringLiteral(OL_TEST_DATA_DIR "/tasks"), -1});
         Job* quantize = window.quantizeAndExport(exportDir);
         QVERIFY(quantize);
         QTest::qWait(300);
@@ -143,6 +150,15 @@ private Q_SLOTS:
         QVERIFY(*run.quantPpl > *run.fpPpl);
         QVERIFY(results->headline().contains(QString::number(*run.quantPpl, 'f', 4)));
         QCOMPARE(results->layerTable()->rowCount() > 5, true);
+        // piqa acc and acc_norm, boolq acc: FP beside quantized, in the table, the headline and the CSV.
+        QVERIFY(run.fpTasks && run.quantTasks);
+        QCOMPARE(results->taskTable()->rowCount(), 3);
+        QCOMPARE(results->taskTable()->item(1, 1)->text(), QStringLiteral("acc_norm"));
+        QVERIFY(results->taskTable()->isVisible());
+        QVERIFY2(results->headline().contains(QStringLiteral("tasks: piqa acc_norm")), qPrintable(results->headline()));
+        QVERIFY(results->runsCsv()
+                    .section(QLatin1Char('\n'), 0, 0)
+                    .endsWith(QStringLiteral("piqa_acc_norm_fp,piqa_acc_norm,boolq_acc_fp,boolq_acc")));
         const double worst = watchdog.worstMs();
         saveScreenshot(&window, QStringLiteral("workbench-results"));
         qInfo("longest GUI-thread stall while jobs ran: %.1f ms", worst);
@@ -165,6 +181,22 @@ private Q_SLOTS:
         // two runs of a fresh clone (2026-12-07), so 50 ms was a coin toss. ASan slows every event handler
         // several times: 250 ms there.
         QVERIFY2(worst < (kAddressSanitizer ? 250.0 : 100.0), qPrintable(QString::number(worst)));
+    }
+
+    // The Quantize & Export dialog names what is missing before a run can start, and keeps the papers' task order.
+    void quantizeDialogChecksTheTaskFolder() {
+        EvaluationChoice previous{true, {QStringLiteral("boolq"), QStringLiteral("piqa")}, QStringLiteral(OL_TEST_OUTPUT_DIR), 5};
+        QuantizeDialog dialog(QStringLiteral(OL_TEST_OUTPUT_DIR "/export-dialog"), previous);
+        QVERIFY2(dialog.problem().contains(QStringLiteral("piqa.jsonl, boolq.jsonl")), qPrintable(dialog.problem()));
+        QVERIFY(!dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->isEnabled());
+        dialog.findChildren<QLineEdit*>().at(1)->setText(QStringLiteral(OL_TEST_DATA_DIR "/tasks"));
+        QCOMPARE(dialog.problem(), QString());
+        QVERIFY(dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->isEnabled());
+        const auto e = dialog.evaluation();
+        QCOMPARE(e.tasks, (QStringList{QStringLiteral("piqa"), QStringLiteral("boolq")}));
+        QCOMPARE(e.taskLimit, 5);
+        QCOMPARE(dialog.exportDir(), QStringLiteral(OL_TEST_OUTPUT_DIR "/export-dialog"));
+        saveScreenshot(&dialog, QStringLiteral("quantize-dialog"));
     }
 
     void errorsShowAsDialogsAndLeaveNothing() {

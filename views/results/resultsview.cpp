@@ -7,6 +7,7 @@
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 
 namespace olv {
 
@@ -17,10 +18,23 @@ QTableWidgetItem* cell(const QString& text) {
     item->setFlags(item->flags() & ~Qt::ItemIsEditable);
     return item;
 }
+QTableWidgetItem* number(double v, const QString& suffix = {}) {
+    auto* item = cell(QString::number(v, 'f', 4) + suffix);
+    item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    return item;
+}
+// The value of a task's metric in a result set, when there.
+std::optional<double> metricOf(const std::optional<ol::TaskResults>& r, const std::string& task, const std::string& metric) {
+    if (r)
+        for (const auto& t : r->tasks)
+            if (t.task == task && t.metric(metric)) return t.metric(metric)->value;
+    return std::nullopt;
+}
 } // namespace
 
 ResultsView::ResultsView(QWidget* parent)
-    : QWidget(parent), m_headline(new QLabel(this)), m_layers(new QTableWidget(this)), m_runTable(new QTableWidget(this)) {
+    : QWidget(parent), m_headline(new QLabel(this)), m_layers(new QTableWidget(this)), m_runTable(new QTableWidget(this)),
+      m_tasks(new QTableWidget(this)), m_tasksTitle(new QLabel(this)) {
     m_headline->setWordWrap(true);
     m_headline->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_runTable->setColumnCount(8);
@@ -35,6 +49,12 @@ ResultsView::ResultsView(QWidget* parent)
                                          tr("MSE before"), tr("MSE after"), tr("Seconds")});
     m_layers->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_layers->horizontalHeader()->setStretchLastSection(true);
+    m_tasks->setColumnCount(6);
+    m_tasks->setHorizontalHeaderLabels({tr("Task"), tr("Metric"), tr("FP"), tr("Quantized"), tr("Δ"), tr("Documents")});
+    m_tasks->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_tasks->horizontalHeader()->setStretchLastSection(true);
+    m_tasks->verticalHeader()->setVisible(false);
+    m_tasksTitle->setText(tr("<b>Zero-shot tasks</b> (lm-evaluation-harness v0.4 scoring; ± is the standard error)"));
     connect(m_runTable, &QTableWidget::currentCellChanged, this, [this](int row) {
         if (row >= 0) showRun(row);
     });
@@ -44,6 +64,12 @@ ResultsView::ResultsView(QWidget* parent)
     runsLayout->setContentsMargins(0, 0, 0, 0);
     runsLayout->addWidget(new QLabel(tr("<b>Runs</b> (select one to see its layers)")));
     runsLayout->addWidget(m_runTable);
+    auto* tasks = new QWidget;
+    auto* tasksLayout = new QVBoxLayout(tasks);
+    tasksLayout->setContentsMargins(0, 0, 0, 0);
+    tasksLayout->addWidget(m_tasksTitle);
+    tasksLayout->addWidget(m_tasks);
+    m_tasksPane = tasks;
     auto* layers = new QWidget;
     auto* layersLayout = new QVBoxLayout(layers);
     layersLayout->setContentsMargins(0, 0, 0, 0);
@@ -51,6 +77,7 @@ ResultsView::ResultsView(QWidget* parent)
                                           "before = without the method's transform)")));
     layersLayout->addWidget(m_layers);
     split->addWidget(runs);
+    split->addWidget(tasks);
     split->addWidget(layers);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -63,6 +90,8 @@ void ResultsView::clear() {
     m_runs.clear();
     m_runTable->setRowCount(0);
     m_layers->setRowCount(0);
+    m_tasks->setRowCount(0);
+    m_tasksPane->setVisible(false);
     m_headline->setText(tr("No quantization run yet. Use <b>Quantize &amp; Export</b>."));
 }
 
@@ -91,6 +120,18 @@ void ResultsView::addRun(const RunSummary& run) {
                        .arg(run.method, run.settings, ppl(run.fpPpl), ppl(run.quantPpl));
     if (run.fpPpl && run.quantPpl) text += tr(" (×%1)").arg(*run.quantPpl / *run.fpPpl, 0, 'f', 3);
     if (run.evalWindows > 0) text += tr(" over %1 windows").arg(run.evalWindows);
+    if (run.quantTasks) {
+        QStringList parts;
+        for (const auto& t : run.quantTasks->tasks) {
+            const auto* m = t.metric("acc_norm") ? t.metric("acc_norm") : t.metric("acc");
+            const auto fp = metricOf(run.fpTasks, t.task, m->name);
+            parts << tr("%1 %2 %3 → %4")
+                         .arg(QString::fromStdString(t.task), QString::fromStdString(m->name))
+                         .arg(fp ? *fp : 0.0, 0, 'f', 3)
+                         .arg(m->value, 0, 'f', 3);
+        }
+        text += tr("<br>tasks: %1").arg(parts.join(QStringLiteral(" · ")));
+    }
     if (!run.exportDir.isEmpty()) text += tr("<br>exported to %1").arg(run.exportDir.toHtmlEscaped());
     m_headline->setText(text);
 }
@@ -98,6 +139,26 @@ void ResultsView::addRun(const RunSummary& run) {
 void ResultsView::showRun(int index) {
     if (index < 0 || index >= runCount()) return;
     const auto& run = m_runs[static_cast<std::size_t>(index)];
+    m_tasks->setRowCount(0);
+    m_tasksPane->setVisible(run.quantTasks.has_value());
+    if (run.quantTasks)
+        for (const auto& t : run.quantTasks->tasks)
+            for (const auto& m : t.metrics) {
+                const int r = m_tasks->rowCount();
+                m_tasks->insertRow(r);
+                const auto err = [](double se) { return se >= 0 ? QStringLiteral(" ± %1").arg(se, 0, 'f', 4) : QString(); };
+                const auto fp = metricOf(run.fpTasks, t.task, m.name);
+                const ol::TaskMetric* fpMetric = nullptr;
+                if (run.fpTasks)
+                    for (const auto& f : run.fpTasks->tasks)
+                        if (f.task == t.task) fpMetric = f.metric(m.name);
+                m_tasks->setItem(r, 0, cell(QString::fromStdString(t.task)));
+                m_tasks->setItem(r, 1, cell(QString::fromStdString(m.name)));
+                m_tasks->setItem(r, 2, fp ? number(*fp, err(fpMetric ? fpMetric->stderror : -1)) : cell(QStringLiteral("–")));
+                m_tasks->setItem(r, 3, number(m.value, err(m.stderror)));
+                m_tasks->setItem(r, 4, fp ? number(m.value - *fp) : cell(QStringLiteral("–")));
+                m_tasks->setItem(r, 5, cell(QString::number(t.documents)));
+            }
     m_layers->setRowCount(0);
     for (const auto& rep : run.reports) {
         auto add = [&](const QString& what, const ol::QuantError& before, const ol::QuantError& after, double seconds) {
@@ -122,14 +183,30 @@ void ResultsView::showRun(int index) {
 }
 
 QString ResultsView::runsCsv() const {
-    QString out = QStringLiteral("method,bits,parameters,fp_ppl,quant_ppl,quantize_seconds,export\n");
+    // Task columns: every task metric any run evaluated, in first-seen order.
+    std::vector<std::pair<std::string, std::string>> columns;
     for (const auto& r : m_runs)
-        out += QStringLiteral("%1,%2,\"%3\",%4,%5,%6,%7\n")
+        if (r.quantTasks)
+            for (const auto& t : r.quantTasks->tasks)
+                for (const auto& m : t.metrics)
+                    if (std::find(columns.begin(), columns.end(), std::pair(t.task, m.name)) == columns.end())
+                        columns.emplace_back(t.task, m.name);
+    QString out = QStringLiteral("method,bits,parameters,fp_ppl,quant_ppl,quantize_seconds,export");
+    for (const auto& [task, metric] : columns)
+        out += QStringLiteral(",%1_%2_fp,%1_%2").arg(QString::fromStdString(task), QString::fromStdString(metric));
+    out += QLatin1Char('\n');
+    auto value = [](const std::optional<double>& v) { return v ? QString::number(*v, 'g', 10) : QString(); };
+    for (const auto& r : m_runs) {
+        out += QStringLiteral("%1,%2,\"%3\",%4,%5,%6,%7")
                    .arg(r.method, r.settings, QString(r.parameters).replace(QLatin1Char('"'), QLatin1String("\"\"")),
-                        r.fpPpl ? QString::number(*r.fpPpl, 'g', 10) : QString(),
-                        r.quantPpl ? QString::number(*r.quantPpl, 'g', 10) : QString())
+                        value(r.fpPpl), value(r.quantPpl))
                    .arg(r.quantizeSeconds)
                    .arg(r.exportDir);
+        for (const auto& [task, metric] : columns)
+            out += QLatin1Char(',') + value(metricOf(r.fpTasks, task, metric)) + QLatin1Char(',') +
+                   value(metricOf(r.quantTasks, task, metric));
+        out += QLatin1Char('\n');
+    }
     return out;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// The Results dock: FP and quantized perplexity of the latest run, its
-// per-layer error table (activation and weight SQNR before/after the
-// transform, seconds), and a comparison of every run of the session.
+// The Results dock: FP and quantized perplexity of the latest run, its zero-shot
+// task table (FP beside quantized), its per-layer error table (activation and
+// weight SQNR before/after the transform, seconds), and a comparison of every
+// run of the session.
+#include "core/eval/taskeval.h"
 #include "core/quant/layerquantizer.h"
 
 #include <QWidget>
@@ -19,6 +21,7 @@ struct RunSummary {
     double quantizeSeconds = 0, evalSeconds = 0;
     QString exportDir;
     std::vector<ol::LayerReport> reports;
+    std::optional<ol::TaskResults> fpTasks, quantTasks; // zero-shot tasks, when evaluated
 };
 
 class ResultsView : public QWidget {
@@ -32,7 +35,8 @@ public:
     QString headline() const;
     QTableWidget* layerTable() const { return m_layers; }
     QTableWidget* runTable() const { return m_runTable; }
-    // CSV of the run comparison.
+    QTableWidget* taskTable() const { return m_tasks; }
+    // CSV of the run comparison (a FP and a quantized column per task metric when tasks were evaluated).
     QString runsCsv() const;
 
 private:
@@ -40,6 +44,9 @@ private:
     QLabel* m_headline;
     QTableWidget* m_layers;
     QTableWidget* m_runTable;
+    QTableWidget* m_tasks;
+    QLabel* m_tasksTitle;
+    QWidget* m_tasksPane = nullptr; // hidden for runs without tasks
     std::vector<RunSummary> m_runs;
 };
 

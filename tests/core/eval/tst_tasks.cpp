@@ -153,7 +153,7 @@ private Q_SLOTS:
         o.taskDir = kTaskDir;
         o.scoring.maxLength = 512;
         o.scoring.batchDocuments = 3;
-        o.scoring.contextReuse = reuse;
+        o.scoring.contextReuse = reuse ? ContextReuse::On : ContextReuse::Off;
         const auto results = evaluateTasks(*m_model, *m_bundle.tokenizer, {name}, o);
         const auto& r = results.tasks.front();
         const auto docs = loadTaskDocs(name, kTaskDir + "/" + name + ".jsonl");
@@ -221,14 +221,21 @@ private Q_SLOTS:
         TaskOptions a, b;
         a.taskDir = b.taskDir = kTaskDir;
         a.scoring.maxLength = b.scoring.maxLength = 512;
-        b.scoring.contextReuse = false;
+        a.scoring.contextReuse = ContextReuse::On;
+        b.scoring.contextReuse = ContextReuse::Off;
         b.scoring.batchDocuments = 1;
         const auto ra = evaluateTasks(*m_model, *m_bundle.tokenizer, {"hellaswag", "winogrande"}, a);
         const auto rb = evaluateTasks(*m_model, *m_bundle.tokenizer, {"hellaswag", "winogrande"}, b);
+        b.scoring.contextReuse = ContextReuse::Auto; // decides per batch; the same numbers either way
+        b.scoring.batchDocuments = 2;
+        const auto rc = evaluateTasks(*m_model, *m_bundle.tokenizer, {"hellaswag", "winogrande"}, b);
         for (std::size_t t = 0; t < 2; ++t)
             for (std::size_t d = 0; d < ra.tasks[t].scores.size(); ++d)
-                for (std::size_t i = 0; i < ra.tasks[t].scores[d].logLikelihoods.size(); ++i)
-                    QVERIFY(std::abs(ra.tasks[t].scores[d].logLikelihoods[i] - rb.tasks[t].scores[d].logLikelihoods[i]) < 1e-4);
+                for (std::size_t i = 0; i < ra.tasks[t].scores[d].logLikelihoods.size(); ++i) {
+                    const double on = ra.tasks[t].scores[d].logLikelihoods[i];
+                    QVERIFY(std::abs(on - rb.tasks[t].scores[d].logLikelihoods[i]) < 1e-4);
+                    QVERIFY(std::abs(on - rc.tasks[t].scores[d].logLikelihoods[i]) < 1e-4);
+                }
     }
 
     // A context longer than the window is cut from the left, keeping the continuation whole.
@@ -239,7 +246,7 @@ private Q_SLOTS:
         ScoringOptions o;
         o.maxLength = 16;
         for (bool reuse : {true, false}) {
-            o.contextReuse = reuse;
+            o.contextReuse = reuse ? ContextReuse::On : ContextReuse::Off;
             const auto got = scoreRequests(*m_model, {{r}}, o).front().front();
             EncodedRequest cut{std::vector<std::int32_t>(r.context.end() - 14, r.context.end()), r.continuation};
             QVERIFY(std::abs(got.logLikelihood - referenceLogLikelihood(*m_model, cut)) < 1e-4);

@@ -1,0 +1,16 @@
+#pragma once
+// What Quantize & Export evaluates on the FP and the quantized model.
+#include <QString>
+#include <QStringList>
+#include <cstdint>
+
+namespace olv {
+
+struct EvaluationChoice {
+    bool perplexity = true;
+    QStringList tasks;           // zero-shot tasks (core/eval/taskdocs.h names); empty: none
+    QString taskDir;             // holds <task>.jsonl
+    std::int64_t taskLimit = -1; // documents per task; -1: all
+};
+
+} // namespace olv
