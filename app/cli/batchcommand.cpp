@@ -157,6 +157,8 @@ int runBatch(const Args& args) {
                 taskColumns.emplace_back(t.task, m.name);
                 header += "," + t.task + "_" + m.name + "_fp," + t.task + "_" + m.name;
             }
+    const bool mmluColumn = !done.empty() && done.front().second.quantMmlu.has_value();
+    if (mmluColumn) header += ",mmlu_fp,mmlu";
     auto taskValue = [](const std::optional<TaskResults>& r, const std::string& task, const std::string& metric) {
         std::optional<double> v;
         if (r)
@@ -174,6 +176,12 @@ int runBatch(const Args& args) {
                           fmt(o.quantizeSeconds, "%.2f");
         for (const auto& [task, metric] : taskColumns)
             row += "," + fmt(taskValue(o.fpTasks, task, metric)) + "," + fmt(taskValue(o.quantTasks, task, metric));
+        if (mmluColumn) {
+            auto micro = [](const std::optional<MmluResult>& m) {
+                return m ? std::optional<double>(m->microAccuracy) : std::optional<double>();
+            };
+            row += "," + fmt(micro(o.fpMmlu)) + "," + fmt(micro(o.quantMmlu));
+        }
         rows.push_back(row);
     }
     if (f.given("csv")) {
@@ -194,6 +202,10 @@ int runBatch(const Args& args) {
                 rule = "|---|---|---|---|---|---|---|";
     for (const auto& [task, metric] : taskColumns) {
         titles += " " + task + " " + metric + " FP | " + task + " " + metric + " |";
+        rule += "---|---|";
+    }
+    if (mmluColumn) {
+        titles += " MMLU FP | MMLU |";
         rule += "---|---|";
     }
     std::printf("%s\n%s\n", titles.c_str(), rule.c_str());

@@ -43,20 +43,6 @@ bool mmluFromFlags(const Flags& f, MmluOptions& o, std::string& dataDir) {
     return true;
 }
 
-nlohmann::json mmluJson(const MmluResult& r) {
-    nlohmann::json j = {{"micro_accuracy", r.microAccuracy},
-                        {"macro_accuracy", r.macroAccuracy},
-                        {"questions", r.questions},
-                        {"correct", r.correct},
-                        {"shots", r.shots},
-                        {"seconds", r.seconds},
-                        {"protocol", r.protocol()}};
-    for (const auto& c : r.categories) j["categories"][c.category] = {{"accuracy", c.accuracy}, {"questions", c.questions}};
-    for (const auto& s : r.subjects)
-        j["subjects"][s.subject] = {{"accuracy", s.accuracy}, {"questions", s.questions}, {"category", s.category}};
-    return j;
-}
-
 void addMtBenchFlags(Flags& f) {
     f.add("eval_mtbench", Flags::Kind::Switch,
           "MT-Bench answers in FastChat's model_answer format (judging needs an external judge model)");

@@ -14,7 +14,6 @@ namespace ol::cli {
 void addMmluFlags(Flags& flags);
 // False without --eval_mmlu; UsageError for MMLU flags without it or without --mmlu_data_dir.
 bool mmluFromFlags(const Flags& flags, MmluOptions& options, std::string& dataDir);
-nlohmann::json mmluJson(const MmluResult& result);
 
 // --eval_mtbench --mtbench_questions --mtbench_answers --model_id --mtbench_max_new_tokens --mtbench_limit
 // --chat_template

@@ -1,6 +1,7 @@
 // outlierlab-cli quantize: the whole pipeline from the reference projects'
 // flags: calibrate (or reuse a session), quantize layer by layer with a
 // method plugin, evaluate FP and quantized perplexity, export.
+#include "benchmarkflags.h"
 #include "commands.h"
 #include "common.h"
 #include "methodflags.h"
@@ -41,6 +42,7 @@ int runQuantize(const Args& args) {
     f.add("eval_text", Flags::Kind::String, "text for --eval_ppl (default: the bundled stories-eval.txt)");
     f.add("limit", Flags::Kind::Int, "evaluate at most this many windows (-1: all)", "-1").range(-1, INT32_MAX);
     addTaskFlags(f);
+    addMmluFlags(f);
     f.add("export", Flags::Kind::String, "write the quantized model as a Hugging Face-style directory");
     f.add("multigpu", Flags::Kind::Switch, "spread the decoder layers over every visible CUDA device");
     addMemoryFlag(f);
@@ -63,6 +65,7 @@ int runQuantize(const Args& args) {
     req.evalLimit = windowLimit(f, "limit");
     req.exportDir = f.str("export");
     req.tasks = tasksFromFlags(f, req.taskOptions);
+    if (!mmluFromFlags(f, req.mmluOptions, req.mmluDataDir)) req.mmluDataDir.clear();
 
     const auto device = parseDevice(f.str("device"));
     req.pipeline.devices = devicesFor(device, f.on("multigpu"));
@@ -83,6 +86,8 @@ int runQuantize(const Args& args) {
     const auto outcome = runQuantizeJob(source, req, &progress);
     progress.finish("done");
     const auto j = outcome.toJson(source, req);
+    if (outcome.quantMmlu && f.given("mmlu_csv"))
+        writeTextFile(f.str("mmlu_csv"), mmluComparisonCsv(*outcome.fpMmlu, *outcome.quantMmlu));
     if (f.on("json"))
         printJson(j.dump());
     else

@@ -86,6 +86,18 @@ void printQuantizeSummary(const nlohmann::json& j) {
         std::printf("perplexity FP %.6f  quantized %.6f  (%d-token windows)\n", j.at("fp_ppl").get<double>(),
                     j.at("quant_ppl").get<double>(), j.at("eval").at("seqlen").get<int>());
     if (j.contains("tasks")) printTaskTable(j.at("tasks").at("fp"), j.at("tasks").at("quantized"));
+    if (j.contains("mmlu")) {
+        const auto& fp = j.at("mmlu").at("fp");
+        const auto& q = j.at("mmlu").at("quantized");
+        std::printf("\nMMLU %lld-shot, %lld questions      FP   quantized\n", fp.at("shots").get<long long>(),
+                    fp.at("questions").get<long long>());
+        for (const auto& [name, c] : q.at("categories").items())
+            std::printf("  %-32s %8.4f %10.4f\n", name.c_str(), fp.at("categories").at(name).at("accuracy").get<double>(),
+                        c.at("accuracy").get<double>());
+        std::printf("  %-32s %8.4f %10.4f\n  %-32s %8.4f %10.4f\n", "average (micro)", fp.at("micro_accuracy").get<double>(),
+                    q.at("micro_accuracy").get<double>(), "average (macro)", fp.at("macro_accuracy").get<double>(),
+                    q.at("macro_accuracy").get<double>());
+    }
     if (!j.at("export").get<std::string>().empty()) std::printf("exported to %s\n", j.at("export").get<std::string>().c_str());
 }
 

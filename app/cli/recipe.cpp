@@ -6,6 +6,7 @@
 #include <set>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 namespace ol::cli {
@@ -22,7 +23,8 @@ nlohmann::json readRecipe(const std::string& path) {
     if (!j.is_object() || !j.contains("runs") || !j["runs"].is_array() || j["runs"].empty())
         throw UsageError(path + ": a recipe is an object with a non-empty \"runs\" array (see docs/recipes.md)");
     RecipeObject(j, path).onlyKeys({"model", "tokenizer", "calibration", "session", "eval_ppl", "eval_text", "device", "dtype",
-                                    "defaults", "runs", "limit", "tasks", "task_dir", "harness_compat", "task_limit"});
+                                    "defaults", "runs", "limit", "tasks", "task_dir", "harness_compat", "task_limit",
+                                    "mmlu_data_dir", "mmlu_shots", "mmlu_limit"});
     for (const auto* key : {"calibration", "defaults"})
         if (j.contains(key) && !j[key].is_object())
             throw UsageError(path + ": \"" + key + "\" must be an object, not " + j[key].dump());
@@ -153,7 +155,19 @@ QuantizeRequest recipeRequest(const std::string& file, const nlohmann::json& rec
         }
         r.taskOptions.limit = top.integer("task_limit", -1, -1, INT32_MAX);
         if (r.taskOptions.limit == 0) throw UsageError(file + ": task_limit: give -1 (all documents) or at least 1");
+    }
+    if (top.has("mmlu_data_dir")) {
+        r.mmluDataDir = top.string("mmlu_data_dir", "");
+        if (!std::filesystem::is_directory(r.mmluDataDir))
+            throw UsageError(file + ": mmlu_data_dir: " + r.mmluDataDir + " is not a directory");
+        r.mmluOptions.shots = top.integer("mmlu_shots", 5, 0, 64);
+        r.mmluOptions.limit = top.integer("mmlu_limit", -1, -1, INT32_MAX);
+        if (r.mmluOptions.limit == 0) throw UsageError(file + ": mmlu_limit: give -1 (all questions) or at least 1");
     } else {
+        for (const char* key : {"mmlu_shots", "mmlu_limit"})
+            if (top.has(key)) throw UsageError(file + ": " + key + ": needs \"mmlu_data_dir\"");
+    }
+    if (!top.has("tasks")) {
         for (const char* key : {"task_dir", "harness_compat", "task_limit"})
             if (top.has(key)) throw UsageError(file + ": " + key + ": needs \"tasks\"");
     }

@@ -92,6 +92,8 @@ MainWindow::MainWindow(QWidget* parent)
     m_evaluation.tasks = settings.value(QStringLiteral("evaluation/tasks")).toStringList();
     m_evaluation.taskDir = settings.value(QStringLiteral("evaluation/taskDir")).toString();
     m_evaluation.taskLimit = settings.value(QStringLiteral("evaluation/taskLimit"), -1).toLongLong();
+    m_evaluation.mmluDir = settings.value(QStringLiteral("evaluation/mmluDir")).toString();
+    m_evaluation.mmluShots = settings.value(QStringLiteral("evaluation/mmluShots"), 5).toInt();
     rebuildRecentMenus();
     updateActions();
     statusBar()->showMessage(tr("Open a model (File ▸ Open model) or the bundled demo model to start."));
@@ -209,6 +211,8 @@ void MainWindow::buildActions() {
         s.setValue(QStringLiteral("evaluation/tasks"), m_evaluation.tasks);
         s.setValue(QStringLiteral("evaluation/taskDir"), m_evaluation.taskDir);
         s.setValue(QStringLiteral("evaluation/taskLimit"), static_cast<qlonglong>(m_evaluation.taskLimit));
+        s.setValue(QStringLiteral("evaluation/mmluDir"), m_evaluation.mmluDir);
+        s.setValue(QStringLiteral("evaluation/mmluShots"), m_evaluation.mmluShots);
         quantizeAndExport(dialog.exportDir());
     });
     m_quantize->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));

@@ -31,7 +31,8 @@ QHBoxLayout* withBrowse(QLineEdit* edit, QPushButton* browse) {
 QuantizeDialog::QuantizeDialog(const QString& suggestedExportDir, const EvaluationChoice& previous, QWidget* parent)
     : QDialog(parent), m_exportDir(new QLineEdit(suggestedExportDir, this)),
       m_perplexity(new QCheckBox(tr("Perplexity of the evaluation text"), this)),
-      m_taskDir(new QLineEdit(previous.taskDir, this)), m_taskLimit(new QSpinBox(this)), m_problem(new QLabel(this)),
+      m_taskDir(new QLineEdit(previous.taskDir, this)), m_taskLimit(new QSpinBox(this)), m_mmlu(new QCheckBox(tr("MMLU"), this)),
+      m_mmluDir(new QLineEdit(previous.mmluDir, this)), m_mmluShots(new QSpinBox(this)), m_problem(new QLabel(this)),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this)) {
     setWindowTitle(tr("Quantize & Export"));
     auto* browseExport = new QPushButton(tr("Browse…"), this);
@@ -51,6 +52,23 @@ QuantizeDialog::QuantizeDialog(const QString& suggestedExportDir, const Evaluati
     m_taskLimit->setValue(previous.taskLimit < 0 ? 0 : static_cast<int>(previous.taskLimit));
     m_taskLimit->setToolTip(tr("evaluate the first documents of each task only (--task_limit)"));
 
+    auto* browseMmlu = new QPushButton(tr("Browse…"), this);
+    connect(browseMmlu, &QPushButton::clicked, this, [this] {
+        const auto dir = QFileDialog::getExistingDirectory(this, tr("MMLU data (dev/ and test/)"), m_mmluDir->text());
+        if (!dir.isEmpty()) m_mmluDir->setText(dir);
+    });
+    m_mmlu->setChecked(!previous.mmluDir.isEmpty());
+    m_mmluDir->setPlaceholderText(tr("folder holding dev/<subject>_dev.csv and test/<subject>_test.csv"));
+    m_mmluShots->setRange(0, 64);
+    m_mmluShots->setValue(previous.mmluShots);
+    m_mmluShots->setSuffix(tr("-shot"));
+    auto* mmluRow = new QHBoxLayout;
+    mmluRow->addWidget(m_mmlu);
+    mmluRow->addWidget(m_mmluShots);
+    mmluRow->addWidget(m_mmluDir, 1);
+    mmluRow->addWidget(browseMmlu);
+    connect(m_mmlu, &QCheckBox::toggled, this, &QuantizeDialog::check);
+    connect(m_mmluDir, &QLineEdit::textChanged, this, &QuantizeDialog::check);
     auto* grid = new QGridLayout;
     int i = 0;
     for (const auto& t : ol::knownTasks()) {
@@ -68,8 +86,9 @@ QuantizeDialog::QuantizeDialog(const QString& suggestedExportDir, const Evaluati
     evalForm->addRow(tr("Zero-shot tasks"), grid);
     evalForm->addRow(tr("Task folder"), withBrowse(m_taskDir, browseTasks));
     evalForm->addRow(tr("Documents per task"), m_taskLimit);
-    evalForm->addRow(new QLabel(tr("Scored as lm-evaluation-harness v0.4 does (acc, acc_norm); the FP results are computed "
-                                   "once per calibration and reused by later runs."),
+    evalForm->addRow(tr("Benchmark"), mmluRow);
+    evalForm->addRow(new QLabel(tr("Tasks are scored as lm-evaluation-harness v0.4 does (acc, acc_norm), MMLU as the "
+                                   "original evaluation; FP results are computed once per calibration and reused."),
                                 this));
     m_problem->setStyleSheet(QStringLiteral("color: #b00020"));
     m_problem->setWordWrap(true);
@@ -101,12 +120,16 @@ EvaluationChoice QuantizeDialog::evaluation() const {
     e.tasks = ordered;
     e.taskDir = m_taskDir->text().trimmed();
     e.taskLimit = m_taskLimit->value() == 0 ? -1 : m_taskLimit->value();
+    if (m_mmlu->isChecked()) e.mmluDir = m_mmluDir->text().trimmed();
+    e.mmluShots = m_mmluShots->value();
     return e;
 }
 
 QString QuantizeDialog::problem() const {
     if (exportDir().isEmpty()) return tr("Choose an export directory.");
     const auto e = evaluation();
+    if (m_mmlu->isChecked() && !QFileInfo(QDir(m_mmluDir->text().trimmed()).filePath(QStringLiteral("test"))).isDir())
+        return tr("Choose the MMLU folder (it holds test/<subject>_test.csv).");
     if (e.tasks.isEmpty()) return {};
     if (e.taskDir.isEmpty() || !QFileInfo(e.taskDir).isDir()) return tr("Choose the folder holding the tasks' .jsonl files.");
     QStringList missing;

@@ -32,6 +32,9 @@ private:
     std::map<QString, QCheckBox*> m_tasks;
     QLineEdit* m_taskDir;
     QSpinBox* m_taskLimit;
+    QCheckBox* m_mmlu;
+    QLineEdit* m_mmluDir;
+    QSpinBox* m_mmluShots;
     QLabel* m_problem;
     QDialogButtonBox* m_buttons;
 };

@@ -144,6 +144,8 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
     for (const auto& t : evaluation.tasks) request.tasks.push_back(t.toStdString());
     request.taskOptions.taskDir = evaluation.taskDir.toStdString();
     request.taskOptions.limit = evaluation.taskLimit;
+    request.mmluDataDir = evaluation.mmluDir.toStdString();
+    request.mmluOptions.shots = evaluation.mmluShots;
     request.exportDir = exportDir.toStdString();
     const QString title = tr("Quantize & export %1 %2").arg(method, QString::fromStdString(settings.label()));
     Q_EMIT message(title + tr(" → %1").arg(exportDir));
@@ -160,6 +162,8 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
         run.evalSeconds = outcome.evalSeconds;
         run.fpTasks = outcome.fpTasks;
         run.quantTasks = outcome.quantTasks;
+        run.fpMmlu = outcome.fpMmlu;
+        run.quantMmlu = outcome.quantMmlu;
         run.exportDir = QString::fromStdString(request.exportDir);
         run.reports = outcome.result.reports;
         return [this, run] {

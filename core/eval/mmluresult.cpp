@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace ol {
 
@@ -152,6 +153,40 @@ std::string MmluResult::csv() const {
     row("all", "micro", questions, correct, microAccuracy);
     row("all", "macro", questions, correct, macroAccuracy);
     return out;
+}
+
+nlohmann::json mmluJson(const MmluResult& r) {
+    nlohmann::json j = {{"micro_accuracy", r.microAccuracy},
+                        {"macro_accuracy", r.macroAccuracy},
+                        {"questions", r.questions},
+                        {"correct", r.correct},
+                        {"shots", r.shots},
+                        {"seconds", r.seconds},
+                        {"protocol", r.protocol()}};
+    for (const auto& c : r.categories) j["categories"][c.category] = {{"accuracy", c.accuracy}, {"questions", c.questions}};
+    for (const auto& s : r.subjects)
+        j["subjects"][s.subject] = {{"accuracy", s.accuracy}, {"questions", s.questions}, {"category", s.category}};
+    return j;
+}
+
+std::string mmluComparisonCsv(const MmluResult& fp, const MmluResult& q) {
+    std::string out = "subject,category,questions,fp_accuracy,quantized_accuracy\n";
+    char line[512];
+    auto quoted = [](const std::string& s) { return s.find(',') == std::string::npos ? s : "\"" + s + "\""; };
+    for (std::size_t i = 0; i < q.subjects.size() && i < fp.subjects.size(); ++i) {
+        std::snprintf(line, sizeof line, "%s,%s,%lld,%.6f,%.6f\n", q.subjects[i].subject.c_str(),
+                      quoted(q.subjects[i].category).c_str(), static_cast<long long>(q.subjects[i].questions),
+                      fp.subjects[i].accuracy, q.subjects[i].accuracy);
+        out += line;
+    }
+    for (std::size_t i = 0; i < q.categories.size() && i < fp.categories.size(); ++i) {
+        std::snprintf(line, sizeof line, ",%s,%lld,%.6f,%.6f\n", quoted(q.categories[i].category).c_str(),
+                      static_cast<long long>(q.categories[i].questions), fp.categories[i].accuracy, q.categories[i].accuracy);
+        out += line;
+    }
+    std::snprintf(line, sizeof line, "all,micro,%lld,%.6f,%.6f\nall,macro,%lld,%.6f,%.6f\n", static_cast<long long>(q.questions),
+                  fp.microAccuracy, q.microAccuracy, static_cast<long long>(q.questions), fp.macroAccuracy, q.macroAccuracy);
+    return out + line;
 }
 
 } // namespace ol

@@ -4,6 +4,7 @@
 // as "MMLU accuracy") and macro (the mean of the subjects' accuracies).
 #include <array>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -60,5 +61,11 @@ struct MmluResult {
 // Fills every subject's counts, accuracy, shots range and truncation count from its perQuestion, then the
 // categories and averages. Subjects keep their order.
 void summarizeMmlu(MmluResult& result);
+
+// {micro_accuracy, macro_accuracy, questions, correct, shots, seconds, protocol, categories{..}, subjects{..}}.
+nlohmann::json mmluJson(const MmluResult& result);
+// "subject,category,questions,fp_accuracy,quantized_accuracy": subjects, categories (empty subject), then micro
+// and macro rows; both results over the same data.
+std::string mmluComparisonCsv(const MmluResult& fp, const MmluResult& quantized);
 
 } // namespace ol

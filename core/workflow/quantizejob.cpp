@@ -195,8 +195,9 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
     NullProgress silent;
     Progress& p = progress ? *progress : silent;
     // The last quarter of the progress bar is evaluation: perplexity, then tasks (FP, quantized each).
-    const double evalShare = req.evalPpl || !req.tasks.empty() ? 0.25 : 0.0, evalStart = 0.98 - evalShare;
-    const double taskShare = req.tasks.empty() ? 0.0 : req.evalPpl ? evalShare / 2 : evalShare;
+    const bool benchmarks = !req.tasks.empty() || !req.mmluDataDir.empty();
+    const double evalShare = req.evalPpl || benchmarks ? 0.25 : 0.0, evalStart = 0.98 - evalShare;
+    const double taskShare = !benchmarks ? 0.0 : req.evalPpl ? evalShare / 2 : evalShare;
     const double pplShare = evalShare - taskShare;
     auto t0 = std::chrono::steady_clock::now();
     {
@@ -246,6 +247,9 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         out.evalWindows = r.windows;
         out.evalSeconds = since(t0);
     }
+    // Tasks and MMLU share the benchmark part of the progress bar: FP first, then quantized.
+    const double mmluSplit = req.tasks.empty() ? 0.0 : req.mmluDataDir.empty() ? 1.0 : 0.5;
+    const double taskEnd = 0.98 - taskShare * (1 - mmluSplit);
     if (!req.tasks.empty()) {
         t0 = std::chrono::steady_clock::now();
         auto options = req.taskOptions;
@@ -253,15 +257,33 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         std::string key = options.taskDir + "#" + std::to_string(options.limit) + "#" + harnessCompatName(options.compat);
         for (const auto& t : req.tasks) key += "#" + t;
         if (!source.fpTasks || source.fpTasksKey != key) {
-            SubProgress sub(p, evalStart + pplShare, 0.98 - taskShare / 2, "FP tasks ");
+            SubProgress sub(p, evalStart + pplShare, (evalStart + pplShare + taskEnd) / 2, "FP tasks ");
             LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
             source.fpTasks = evaluateTasks(fp, *source.bundle.tokenizer, req.tasks, options, &sub);
             source.fpTasksKey = key;
         }
         out.fpTasks = source.fpTasks;
         QuantizedModel qm(source.bundle.checkpoint, device, layers, source.model->dtype());
-        SubProgress sub(p, 0.98 - taskShare / 2, 0.98, "quantized tasks ");
+        SubProgress sub(p, (evalStart + pplShare + taskEnd) / 2, taskEnd, "quantized tasks ");
         out.quantTasks = evaluateTasks(qm, *source.bundle.tokenizer, req.tasks, options, &sub);
+        out.evalSeconds += since(t0);
+    }
+    if (!req.mmluDataDir.empty()) {
+        t0 = std::chrono::steady_clock::now();
+        const auto context = config.maxPositions;
+        std::string key = req.mmluDataDir + "#" + std::to_string(req.mmluOptions.shots) + "#" +
+                          std::to_string(req.mmluOptions.limit) + "#" + std::to_string(req.mmluOptions.maxTokens);
+        for (const auto& s : req.mmluOptions.subjects) key += "#" + s;
+        if (!source.fpMmlu || source.fpMmluKey != key) {
+            SubProgress sub(p, taskEnd, (taskEnd + 0.98) / 2, "FP MMLU ");
+            LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
+            source.fpMmlu = evaluateMmlu(fp, *source.bundle.tokenizer, context, req.mmluDataDir, req.mmluOptions, &sub);
+            source.fpMmluKey = key;
+        }
+        out.fpMmlu = source.fpMmlu;
+        QuantizedModel qm(source.bundle.checkpoint, device, layers, source.model->dtype());
+        SubProgress sub(p, (taskEnd + 0.98) / 2, 0.98, "quantized MMLU ");
+        out.quantMmlu = evaluateMmlu(qm, *source.bundle.tokenizer, context, req.mmluDataDir, req.mmluOptions, &sub);
         out.evalSeconds += since(t0);
     }
     if (!req.exportDir.empty()) {
@@ -274,6 +296,7 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         if (out.fpPpl) info.manifest["fp_ppl"] = *out.fpPpl;
         if (out.quantPpl) info.manifest["quant_ppl"] = *out.quantPpl, info.manifest["eval_seqlen"] = po.seqlen;
         if (out.quantTasks) info.manifest["tasks"] = {{"fp", out.fpTasks->json()}, {"quantized", out.quantTasks->json()}};
+        if (out.quantMmlu) info.manifest["mmlu"] = {{"fp", mmluJson(*out.fpMmlu)}, {"quantized", mmluJson(*out.quantMmlu)}};
         writeQuantizedExport(req.exportDir, *source.bundle.checkpoint, layers, info);
         out.exportSeconds = since(t0);
     }
@@ -296,6 +319,7 @@ nlohmann::json QuantizeOutcome::toJson(const CalibrationSource& source, const Qu
     j["fp_ppl"] = fpPpl ? nlohmann::json(*fpPpl) : nlohmann::json();
     j["quant_ppl"] = quantPpl ? nlohmann::json(*quantPpl) : nlohmann::json();
     if (quantPpl) j["eval"] = {{"seqlen", source.data.settings.seqlen}, {"windows", evalWindows}};
+    if (quantMmlu) j["mmlu"] = {{"fp", mmluJson(*fpMmlu)}, {"quantized", mmluJson(*quantMmlu)}};
     if (quantTasks)
         j["tasks"] = {{"fp", fpTasks->json()},
                       {"quantized", quantTasks->json()},

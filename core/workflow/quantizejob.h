@@ -4,6 +4,7 @@
 // after checking it matches), the layer-by-layer pipeline, FP and quantized
 // perplexity with the calibration's seqlen (as the reference), export.
 #include "core/calib/calibrationdata.h"
+#include "core/eval/mmlu.h"
 #include "core/eval/taskeval.h"
 #include "core/model/modelloader.h"
 #include "core/quant/pipeline.h"
@@ -32,6 +33,8 @@ struct CalibrationSource {
     std::string fpPplText;
     std::optional<TaskResults> fpTasks; // cached FP task results, and what they were computed for
     std::string fpTasksKey;
+    std::optional<MmluResult> fpMmlu; // cached FP MMLU, and what it was computed for
+    std::string fpMmluKey;
 };
 
 // Opens the model; calibrates, or reuses `sessionPath` when it exists and was made from the same
@@ -54,8 +57,10 @@ struct QuantizeRequest {
     std::int64_t evalLimit = -1;    // at most this many windows (the reference's --limit); -1: all
     std::vector<std::string> tasks; // zero-shot tasks for FP and quantized (empty: none)
     TaskOptions taskOptions;        // its maxLength is set from the model
-    std::string exportDir;          // empty: no export
-    MemoryBudget memory;            // bytes 0: the available memory
+    std::string mmluDataDir;        // MMLU for FP and quantized (empty: none)
+    MmluOptions mmluOptions;
+    std::string exportDir; // empty: no export
+    MemoryBudget memory;   // bytes 0: the available memory
 };
 
 // The peak memory of the job: calibration (unless statistics come from a session), the layer-by-layer
@@ -69,6 +74,7 @@ struct QuantizeOutcome {
     QuantizationResult result;
     std::optional<double> fpPpl, quantPpl;
     std::optional<TaskResults> fpTasks, quantTasks;
+    std::optional<MmluResult> fpMmlu, quantMmlu;
     std::int64_t evalWindows = 0;
     std::string saveDir; // where the per-layer checkpoints went ("" when none)
     double quantizeSeconds = 0, evalSeconds = 0, exportSeconds = 0;

@@ -74,19 +74,32 @@ private Q_SLOTS:
         QVERIFY2(text.out.contains("FP  quantized"), qPrintable(text.out));
     }
 
+    void quantizeEvaluatesMmlu() {
+        const auto r = runCli({"quantize", "--method", "rtn", "--nsamples", "4", "--eval_mmlu", "--mmlu_data_dir", kMmlu,
+                               "--mmlu_shots", "1", "--mmlu_csv", path("q-mmlu.csv"), "--json", "--quiet"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto mmlu = parseJson(r.out)["mmlu"].toObject();
+        QCOMPARE(mmlu["fp"].toObject()["questions"].toInt(), 12);
+        QCOMPARE(mmlu["quantized"].toObject()["shots"].toInt(), 1);
+        QFile csv(path("q-mmlu.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(csv.readLine().trimmed(), QByteArray("subject,category,questions,fp_accuracy,quantized_accuracy"));
+    }
+
     void batchHasTaskColumns() {
         QFile recipe(path("tasks.json"));
         QVERIFY(recipe.open(QIODevice::WriteOnly));
         recipe.write(
-            R"({"eval_ppl": false, "tasks": "boolq", "task_dir": ")" + kTasks.toUtf8() +
-            R"(", "calibration": {"nsamples": 4}, "runs": [{"method": "rtn"}, {"method": "rtn", "wbits": 8, "abits": 8}]})");
+            R"({"eval_ppl": false, "tasks": "boolq", "task_dir": ")" + kTasks.toUtf8() + R"(", "mmlu_data_dir": ")" +
+            kMmlu.toUtf8() +
+            R"(", "mmlu_shots": 0, "calibration": {"nsamples": 4}, "runs": [{"method": "rtn"}, {"method": "rtn", "wbits": 8, "abits": 8}]})");
         recipe.close();
         const auto r = runCli({"batch", path("tasks.json"), "--csv", path("tasks.csv"), "--quiet"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY2(r.out.contains("boolq acc FP | boolq acc |"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("boolq acc FP | boolq acc | MMLU FP | MMLU |"), qPrintable(r.out));
         QFile csv(path("tasks.csv"));
         QVERIFY(csv.open(QIODevice::ReadOnly));
-        QVERIFY(csv.readLine().trimmed().endsWith("boolq_acc_fp,boolq_acc"));
+        QVERIFY(csv.readLine().trimmed().endsWith("boolq_acc_fp,boolq_acc,mmlu_fp,mmlu"));
     }
 
     void mmluTableAndCsv() {

@@ -133,8 +133,12 @@ private Q_SLOTS:
         // and quantized side by side.
         const QString exportDir = QStringLiteral(OL_TEST_OUTPUT_DIR "/export-duquant");
         QDir(exportDir).removeRecursively();
-        window.setEvaluation(
-            {true, {QStringLiteral("piqa"), QStringLiteral("boolq")}, QStringLiteral(OL_TEST_DATA_DIR "/tasks"), -1});
+        window.setEvaluation({true,
+                              {QStringLiteral("piqa"), QStringLiteral("boolq")},
+                              QStringLiteral(OL_TEST_DATA_DIR "/tasks"),
+                              -1,
+                              QStringLiteral(OL_TEST_DATA_DIR "/mmlu/good"),
+                              2});
         Job* quantize = window.quantizeAndExport(exportDir);
         QVERIFY(quantize);
         QTest::qWait(300);
@@ -152,13 +156,17 @@ private Q_SLOTS:
         QCOMPARE(results->layerTable()->rowCount() > 5, true);
         // piqa acc and acc_norm, boolq acc: FP beside quantized, in the table, the headline and the CSV.
         QVERIFY(run.fpTasks && run.quantTasks);
-        QCOMPARE(results->taskTable()->rowCount(), 3);
+        // MMLU 2-shot: micro, macro and its two categories (STEM, other) after the three task rows.
+        QVERIFY(run.fpMmlu && run.quantMmlu);
+        QCOMPARE(results->taskTable()->rowCount(), 3 + 4);
+        QCOMPARE(results->taskTable()->item(3, 0)->text(), QStringLiteral("MMLU 2-shot"));
+        QVERIFY2(results->headline().contains(QStringLiteral("MMLU 2-shot")), qPrintable(results->headline()));
         QCOMPARE(results->taskTable()->item(1, 1)->text(), QStringLiteral("acc_norm"));
         QVERIFY(results->taskTable()->isVisible());
         QVERIFY2(results->headline().contains(QStringLiteral("tasks: piqa acc_norm")), qPrintable(results->headline()));
         QVERIFY(results->runsCsv()
                     .section(QLatin1Char('\n'), 0, 0)
-                    .endsWith(QStringLiteral("piqa_acc_norm_fp,piqa_acc_norm,boolq_acc_fp,boolq_acc")));
+                    .endsWith(QStringLiteral("piqa_acc_norm_fp,piqa_acc_norm,boolq_acc_fp,boolq_acc,mmlu_micro_fp,mmlu_micro")));
         const double worst = watchdog.worstMs();
         saveScreenshot(&window, QStringLiteral("workbench-results"));
         qInfo("longest GUI-thread stall while jobs ran: %.1f ms", worst);

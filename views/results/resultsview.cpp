@@ -54,7 +54,8 @@ ResultsView::ResultsView(QWidget* parent)
     m_tasks->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_tasks->horizontalHeader()->setStretchLastSection(true);
     m_tasks->verticalHeader()->setVisible(false);
-    m_tasksTitle->setText(tr("<b>Zero-shot tasks</b> (lm-evaluation-harness v0.4 scoring; ± is the standard error)"));
+    m_tasksTitle->setText(
+        tr("<b>Zero-shot tasks and MMLU</b> (tasks scored as lm-evaluation-harness v0.4; ± is the standard error)"));
     connect(m_runTable, &QTableWidget::currentCellChanged, this, [this](int row) {
         if (row >= 0) showRun(row);
     });
@@ -132,6 +133,12 @@ void ResultsView::addRun(const RunSummary& run) {
         }
         text += tr("<br>tasks: %1").arg(parts.join(QStringLiteral(" · ")));
     }
+    if (run.quantMmlu && run.fpMmlu)
+        text += tr("<br>MMLU %1-shot: %2 → %3 (micro, %4 questions)")
+                    .arg(run.quantMmlu->shots)
+                    .arg(run.fpMmlu->microAccuracy, 0, 'f', 3)
+                    .arg(run.quantMmlu->microAccuracy, 0, 'f', 3)
+                    .arg(run.quantMmlu->questions);
     if (!run.exportDir.isEmpty()) text += tr("<br>exported to %1").arg(run.exportDir.toHtmlEscaped());
     m_headline->setText(text);
 }
@@ -140,7 +147,7 @@ void ResultsView::showRun(int index) {
     if (index < 0 || index >= runCount()) return;
     const auto& run = m_runs[static_cast<std::size_t>(index)];
     m_tasks->setRowCount(0);
-    m_tasksPane->setVisible(run.quantTasks.has_value());
+    m_tasksPane->setVisible(run.quantTasks.has_value() || run.quantMmlu.has_value());
     if (run.quantTasks)
         for (const auto& t : run.quantTasks->tasks)
             for (const auto& m : t.metrics) {
@@ -159,6 +166,25 @@ void ResultsView::showRun(int index) {
                 m_tasks->setItem(r, 4, fp ? number(m.value - *fp) : cell(QStringLiteral("–")));
                 m_tasks->setItem(r, 5, cell(QString::number(t.documents)));
             }
+    if (run.quantMmlu && run.fpMmlu) {
+        auto row = [&](const QString& metric, double fp, double q, std::int64_t n) {
+            const int r = m_tasks->rowCount();
+            m_tasks->insertRow(r);
+            m_tasks->setItem(r, 0, cell(tr("MMLU %1-shot").arg(run.quantMmlu->shots)));
+            m_tasks->setItem(r, 1, cell(metric));
+            m_tasks->setItem(r, 2, number(fp));
+            m_tasks->setItem(r, 3, number(q));
+            m_tasks->setItem(r, 4, number(q - fp));
+            m_tasks->setItem(r, 5, cell(QString::number(n)));
+        };
+        row(tr("acc (micro)"), run.fpMmlu->microAccuracy, run.quantMmlu->microAccuracy, run.quantMmlu->questions);
+        row(tr("acc (macro)"), run.fpMmlu->macroAccuracy, run.quantMmlu->macroAccuracy, run.quantMmlu->questions);
+        for (std::size_t i = 0; i < run.quantMmlu->categories.size() && i < run.fpMmlu->categories.size(); ++i) {
+            const auto& c = run.quantMmlu->categories[i];
+            row(tr("acc %1").arg(QString::fromStdString(c.category)), run.fpMmlu->categories[i].accuracy, c.accuracy,
+                c.questions);
+        }
+    }
     m_layers->setRowCount(0);
     for (const auto& rep : run.reports) {
         auto add = [&](const QString& what, const ol::QuantError& before, const ol::QuantError& after, double seconds) {
@@ -194,6 +220,8 @@ QString ResultsView::runsCsv() const {
     QString out = QStringLiteral("method,bits,parameters,fp_ppl,quant_ppl,quantize_seconds,export");
     for (const auto& [task, metric] : columns)
         out += QStringLiteral(",%1_%2_fp,%1_%2").arg(QString::fromStdString(task), QString::fromStdString(metric));
+    const bool mmlu = std::any_of(m_runs.begin(), m_runs.end(), [](const RunSummary& r) { return r.quantMmlu.has_value(); });
+    if (mmlu) out += QStringLiteral(",mmlu_micro_fp,mmlu_micro");
     out += QLatin1Char('\n');
     auto value = [](const std::optional<double>& v) { return v ? QString::number(*v, 'g', 10) : QString(); };
     for (const auto& r : m_runs) {
@@ -205,6 +233,12 @@ QString ResultsView::runsCsv() const {
         for (const auto& [task, metric] : columns)
             out += QLatin1Char(',') + value(metricOf(r.fpTasks, task, metric)) + QLatin1Char(',') +
                    value(metricOf(r.quantTasks, task, metric));
+        if (mmlu) {
+            auto micro = [](const std::optional<ol::MmluResult>& m) {
+                return m ? std::optional<double>(m->microAccuracy) : std::optional<double>();
+            };
+            out += QLatin1Char(',') + value(micro(r.fpMmlu)) + QLatin1Char(',') + value(micro(r.quantMmlu));
+        }
         out += QLatin1Char('\n');
     }
     return out;

@@ -3,6 +3,7 @@
 // task table (FP beside quantized), its per-layer error table (activation and
 // weight SQNR before/after the transform, seconds), and a comparison of every
 // run of the session.
+#include "core/eval/mmluresult.h"
 #include "core/eval/taskeval.h"
 #include "core/quant/layerquantizer.h"
 
@@ -22,6 +23,7 @@ struct RunSummary {
     QString exportDir;
     std::vector<ol::LayerReport> reports;
     std::optional<ol::TaskResults> fpTasks, quantTasks; // zero-shot tasks, when evaluated
+    std::optional<ol::MmluResult> fpMmlu, quantMmlu;    // MMLU, when evaluated
 };
 
 class ResultsView : public QWidget {
