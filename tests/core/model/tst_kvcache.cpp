@@ -41,8 +41,9 @@ private Q_SLOTS:
         KvCache cache;
         const auto first = m_model->logitsCached(ids.narrow(1, 0, 25), cache);
         QCOMPARE(cache.length, 25);
-        // The first chunk runs the same kernel as the full forward: bit-identical.
-        QVERIFY(at::equal(first, full.narrow(1, 0, 25)));
+        // The first chunk runs the same attention kernel as the full forward; only the matrix products' blocking
+        // over 25 instead of 40 rows differs (bit-identical with one OpenBLAS kernel, not with Haswell's).
+        QVERIFY(maxDiff(first, full.narrow(1, 0, 25)) < kTolerance);
         for (std::int64_t t = 25; t < 40; ++t) {
             const auto step = m_model->logitsCached(ids.narrow(1, t, 1), cache);
             const double d = maxDiff(step, full.narrow(1, t, 1));
