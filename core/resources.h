@@ -1,6 +1,6 @@
 #pragma once
-// Where the bundled demo model and corpus live: $OUTLIERLAB_RESOURCES, else
-// the source tree's resources/ (developer builds), else <prefix>/share/outlierlab.
+// Where the bundled demo model and corpus live: $OUTLIERLAB_RESOURCES, else <prefix>/share/outlierlab
+// beside an installed program, else the source tree's resources/ (build trees).
 #include <string>
 
 namespace ol {

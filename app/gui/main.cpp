@@ -1,13 +1,19 @@
 // outlierlab [MODEL|SESSION.h5]: the workbench. Opens the given checkpoint
-// (or session), or the bundled demo model when none is given.
+// (or session), or the bundled demo model when none is given. --screenshot FILE saves the window once the
+// model is calibrated and its first preview shown, then quits (the package test and the AppStream screenshot).
 #include "core/device.h"
+#include "core/resources.h"
 #include "core/version.h"
 #include "mainwindow.h"
+#include "workbench.h"
 
 #include <ATen/Parallel.h>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QThread>
+#include <QTimer>
+#include <cstdio>
 
 int main(int argc, char** argv) {
     ol::configureProcess(argv);
@@ -15,6 +21,8 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("OutlierLab"));
     QApplication::setOrganizationName(QStringLiteral("OutlierLab"));
     QApplication::setApplicationVersion(QStringLiteral(OUTLIERLAB_VERSION_STRING));
+    QApplication::setDesktopFileName(QStringLiteral("org.outlierlab.OutlierLab"));
+    QApplication::setWindowIcon(QIcon(QString::fromStdString(ol::resourcesDir() + "/icons/org.outlierlab.OutlierLab.svg")));
     at::set_num_threads(std::max(1, QThread::idealThreadCount()));
 
     QCommandLineParser parser;
@@ -24,6 +32,10 @@ int main(int argc, char** argv) {
     parser.addPositionalArgument(
         QStringLiteral("model"),
         QStringLiteral("llama2.c .bin, Hugging Face directory or session .h5 (default: the bundled demo model)"));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("save the window as a PNG once the model is open, then quit"),
+                                        QStringLiteral("file"));
+    parser.addOption(screenshot);
     parser.process(app);
 
     olv::MainWindow window;
@@ -33,5 +45,20 @@ int main(int argc, char** argv) {
         window.openSession(args.front());
     else
         window.openModel(args.isEmpty() ? QString() : args.front());
+    if (parser.isSet(screenshot)) {
+        const QString file = parser.value(screenshot);
+        // The first preview follows the workspace; give it time to draw, and give up after two minutes.
+        QObject::connect(window.workbench(), &olv::Workbench::workspaceChanged, &window, [&window, file] {
+            QTimer::singleShot(3000, &window, [&window, file] {
+                const bool saved = window.grab().save(file);
+                std::fprintf(saved ? stdout : stderr, saved ? "screenshot: %s\n" : "cannot write %s\n", qPrintable(file));
+                QApplication::exit(saved ? 0 : 1);
+            });
+        });
+        QTimer::singleShot(120000, &window, [] {
+            std::fprintf(stderr, "no model opened within 120 s\n");
+            QApplication::exit(1);
+        });
+    }
     return app.exec();
 }

@@ -156,7 +156,7 @@ SessionInfo makeSessionInfo(const Checkpoint& ck, const CalibrationData& data, d
 }
 
 void writeSession(const std::string& path, const SessionInfo& info, const std::vector<SiteStatistics>& sites) {
-    H5File f = H5File::create(path);
+    H5File f = H5File::create(path, kSessionUserBlock);
     f.createGroup("/");
     f.setAttribute("/", "format", std::string(kFormatName));
     f.setAttribute("/", "format_version", static_cast<std::int64_t>(info.formatVersion));

@@ -16,6 +16,10 @@ class H5File;
 class Checkpoint;
 
 constexpr int kSessionFormatVersion = 1;
+// The first bytes of every session file (HDF5's user block; the HDF5 data starts at offset 512): what the
+// desktop's MIME database (packaging/outlierlab-mime.xml) matches, so that sessions, and no other HDF5 file,
+// open in the workbench.
+constexpr const char* kSessionUserBlock = "OutlierLab session\nAn HDF5 file (data from offset 512), docs/session-format.md\n";
 
 struct SessionModelInfo {
     std::string path, format, fingerprint, tokenizer, summary, configJson;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 #include <utility>
 
 namespace ol {
@@ -61,6 +63,22 @@ Handle accessProperties(const std::string& path, Side side, bool forWriting, boo
 
 } // namespace
 
+namespace {
+
+constexpr hsize_t kUserBlockBytes = 512;
+
+// HDF5 leaves its user block to the application: the bytes go in after the library closed the file.
+void writeUserBlock(const std::string& file, const std::string& bytes, const std::string& shownPath) {
+    std::string block(kUserBlockBytes, '\0');
+    block.replace(0, bytes.size(), bytes);
+    std::fstream out(file, std::ios::in | std::ios::out | std::ios::binary);
+    out.seekp(0);
+    out.write(block.data(), static_cast<std::streamsize>(block.size()));
+    if (!out.flush()) throw RuntimeFailure(shownPath + ": cannot write the file's header");
+}
+
+} // namespace
+
 H5File H5File::openRead(const std::string& path) {
     H5Lock lock;
     requireHdf5File(path);
@@ -71,13 +89,18 @@ H5File H5File::openRead(const std::string& path) {
     return H5File(path, std::move(d));
 }
 
-H5File H5File::create(const std::string& path) {
+H5File H5File::create(const std::string& path, const std::string& userBlock) {
     H5Lock lock;
+    if (userBlock.size() > kUserBlockBytes) throw std::invalid_argument("HDF5 user block longer than 512 bytes");
     auto d = std::make_unique<Impl>();
     d->path = path;
     d->atomic = std::make_unique<AtomicFile>(path);
+    d->userBlock = userBlock;
     Handle fapl = accessProperties(path, Side::Write, true, true);
-    d->file = make(H5Fcreate(d->atomic->tempPath().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose, Side::Write, path,
+    Handle fcpl = make(H5Pcreate(H5P_FILE_CREATE), H5Pclose, Side::Write, path, "cannot create HDF5 properties");
+    if (!userBlock.empty())
+        need(H5Pset_userblock(fcpl.get(), kUserBlockBytes), Side::Write, path, "cannot reserve the user block");
+    d->file = make(H5Fcreate(d->atomic->tempPath().c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose, Side::Write, path,
                    "cannot create the HDF5 file");
     return H5File(path, std::move(d));
 }
@@ -109,6 +132,7 @@ void H5File::commit() {
         throw RuntimeFailure(m_path + ": cannot finish writing the HDF5 file" + (detail.empty() ? "" : " (" + detail + ")"));
     }
     try {
+        if (!d.userBlock.empty()) writeUserBlock(d.atomic->tempPath(), d.userBlock, m_path);
         d.atomic->commit();
     } catch (...) {
         m_d.reset();

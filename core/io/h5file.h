@@ -48,8 +48,10 @@ class H5File {
 public:
     // Opens an existing file read-only. FormatError if it is missing or not HDF5.
     static H5File openRead(const std::string& path);
-    // Starts a new file; `path` is replaced on commit().
-    static H5File create(const std::string& path);
+    // Starts a new file; `path` is replaced on commit(). A non-empty `userBlock` (at most 512 bytes) is written
+    // at the start of the file, in HDF5's user block, before the HDF5 signature (which then sits at offset 512,
+    // where every HDF5 reader, h5py included, looks for it): file managers recognize the file by it.
+    static H5File create(const std::string& path, const std::string& userBlock = {});
     // Copies an existing HDF5 file and edits the copy; commit() replaces the
     // original. FormatError if it is missing or not HDF5.
     static H5File update(const std::string& path);

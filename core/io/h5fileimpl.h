@@ -39,6 +39,7 @@ struct H5File::Impl {
     std::string path;                   // the user's path, for messages
     std::unique_ptr<AtomicFile> atomic; // null when opened read-only
     Handle file;
+    std::string userBlock; // written at offset 0 of a created file on commit
 
     ~Impl() {
         // The file must be closed before the temporary file is removed.

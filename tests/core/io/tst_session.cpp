@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <QtTest>
 #include <filesystem>
+#include <fstream>
 
 using namespace ol;
 
@@ -28,6 +29,12 @@ private Q_SLOTS:
         std::filesystem::create_directories(OL_TEST_OUTPUT_DIR);
         const std::string path = std::string(OL_TEST_OUTPUT_DIR) + "/roundtrip.h5";
         writeSession(path, makeSessionInfo(*bundle.checkpoint, data, result.seconds), result.sites);
+        // The user block the MIME database matches, then HDF5's signature at 512 (where h5py and h5dump look).
+        std::ifstream raw(path, std::ios::binary);
+        std::string head(520, '\0');
+        raw.read(head.data(), 520);
+        QCOMPARE(head.substr(0, 19), std::string("OutlierLab session\n"));
+        QCOMPARE(head.substr(512, 8), std::string("\x89HDF\r\n\x1a\n"));
 
         SessionReader r(path);
         QCOMPARE(r.info().model.fingerprint, bundle.checkpoint->fingerprint());
