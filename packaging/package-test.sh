@@ -51,7 +51,7 @@ cp "$deb" "$root/tmp/outlierlab.deb"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 in_root apt-get update -qq >"$out/apt.log" 2>&1
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  /tmp/outlierlab.deb xvfb xauth >>"$out/apt.log" 2>&1
+  /tmp/outlierlab.deb xvfb xauth libglib2.0-bin >>"$out/apt.log" 2>&1
 log "installed in a clean bookworm root with apt: $(in_root dpkg-query -W outlierlab)"
 
 # 4. The installed programs.
@@ -64,6 +64,17 @@ log "outlierlab-cli methods: $(grep -c '^[a-z]' "$out/methods.txt") methods ($(g
 in_root man -w outlierlab-cli >/dev/null 2>&1 || test -f "$root/usr/share/man/man1/outlierlab-cli.1.gz"
 log "man pages: $(cd "$root/usr/share/man/man1" && ls outlierlab*)"
 test -f "$root/usr/share/mime/application/x-outlierlab-session.xml" && log "MIME database: application/x-outlierlab-session registered"
+# A session the installed CLI writes has that type (GIO reads the shared MIME database); a run store's layer
+# file, HDF5 without OutlierLab's user block, does not.
+in_root outlierlab-cli calibrate --nsamples 2 --seqlen 32 --out /tmp/s.h5 --quiet >/dev/null
+in_root outlierlab-cli quantize --method rtn --nsamples 2 --seqlen 32 --save_dir /tmp/run --quiet >/dev/null
+session_type=$(in_root gio info -a standard::content-type /tmp/s.h5 | awk '/content-type/ {print $2}')
+layer_type=$(in_root gio info -a standard::content-type /tmp/run/layers/layer-00000.h5 2>/dev/null | awk '/content-type/ {print $2}')
+log "content type of a session: $session_type; of a run's layer file: ${layer_type:-?}"
+if [ "$session_type" != application/x-outlierlab-session ] || [ "$layer_type" = application/x-outlierlab-session ]; then
+  log "wrong content types"
+  exit 1
+fi
 in_root xvfb-run -a -s "-screen 0 1920x1080x24" outlierlab --screenshot /tmp/workbench.png >"$out/gui.log" 2>&1
 cp "$root/tmp/workbench.png" "$out/workbench.png"
 log "outlierlab under Xvfb: $(cat "$out/gui.log" | tail -1)"
