@@ -1,6 +1,7 @@
-// outlierlab [MODEL|SESSION.h5]: the workbench. Opens the given checkpoint
-// (or session), or the bundled demo model when none is given. --screenshot FILE saves the window once the
-// model is calibrated and its first preview shown, then quits (the package test and the AppStream screenshot).
+// outlierlab [MODEL|SESSION.h5]: the workbench. Opens the given checkpoint (or session), or the demo when none
+// is given: the bundled model with planted outliers (File ▸ Open unmodified demo model has the original). --screenshot FILE saves
+// the window once the model is calibrated and its first preview shown, then quits (the package test and the AppStream
+// screenshot).
 #include "core/device.h"
 #include "core/resources.h"
 #include "core/version.h"
@@ -11,6 +12,8 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
+#include <QPixmap>
+#include <QScreen>
 #include <QThread>
 #include <QTimer>
 #include <cstdio>
@@ -43,14 +46,20 @@ int main(int argc, char** argv) {
     const auto args = parser.positionalArguments();
     if (!args.isEmpty() && args.front().endsWith(QLatin1String(".h5")))
         window.openSession(args.front());
+    else if (args.isEmpty())
+        window.openPlantedDemo();
     else
-        window.openModel(args.isEmpty() ? QString() : args.front());
+        window.openModel(args.front());
     if (parser.isSet(screenshot)) {
         const QString file = parser.value(screenshot);
         // The first preview follows the workspace; give it time to draw, and give up after two minutes.
         QObject::connect(window.workbench(), &olv::Workbench::workspaceChanged, &window, [&window, file] {
             QTimer::singleShot(3000, &window, [&window, file] {
-                const bool saved = window.grab().save(file);
+                // What the screen shows (window frame, its fit on the screen), where there is a real screen;
+                // the window's own rendering on the offscreen platform.
+                const bool offscreen = QGuiApplication::platformName() == QLatin1String("offscreen");
+                const QPixmap shot = offscreen || !window.screen() ? window.grab() : window.screen()->grabWindow(0);
+                const bool saved = shot.save(file);
                 std::fprintf(saved ? stdout : stderr, saved ? "screenshot: %s\n" : "cannot write %s\n", qPrintable(file));
                 QApplication::exit(saved ? 0 : 1);
             });

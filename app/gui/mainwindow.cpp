@@ -26,6 +26,8 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSaveFile>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTimer>
@@ -47,7 +49,10 @@ MainWindow::MainWindow(QWidget* parent)
     setWindowTitle(tr("OutlierLab"));
     setObjectName(QStringLiteral("OutlierLabMainWindow"));
     setDockNestingEnabled(true);
-    resize(1600, 1000);
+    // Fit the screen it opens on — a 1366×768 laptop as well as a 1920×1080 desktop — at most 1600 × 1000,
+    // leaving room for the window frame and the desktop's panels.
+    const QRect screenArea = screen() ? screen()->availableGeometry() : QRect(0, 0, 1600, 1000);
+    resize(std::min(1600, screenArea.width() - 16), std::min(1000, screenArea.height() - 48));
     m_log->captureQtMessages();
     m_form->setMethods(ol::MethodRegistry::instance().methods(), ol::commonQuantParameters());
     buildDocks();
@@ -96,7 +101,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_evaluation.mmluShots = settings.value(QStringLiteral("evaluation/mmluShots"), 5).toInt();
     rebuildRecentMenus();
     updateActions();
-    statusBar()->showMessage(tr("Open a model (File ▸ Open model) or the bundled demo model to start."));
+    statusBar()->showMessage(tr("Open a model (File ▸ Open model) or the demo model to start."));
 }
 
 MainWindow::~MainWindow() {
@@ -117,7 +122,13 @@ void MainWindow::buildDocks() {
     auto make = [this](QWidget* w, const QString& title, const QString& name, Qt::DockWidgetArea area) {
         auto* d = new QDockWidget(title, this);
         d->setObjectName(name);
-        d->setWidget(w);
+        // In a scroll area, a dock can be smaller than its content's minimum size (a 1366×768 screen): it scrolls
+        // instead of forcing the window past the screen.
+        auto* scroll = new QScrollArea(d);
+        scroll->setWidget(w);
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        d->setWidget(scroll);
         addDockWidget(area, d);
         m_docks << d;
         return d;
@@ -137,9 +148,12 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(jobs, results);
     tabifyDockWidget(results, log);
     jobs->raise();
-    resizeDocks({layers, outliers, tune}, {420, 880, 300}, Qt::Horizontal);
-    resizeDocks({outliers, preview}, {430, 330}, Qt::Vertical);
-    resizeDocks({jobs}, {150}, Qt::Vertical);
+    // Dock sizes in proportion to the window (1600 × 1000: 420 | 880 | 300 wide, outliers 430 over preview 330,
+    // jobs 150), so that a small screen shrinks every dock instead of pushing one off the window.
+    const int w = width(), h = height();
+    resizeDocks({layers, outliers, tune}, {w * 26 / 100, w * 55 / 100, w * 19 / 100}, Qt::Horizontal);
+    resizeDocks({outliers, preview}, {h * 43 / 100, h * 33 / 100}, Qt::Vertical);
+    resizeDocks({jobs}, {std::max(100, h * 15 / 100)}, Qt::Vertical);
     setCentralWidget(nullptr);
 }
 
@@ -154,7 +168,8 @@ void MainWindow::buildActions() {
         openModel(fi.suffix() == QLatin1String("bin") ? path : fi.absolutePath());
     });
     open->setShortcut(QKeySequence::Open);
-    file->addAction(tr("Open &bundled demo model"), this, [this] { openModel({}); });
+    file->addAction(tr("Open &demo model (planted outliers)"), this, [this] { openPlantedDemo(); });
+    file->addAction(tr("Open &unmodified demo model"), this, [this] { openModel({}); });
     m_recentModels = file->addMenu(tr("Recent &models"));
     file->addSeparator();
     file->addAction(tr("Open &session…"), this, [this] {
@@ -267,6 +282,12 @@ Job* MainWindow::openModel(const QString& path) {
     return m_workbench->openModel(path, {}, settings);
 }
 
+Job* MainWindow::openPlantedDemo() {
+    m_modelPath.clear();
+    statusBar()->showMessage(tr("Opening the demo model (stories260K with planted outliers) and calibrating it…"));
+    return m_workbench->openPlantedDemo(ol::defaultCalibrationSettings(true));
+}
+
 Job* MainWindow::recalibrate(const ol::CalibrationSettings& settings) {
     if (!m_workbench->hasWorkspace()) return nullptr;
     const auto* ws = m_workbench->workspace();
@@ -302,6 +323,8 @@ Job* MainWindow::quantizeAndExport(const QString& exportDir) {
 
 void MainWindow::onWorkspaceChanged() {
     const auto* ws = m_workbench->workspace();
+    statusBar()->showMessage(tr("%1 is calibrated: select a layer input in Model & layers").arg(m_workbench->modelLabel()),
+                             15000);
     std::vector<SiteSummary> sites;
     for (std::size_t i = 0; i < ws->sites.size(); ++i) sites.push_back(summarize(ws->sites[i], ws->outliers[i]));
     m_layers->model()->setSites(std::move(sites));

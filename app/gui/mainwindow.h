@@ -45,7 +45,8 @@ public:
     QDockWidget* dock(const QString& objectName) const;
 
     // Actions a user triggers from menus; tests call them directly (no file dialogs).
-    Job* openModel(const QString& path); // empty: the bundled demo model
+    Job* openModel(const QString& path); // empty: the bundled demo model, unmodified
+    Job* openPlantedDemo();              // the bundled demo model with planted outliers (the default start)
     // Calibrates the open model again with other windows or text.
     Job* recalibrate(const ol::CalibrationSettings& settings);
     Job* openSession(const QString& path);

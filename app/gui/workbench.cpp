@@ -1,5 +1,7 @@
 #include "workbench.h"
 
+#include "core/workflow/demomodel.h"
+
 #include "core/errors.h"
 #include "core/model/checkpoint.h"
 #include "core/model/layerweights.h"
@@ -8,6 +10,7 @@
 #include "core/quant/methodregistry.h"
 
 #include <QFileInfo>
+#include <QStandardPaths>
 
 namespace olv {
 
@@ -24,7 +27,28 @@ void Workbench::shutDown() {
 QString Workbench::modelLabel() const {
     if (!m_workspace) return tr("no model");
     const auto& ck = *m_workspace->source.bundle.checkpoint;
+    if (QFileInfo(QString::fromStdString(ck.path())).fileName() == QLatin1String(ol::kPlantedDemoFolder))
+        return tr("demo: stories260K with planted outliers (same function; File ▸ Open unmodified demo model)");
     return QString::fromStdString(ck.path().empty() ? std::string("bundled demo model") : ck.path());
+}
+
+Job* Workbench::openPlantedDemo(const ol::CalibrationSettings& given) {
+    auto settings = given;
+    if (settings.textFiles.empty()) settings.textFiles = ol::defaultCalibrationSettings(true).textFiles;
+    const auto cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation).toStdString();
+    Q_EMIT message(tr("Open the demo model with planted outliers: %1 windows of %2 tokens, seed %3")
+                       .arg(settings.nsamples)
+                       .arg(settings.seqlen)
+                       .arg(settings.seed));
+    return m_jobs->start(tr("Open and calibrate the demo model (planted outliers)"),
+                         [this, cache, settings](ol::Progress& p) -> std::function<void()> {
+                             const auto dir = ol::plantedDemoModel(cache, &p);
+                             auto ws = ol::calibrateWorkspace(dir, "", settings, &p);
+                             return [this, ws] {
+                                 m_sessionPath.clear();
+                                 adopt(ws);
+                             };
+                         });
 }
 
 void Workbench::adopt(std::shared_ptr<ol::Workspace> workspace) {
@@ -83,14 +107,17 @@ Job* Workbench::saveSession(const QString& sessionPath) {
                          });
 }
 
-std::shared_ptr<const Workbench::CachedLayer> Workbench::cachedLayer(int layer) {
+std::shared_ptr<const Workbench::CachedLayer> Workbench::cachedLayer(const std::shared_ptr<const ol::Workspace>& workspace,
+                                                                     int layer) {
     std::lock_guard lock(m_cacheMutex);
     auto it = m_layerCache.find(layer);
-    if (it != m_layerCache.end()) return it->second;
+    if (it != m_layerCache.end() && it->second->owner.lock() == workspace) return it->second;
+    if (it != m_layerCache.end()) m_layerCache.erase(it);
     if (m_layerCache.size() >= 3) m_layerCache.erase(m_layerCache.begin());
     auto entry = std::make_shared<CachedLayer>();
-    entry->weights = m_workspace->source.model->layer(layer);
+    entry->weights = workspace->source.model->layer(layer);
     entry->probe = ol::previewProbe(entry->weights);
+    entry->owner = workspace;
     m_layerCache[layer] = entry;
     return entry;
 }
@@ -106,7 +133,7 @@ Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, 
             const auto* stats = ws->statistics(layer, site);
             if (!stats) throw ol::UsageError("no statistics for layer " + std::to_string(layer) + " " + ol::siteKey(site));
             p.report(0.1, "loading layer " + std::to_string(layer));
-            auto cached = cachedLayer(layer);
+            auto cached = cachedLayer(ws, layer);
             auto methodObject = ol::MethodRegistry::instance().create(name, params);
             ol::PreviewInput in;
             in.layer = layer;

@@ -33,6 +33,9 @@ public:
 
     // Opens a model (empty: the bundled demo model) and calibrates it; `settings` empty text files = bundled text.
     Job* openModel(const QString& modelPath, const QString& tokenizerPath, const ol::CalibrationSettings& settings);
+    // The demo: the bundled model with planted outliers (core/workflow/demomodel.h), written to the user's cache
+    // folder on first use, then calibrated like any model.
+    Job* openPlantedDemo(const ol::CalibrationSettings& settings);
     Job* openSession(const QString& sessionPath);
     Job* saveSession(const QString& sessionPath);
     QString sessionPath() const { return m_sessionPath; }
@@ -56,9 +59,12 @@ Q_SIGNALS:
 
 private:
     struct CachedLayer {
-        ol::LayerWeights weights, probe; // the FP layer and its preview probe (column absmax per linear)
+        ol::LayerWeights weights, probe;          // the FP layer and its preview probe (column absmax per linear)
+        std::weak_ptr<const ol::Workspace> owner; // the model it came from
     };
-    std::shared_ptr<const CachedLayer> cachedLayer(int layer);
+    // Layer `layer` of `workspace` (the one the preview job holds, never the member a newer model replaces):
+    // an entry of another workspace — even one at a reused address — is a miss.
+    std::shared_ptr<const CachedLayer> cachedLayer(const std::shared_ptr<const ol::Workspace>& workspace, int layer);
     void adopt(std::shared_ptr<ol::Workspace> workspace);
 
     JobManager* m_jobs;

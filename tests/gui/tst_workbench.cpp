@@ -31,6 +31,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -189,6 +190,29 @@ private Q_SLOTS:
         // two runs of a fresh clone (2026-12-07), so 50 ms was a coin toss. ASan slows every event handler
         // several times: 250 ms there.
         QVERIFY2(worst < (kAddressSanitizer ? 250.0 : 100.0), qPrintable(QString::number(worst)));
+    }
+
+    // The default start: the bundled model with planted outliers, labelled as such, opening on its ×400 massive
+    // outlier at layer 2's down_proj input; the window fits the screen it opens on (offscreen: 800 × 600).
+    void demoShowsAMassiveOutlierAndFitsTheScreen() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const QRect screen = window.screen()->availableGeometry();
+        QVERIFY2(window.width() <= screen.width() && window.height() <= screen.height(),
+                 qPrintable(QStringLiteral("%1 x %2 on %3 x %4")
+                                .arg(window.width())
+                                .arg(window.height())
+                                .arg(screen.width())
+                                .arg(screen.height())));
+        Job* open = window.openPlantedDemo();
+        QVERIFY2(waitFor(open), qPrintable(open->error()));
+        QVERIFY2(window.workbench()->modelLabel().contains(QStringLiteral("planted outliers")),
+                 qPrintable(window.workbench()->modelLabel()));
+        QCOMPARE(window.selectedLayer(), 2);
+        QCOMPARE(window.selectedSite(), ol::Site::DownInput);
+        QCOMPARE(window.outlierView()->channelPlot()->markedMassiveChannels(), std::vector<std::int64_t>{100});
+        saveScreenshot(&window, QStringLiteral("demo-first-screen"));
     }
 
     // The Quantize & Export dialog names what is missing before a run can start, and keeps the papers' task order.
