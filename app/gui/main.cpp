@@ -55,10 +55,13 @@ int main(int argc, char** argv) {
         // The first preview follows the workspace; give it time to draw, and give up after two minutes.
         QObject::connect(window.workbench(), &olv::Workbench::workspaceChanged, &window, [&window, file] {
             QTimer::singleShot(3000, &window, [&window, file] {
-                // What the screen shows (window frame, its fit on the screen), where there is a real screen;
-                // the window's own rendering on the offscreen platform.
+                // What the screen shows in the window's frame, where there is a real screen (the window as
+                // drawn, clipped where it leaves the screen); the window's own rendering on the offscreen platform.
                 const bool offscreen = QGuiApplication::platformName() == QLatin1String("offscreen");
-                const QPixmap shot = offscreen || !window.screen() ? window.grab() : window.screen()->grabWindow(0);
+                const QRect frame = window.frameGeometry();
+                const QPixmap shot = offscreen || !window.screen()
+                                         ? window.grab()
+                                         : window.screen()->grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height());
                 const bool saved = shot.save(file);
                 std::fprintf(saved ? stdout : stderr, saved ? "screenshot: %s\n" : "cannot write %s\n", qPrintable(file));
                 QApplication::exit(saved ? 0 : 1);

@@ -148,12 +148,12 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(jobs, results);
     tabifyDockWidget(results, log);
     jobs->raise();
-    // Dock sizes in proportion to the window (1600 × 1000: 420 | 880 | 300 wide, outliers 430 over preview 330,
-    // jobs 150), so that a small screen shrinks every dock instead of pushing one off the window.
+    // Dock sizes in proportion to the window (1600 × 1000: 416 | 880 | 304 wide, outliers 500 over preview 300,
+    // jobs 120), so that a small screen shrinks every dock instead of pushing one off the window.
     const int w = width(), h = height();
     resizeDocks({layers, outliers, tune}, {w * 26 / 100, w * 55 / 100, w * 19 / 100}, Qt::Horizontal);
-    resizeDocks({outliers, preview}, {h * 43 / 100, h * 33 / 100}, Qt::Vertical);
-    resizeDocks({jobs}, {std::max(100, h * 15 / 100)}, Qt::Vertical);
+    resizeDocks({outliers, preview}, {h * 50 / 100, h * 30 / 100}, Qt::Vertical);
+    resizeDocks({jobs}, {std::max(90, h * 12 / 100)}, Qt::Vertical);
     setCentralWidget(nullptr);
 }
 

@@ -14,7 +14,7 @@ ChannelPlot::ChannelPlot(QWidget* parent) : PlotWidget(parent) {
     axisRect()->setRangeDrag(Qt::Horizontal);
     legend->setVisible(true);
     legend->setFont(font());
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendAbove(2);
     setLogScale(true);
     applyPalette();
 }
@@ -79,20 +79,23 @@ void ChannelPlot::rebuild() {
     marks(m_normal, normalColor(), tr("normal outlier channels (%1)"));
     marks(m_massive, massiveColor(), tr("massive outlier channels (%1)"));
 
-    auto line = [&](double y, const QColor& color, const QString& label) {
+    auto line = [&](double y, const QColor& color, const QString& label, bool right) {
         if (y <= 0) return;
         auto* l = new QCPItemStraightLine(this);
         l->point1->setCoords(0, y);
         l->point2->setCoords(1, y);
         l->setPen(QPen(color, 1, Qt::DashLine));
+        // Just above its line, never on it; the two thresholds' labels at opposite ends, so they never overlap.
         auto* text = new QCPItemText(this);
-        text->position->setCoords(0, y);
-        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+        text->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+        text->position->setCoords(right ? 0.99 : 0.01, y);
+        text->setPositionAlignment((right ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
+        text->setPadding(QMargins(2, 0, 2, 2));
         text->setText(label);
         text->setColor(color);
     };
-    line(m_normalThreshold, normalColor(), tr("normal threshold %1").arg(formatValue(m_normalThreshold)));
-    line(m_massiveThreshold, massiveColor(), tr("massive threshold %1").arg(formatValue(m_massiveThreshold)));
+    line(m_normalThreshold, normalColor(), tr("normal threshold %1").arg(formatValue(m_normalThreshold)), false);
+    line(m_massiveThreshold, massiveColor(), tr("massive threshold %1").arg(formatValue(m_massiveThreshold)), true);
 
     xAxis->setRange(-0.5, n - 0.5);
     const double top = std::max({*std::max_element(m_absmax.begin(), m_absmax.end()) * 1.5, m_normalThreshold * 1.2,
@@ -103,7 +106,10 @@ void ChannelPlot::rebuild() {
             if (v > 0 && (m == 0 || v < m)) m = v;
         return m > 0 ? m : 1e-3f;
     }();
-    yAxis->setRange(m_log ? positiveMin * 0.5 : 0, top);
+    if (m_log)
+        setDecadeRange(yAxis, positiveMin * 0.5, top);
+    else
+        yAxis->setRange(0, top);
     replot(rpQueuedReplot);
 }
 

@@ -3,14 +3,18 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QMenu>
+#include <QPainter>
 #include <QSaveFile>
 #include <QSvgGenerator>
 #include <QToolTip>
+#include <cmath>
 
 namespace olv {
 
 PlotWidget::PlotWidget(QWidget* parent) : QCustomPlot(parent) {
-    setMinimumSize(220, 160);
+    // Tall enough for tick labels, the axis title and a title row: below this the axis title is cut off by the
+    // plot beneath (the docks scroll instead).
+    setMinimumSize(220, 190);
     setMouseTracking(true);
     setNoAntialiasingOnDrag(true);
     applyPalette();
@@ -51,6 +55,44 @@ void PlotWidget::applyPalette() {
         if (auto* title = qobject_cast<QCPTextElement*>(plotLayout()->elementAt(i)))
             title->setTextColor(palette().color(QPalette::WindowText));
     replot(QCustomPlot::rpQueuedReplot);
+}
+
+bool PlotWidget::hasData() const {
+    for (int i = 0; i < plottableCount(); ++i) {
+        auto* p = const_cast<PlotWidget*>(this)->plottable(i); // QCustomPlot has no const accessor
+        if (auto* data = p->interface1D(); data && data->dataCount() > 0) return true;
+        if (auto* map = qobject_cast<QCPColorMap*>(p); map && !map->data()->isEmpty() && map->data()->keySize() > 0) return true;
+    }
+    return false;
+}
+
+void PlotWidget::paintEvent(QPaintEvent* event) {
+    QCustomPlot::paintEvent(event);
+    if (hasData()) return;
+    // Before data: a short line on the plain background instead of axes 0–5 and an empty legend.
+    QPainter painter(this);
+    painter.fillRect(rect(), palette().brush(QPalette::Window));
+    painter.setPen(palette().color(QPalette::PlaceholderText));
+    painter.drawText(rect().adjusted(8, 8, -8, -8), Qt::AlignCenter | Qt::TextWordWrap, m_emptyText);
+}
+
+void PlotWidget::placeLegendAbove(int columns) {
+    auto* row = new QCPLayoutGrid;
+    plotLayout()->insertRow(0);
+    plotLayout()->addElement(0, 0, row);
+    axisRect()->insetLayout()->take(legend);
+    row->addElement(0, 0, legend);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    legend->setWrap(columns);
+    legend->setMargins(QMargins(4, 1, 4, 1));
+    legend->setIconSize(16, 10);
+    row->setMargins(QMargins(8, 4, 8, 0));
+    plotLayout()->setRowStretchFactor(0, 0.001);
+}
+
+void PlotWidget::setDecadeRange(QCPAxis* axis, double lo, double hi) {
+    if (!(lo > 0) || !(hi > lo)) return;
+    axis->setRange(std::pow(10.0, std::floor(std::log10(lo))), std::pow(10.0, std::ceil(std::log10(hi))));
 }
 
 void PlotWidget::changeEvent(QEvent* event) {

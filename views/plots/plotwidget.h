@@ -24,6 +24,10 @@ public:
     static QColor seriesColor(int index);
     static QColor massiveColor() { return QColor(220, 50, 47); }
     static QColor normalColor() { return QColor(230, 140, 20); }
+    // True when some plottable holds data; otherwise the plot shows `emptyText()` instead of bare axes.
+    bool hasData() const;
+    QString emptyText() const { return m_emptyText; }
+    void setEmptyText(const QString& text) { m_emptyText = text; }
 
 protected:
     virtual QString hoverText(const QPoint&) const { return {}; }
@@ -32,9 +36,16 @@ protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void contextMenuEvent(QContextMenuEvent* event) override;
     void styleAxisRect(QCPAxisRect* rect);
+    void paintEvent(QPaintEvent* event) override;
+    // The legend in a row above the axis rect, entries side by side: it never covers the data.
+    void placeLegendAbove(int columns);
+    // A logarithmic axis over whole decades around [lo, hi] (lo > 0), so its ticker labels decades instead of
+    // cramming linear-looking ticks (2.5, 5, 7.5, …) into one decade.
+    static void setDecadeRange(QCPAxis* axis, double lo, double hi);
 
 private:
     QString m_lastHover;
+    QString m_emptyText = tr("no data yet — open a model and select a layer input");
 };
 
 } // namespace olv

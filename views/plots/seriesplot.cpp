@@ -9,6 +9,7 @@ namespace olv {
 SeriesPlot::SeriesPlot(QWidget* parent) : PlotWidget(parent) {
     legend->setVisible(true);
     legend->setFont(font());
+    placeLegendAbove(4);
     setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     axisRect()->setRangeZoom(Qt::Horizontal);
     axisRect()->setRangeDrag(Qt::Horizontal);
@@ -52,7 +53,7 @@ void SeriesPlot::finish() {
         for (const auto& s : m_series)
             for (double v : s.y)
                 if (v > 0 && (lo == 0 || v < lo)) lo = v;
-        yAxis->setRange(lo > 0 ? lo * 0.7 : 1e-6, yAxis->range().upper * 1.6);
+        setDecadeRange(yAxis, lo > 0 ? lo * 0.7 : 1e-6, yAxis->range().upper * 1.2);
     } else {
         const auto r = yAxis->range();
         const double pad = (r.upper - r.lower) * 0.08 + 1e-12;

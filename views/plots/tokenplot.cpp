@@ -37,7 +37,7 @@ void TokenPlot::setData(const at::Tensor& absmax, const at::Tensor& argmax, std:
     g->setPen(QPen(seriesColor(0), 1));
     g->setData(iota(static_cast<int>(m_absmax.size())), toQVector(m_absmax), true);
     g->rescaleAxes();
-    yAxis->setRange(yAxis->range().lower * 0.8, yAxis->range().upper * 1.5);
+    setDecadeRange(yAxis, yAxis->range().lower * 0.8, yAxis->range().upper * 1.2);
     replot(rpQueuedReplot);
 }
 
