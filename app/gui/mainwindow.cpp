@@ -65,6 +65,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_layers, &LayerPanel::siteSelected, this, &MainWindow::onSiteSelected);
     connect(m_outliers, &OutlierView::layerClicked, this, [this](int layer) { selectSite(layer, m_site); });
     connect(m_workbench, &Workbench::workspaceChanged, this, &MainWindow::onWorkspaceChanged);
+    connect(m_workbench, &Workbench::layerCalibrated, this, &MainWindow::onLayerCalibrated);
     connect(m_workbench, &Workbench::previewReady, m_preview, &PreviewView::setPreview);
     connect(m_workbench, &Workbench::previewFailed, m_preview, &PreviewView::setError);
     connect(m_workbench, &Workbench::runFinished, this, [this](const RunSummary& run) {
@@ -321,7 +322,17 @@ Job* MainWindow::quantizeAndExport(const QString& exportDir) {
     return job;
 }
 
+void MainWindow::onLayerCalibrated(const std::vector<SiteSummary>& sites) {
+    m_staged.insert(m_staged.end(), sites.begin(), sites.end());
+    m_layers->model()->setSites(m_staged);
+    const int layers = sites.empty() ? 0 : sites.back().layer + 1;
+    m_layers->setHeading(tr("<b>calibrating…</b> layer %1 done: its statistics are in the tree; the plots follow when "
+                            "every layer is done")
+                             .arg(layers - 1));
+}
+
 void MainWindow::onWorkspaceChanged() {
+    m_staged.clear();
     const auto* ws = m_workbench->workspace();
     statusBar()->showMessage(tr("%1 is calibrated: select a layer input in Model & layers").arg(m_workbench->modelLabel()),
                              15000);

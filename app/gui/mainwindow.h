@@ -6,6 +6,7 @@
 #include "core/calib/calibrationdata.h"
 #include "core/model/activationhook.h"
 #include "evaluationchoice.h"
+#include "views/layers/layertreemodel.h"
 
 #include <QMainWindow>
 #include <QPointer>
@@ -71,6 +72,7 @@ private:
     void buildActions();
     void updateActions();
     void onWorkspaceChanged();
+    void onLayerCalibrated(const std::vector<SiteSummary>& sites);
     void onSiteSelected(int layer, ol::Site site);
     void schedulePreview();
     void runPreview();
@@ -99,6 +101,7 @@ private:
     int m_layer = -1;
     ol::Site m_site = ol::Site::DownInput;
     std::int64_t m_evalLimit = -1;
+    std::vector<SiteSummary> m_staged; // sites of the layers calibrated so far (staged results)
     EvaluationChoice m_evaluation;
     QString m_lastError;
     QString m_modelPath;

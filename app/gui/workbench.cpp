@@ -32,6 +32,16 @@ QString Workbench::modelLabel() const {
     return QString::fromStdString(ck.path().empty() ? std::string("bundled demo model") : ck.path());
 }
 
+ol::LayerCalibrated Workbench::stagedLayers() {
+    return [this](const std::vector<ol::SiteStatistics>& sites, const std::vector<ol::OutlierReport>& reports) {
+        std::vector<SiteSummary> summaries;
+        for (std::size_t i = 0; i < sites.size(); ++i) summaries.push_back(summarize(sites[i], reports[i]));
+        // Queued to the GUI thread; dropped if the workbench is gone by then.
+        QMetaObject::invokeMethod(
+            this, [this, summaries] { Q_EMIT layerCalibrated(summaries); }, Qt::QueuedConnection);
+    };
+}
+
 Job* Workbench::openPlantedDemo(const ol::CalibrationSettings& given) {
     auto settings = given;
     if (settings.textFiles.empty()) settings.textFiles = ol::defaultCalibrationSettings(true).textFiles;
@@ -43,7 +53,7 @@ Job* Workbench::openPlantedDemo(const ol::CalibrationSettings& given) {
     return m_jobs->start(tr("Open and calibrate the demo model (planted outliers)"),
                          [this, cache, settings](ol::Progress& p) -> std::function<void()> {
                              const auto dir = ol::plantedDemoModel(cache, &p);
-                             auto ws = ol::calibrateWorkspace(dir, "", settings, &p);
+                             auto ws = ol::calibrateWorkspace(dir, "", settings, &p, stagedLayers());
                              return [this, ws] {
                                  m_sessionPath.clear();
                                  adopt(ws);
@@ -69,7 +79,7 @@ Job* Workbench::openModel(const QString& modelPath, const QString& tokenizerPath
     Q_EMIT message(title +
                    tr(": %1 windows of %2 tokens, seed %3").arg(settings.nsamples).arg(settings.seqlen).arg(settings.seed));
     return m_jobs->start(title, [this, model, tokenizer, settings](ol::Progress& p) -> std::function<void()> {
-        auto ws = ol::calibrateWorkspace(model, tokenizer, settings, &p);
+        auto ws = ol::calibrateWorkspace(model, tokenizer, settings, &p, stagedLayers());
         return [this, ws] {
             m_sessionPath.clear();
             adopt(ws);

@@ -7,6 +7,7 @@
 #include "core/quant/layerpreview.h"
 #include "core/workflow/workspace.h"
 #include "evaluationchoice.h"
+#include "views/layers/layertreemodel.h"
 #include "views/results/resultsview.h"
 
 #include <QObject>
@@ -55,6 +56,8 @@ Q_SIGNALS:
     void previewReady(const ol::LayerPreview& preview);
     void previewFailed(const QString& message);
     void runFinished(const olv::RunSummary& run);
+    // While a model calibrates: every site of each layer as soon as that layer is done (staged results).
+    void layerCalibrated(const std::vector<olv::SiteSummary>& sites);
     void message(const QString& text);
 
 private:
@@ -66,6 +69,8 @@ private:
     // an entry of another workspace — even one at a reused address — is a miss.
     std::shared_ptr<const CachedLayer> cachedLayer(const std::shared_ptr<const ol::Workspace>& workspace, int layer);
     void adopt(std::shared_ptr<ol::Workspace> workspace);
+    // The calibration's per-layer hook: summarizes on the worker, emits layerCalibrated on the GUI thread.
+    ol::LayerCalibrated stagedLayers();
 
     JobManager* m_jobs;
     std::shared_ptr<ol::Workspace> m_workspace;

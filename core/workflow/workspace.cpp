@@ -73,7 +73,8 @@ void classifyAll(Workspace& w) {
 } // namespace
 
 std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, const std::string& tokenizerPath,
-                                              const CalibrationSettings& settings, Progress* progress) {
+                                              const CalibrationSettings& settings, Progress* progress,
+                                              const LayerCalibrated& onLayer) {
     NullProgress silent;
     Progress& p = progress ? *progress : silent;
     p.report(0, "opening the model");
@@ -89,7 +90,14 @@ std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, cons
                                       cs.seqlen, options.batchSize, options.spill.budgetBytes),
                   budget, "choose fewer windows or shorter ones in Run > Calibrate");
     SubProgress sub(p, 0.02, 1.0, "calibrate: ");
-    auto r = runCalibration(*w->source.model, w->source.data, options, &sub);
+    std::function<void(const std::vector<SiteStatistics>&)> staged;
+    if (onLayer)
+        staged = [&onLayer](const std::vector<SiteStatistics>& sites) {
+            std::vector<OutlierReport> reports;
+            for (const auto& s : sites) reports.push_back(classifyOutliers(s));
+            onLayer(sites, reports);
+        };
+    auto r = runCalibration(*w->source.model, w->source.data, options, &sub, staged);
     w->sites = std::move(r.sites);
     w->calibrationSeconds = r.seconds;
     classifyAll(*w);

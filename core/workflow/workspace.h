@@ -8,6 +8,7 @@
 #include "core/calib/sitestatistics.h"
 #include "core/workflow/quantizejob.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -37,8 +38,12 @@ struct Workspace {
 };
 
 // Opens the model (empty path: the bundled demo model) and calibrates it on `settings`.
+// Called on the calibrating thread with each layer's statistics and outlier reports as soon as that layer is
+// done (staged results for the views).
+using LayerCalibrated = std::function<void(const std::vector<SiteStatistics>&, const std::vector<OutlierReport>&)>;
 std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, const std::string& tokenizerPath,
-                                              const CalibrationSettings& settings, Progress* progress);
+                                              const CalibrationSettings& settings, Progress* progress,
+                                              const LayerCalibrated& onLayer = {});
 // Reads a session file and reopens the model it was made from (FormatError/UsageError naming the file
 // when the model moved or changed since).
 std::shared_ptr<Workspace> openSessionWorkspace(const std::string& sessionPath, Progress* progress);

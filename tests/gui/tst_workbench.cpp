@@ -205,8 +205,17 @@ private Q_SLOTS:
                                 .arg(window.height())
                                 .arg(screen.width())
                                 .arg(screen.height())));
+        // Staged: each layer's statistics reach the tree while the calibration still runs.
+        std::vector<std::pair<int, bool>> staged; // (rows in the tree, job still running)
         Job* open = window.openPlantedDemo();
+        connect(window.workbench(), &Workbench::layerCalibrated, &window, [&](const std::vector<SiteSummary>&) {
+            staged.emplace_back(window.layerPanel()->model()->rowCount(), !open->isDone());
+        });
         QVERIFY2(waitFor(open), qPrintable(open->error()));
+        QTRY_COMPARE(staged.size(), std::size_t(5));
+        QVERIFY(staged.front().second);    // layer 0 arrived before the job finished,
+        QCOMPARE(staged.front().first, 1); // alone in the tree,
+        QCOMPARE(staged.back().first, 5);  // then one layer after another
         QVERIFY2(window.workbench()->modelLabel().contains(QStringLiteral("planted outliers")),
                  qPrintable(window.workbench()->modelLabel()));
         QCOMPARE(window.selectedLayer(), 2);
