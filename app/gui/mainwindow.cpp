@@ -68,6 +68,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_workbench, &Workbench::layerCalibrated, this, &MainWindow::onLayerCalibrated);
     connect(m_workbench, &Workbench::previewReady, m_preview, &PreviewView::setPreview);
     connect(m_workbench, &Workbench::previewFailed, m_preview, &PreviewView::setError);
+    connect(m_workbench, &Workbench::layerQuantized, m_results, &ResultsView::addRunningLayer);
     connect(m_workbench, &Workbench::runFinished, this, [this](const RunSummary& run) {
         m_results->addRun(run);
         dock(QStringLiteral("ResultsDock"))->raise();

@@ -186,8 +186,13 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
     request.exportDir = exportDir.toStdString();
     const QString title = tr("Quantize & export %1 %2").arg(method, QString::fromStdString(settings.label()));
     Q_EMIT message(title + tr(" → %1").arg(exportDir));
-    m_quantizeJob = m_jobs->start(title, [this, ws, request](ol::Progress& p) -> std::function<void()> {
-        auto outcome = ol::runQuantizeJob(ws->source, request, &p);
+    const QString run = QStringLiteral("%1 %2").arg(method, QString::fromStdString(settings.label()));
+    m_quantizeJob = m_jobs->start(title, [this, ws, request, run](ol::Progress& p) -> std::function<void()> {
+        auto staged = [this, run](const ol::LayerReport& report) {
+            QMetaObject::invokeMethod(
+                this, [this, run, report] { Q_EMIT layerQuantized(run, report); }, Qt::QueuedConnection);
+        };
+        auto outcome = ol::runQuantizeJob(ws->source, request, &p, staged);
         RunSummary run;
         run.method = QString::fromStdString(request.method);
         run.settings = QString::fromStdString(request.pipeline.settings.label());

@@ -58,6 +58,8 @@ Q_SIGNALS:
     void runFinished(const olv::RunSummary& run);
     // While a model calibrates: every site of each layer as soon as that layer is done (staged results).
     void layerCalibrated(const std::vector<olv::SiteSummary>& sites);
+    // While Quantize & Export runs: each layer's report as soon as that layer is quantized.
+    void layerQuantized(const QString& run, const ol::LayerReport& report);
     void message(const QString& text);
 
 private:

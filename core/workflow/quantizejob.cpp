@@ -154,7 +154,8 @@ MemoryEstimate estimateQuantizeJob(const Checkpoint& ck, const CalibrationSettin
     return estimateQuantize(ck.config(), ModelFootprint::of(ck), job);
 }
 
-QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& req, Progress* progress) {
+QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& req, Progress* progress,
+                               const std::function<void(const LayerReport&)>& onLayer) {
     QuantizeOutcome out;
     const auto& registry = MethodRegistry::instance();
     auto method = registry.create(req.method, req.methodParams);
@@ -208,7 +209,9 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         const bool dirExisted = !pipeline.saveDir.empty() && fs::exists(pipeline.saveDir, ec);
         SubProgress sub(p, 0, evalStart, "quantize ");
         try {
-            out.result = runQuantization(*source.model, source.data, source.actScales, *method, pipeline, &sub);
+            std::function<void(const QuantizedLayer&, const LayerReport&)> staged;
+            if (onLayer) staged = [&onLayer](const QuantizedLayer&, const LayerReport& report) { onLayer(report); };
+            out.result = runQuantization(*source.model, source.data, source.actScales, *method, pipeline, &sub, staged);
         } catch (...) {
             if (fresh && RunStore::removeIfEmpty(pipeline.saveDir, !dirExisted) && req.pipeline.saveDir.empty() && !scratch) {
                 const auto runs = fs::path(pipeline.saveDir).parent_path();

@@ -82,6 +82,8 @@ struct QuantizeOutcome {
     nlohmann::json toJson(const CalibrationSource& source, const QuantizeRequest& request) const;
 };
 
-QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& request, Progress* progress);
+// `onLayer` (optional) receives each layer's report as soon as that layer is quantized (staged results).
+QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& request, Progress* progress,
+                               const std::function<void(const LayerReport&)>& onLayer = {});
 
 } // namespace ol

@@ -140,12 +140,20 @@ private Q_SLOTS:
                               -1,
                               QStringLiteral(OL_TEST_DATA_DIR "/mmlu/good"),
                               2});
+        std::vector<std::pair<int, bool>> stagedLayers; // (rows in Results' layer table, job still running)
         Job* quantize = window.quantizeAndExport(exportDir);
         QVERIFY(quantize);
+        connect(window.workbench(), &Workbench::layerQuantized, &window, [&](const QString&, const ol::LayerReport&) {
+            stagedLayers.emplace_back(window.resultsView()->layerTable()->rowCount(), !quantize->isDone());
+        });
         QTest::qWait(300);
         saveScreenshot(&window, QStringLiteral("workbench-quantizing"));
         watchdog.skipGap();
         QVERIFY2(waitFor(quantize), qPrintable(quantize->error()));
+        // Results showed each finished layer's errors while the run continued.
+        QCOMPARE(stagedLayers.size(), std::size_t(5));
+        QVERIFY(stagedLayers.front().second && stagedLayers.front().first > 0);
+        QVERIFY(stagedLayers.back().first > stagedLayers.front().first);
         auto* results = window.resultsView();
         QCOMPARE(results->runCount(), 1);
         const auto& run = results->run(0);

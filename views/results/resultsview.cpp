@@ -98,7 +98,20 @@ void ResultsView::clear() {
 
 QString ResultsView::headline() const { return m_headline->text(); }
 
+void ResultsView::addRunningLayer(const QString& run, const ol::LayerReport& report) {
+    if (!m_running.empty() && report.layer <= m_running.back().layer) m_running.clear(); // a new run began
+    m_running.push_back(report);
+    m_runTable->clearSelection();
+    m_tasksPane->setVisible(false);
+    showReports(m_running);
+    m_headline->setText(tr("<b>%1</b> running: %2 layer(s) quantized, their errors below; perplexity and tasks follow "
+                           "when every layer is done")
+                            .arg(run.toHtmlEscaped())
+                            .arg(m_running.size()));
+}
+
 void ResultsView::addRun(const RunSummary& run) {
+    m_running.clear();
     m_runs.push_back(run);
     const int r = m_runTable->rowCount();
     m_runTable->insertRow(r);
@@ -185,8 +198,12 @@ void ResultsView::showRun(int index) {
                 c.questions);
         }
     }
+    showReports(run.reports);
+}
+
+void ResultsView::showReports(const std::vector<ol::LayerReport>& reports) {
     m_layers->setRowCount(0);
-    for (const auto& rep : run.reports) {
+    for (const auto& rep : reports) {
         auto add = [&](const QString& what, const ol::QuantError& before, const ol::QuantError& after, double seconds) {
             const int r = m_layers->rowCount();
             m_layers->insertRow(r);

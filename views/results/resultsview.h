@@ -31,6 +31,8 @@ class ResultsView : public QWidget {
 public:
     explicit ResultsView(QWidget* parent = nullptr);
     void addRun(const RunSummary& run);
+    // While a run continues: its finished layers' errors in the per-layer table (addRun replaces them).
+    void addRunningLayer(const QString& run, const ol::LayerReport& report);
     void clear();
     int runCount() const { return static_cast<int>(m_runs.size()); }
     const RunSummary& run(int i) const { return m_runs[static_cast<std::size_t>(i)]; }
@@ -43,6 +45,7 @@ public:
 
 private:
     void showRun(int index);
+    void showReports(const std::vector<ol::LayerReport>& reports);
     QLabel* m_headline;
     QTableWidget* m_layers;
     QTableWidget* m_runTable;
@@ -50,6 +53,7 @@ private:
     QLabel* m_tasksTitle;
     QWidget* m_tasksPane = nullptr; // hidden for runs without tasks
     std::vector<RunSummary> m_runs;
+    std::vector<ol::LayerReport> m_running; // the running run's finished layers
 };
 
 } // namespace olv
