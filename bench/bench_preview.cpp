@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
         const char* varied; // the parameter a form edit changes between repetitions
         Site site;
         std::int64_t maxRows;
+        bool firstStage = false; // the workbench's first picture of a staged preview (prepare()'s part only)
     };
     const std::vector<Row> rows = {
         {"RTN", "rtn", nlohmann::json::object(), nullptr, Site::AttnInput, 256},
@@ -73,6 +74,20 @@ int main(int argc, char** argv) {
          Site::MlpInput,
          256},
         {"RUQuant bs128", "ruquant", {{"block_size", 128}}, "max_rotation_step", Site::AttnInput, 256},
+        {"DuQuant first stage (smoothing)",
+         "duquant",
+         {{"block_size", 128}, {"max_rotation_step", 256}, {"alpha", 0.6}},
+         "alpha",
+         Site::AttnInput,
+         256,
+         true},
+        {"RUQuant first stage (smoothing)",
+         "ruquant",
+         {{"block_size", 128}, {"alpha", 0.6}},
+         "alpha",
+         Site::AttnInput,
+         256,
+         true},
     };
     std::printf("Preview latency, LLaMA-7B-shaped layer, 256 x 4096 sample, W4A4, %d threads, %d repetitions\n",
                 at::get_num_threads(), reps);
@@ -101,6 +116,7 @@ int main(int argc, char** argv) {
             in.actScales = scales;
             in.maxWeightRows = row.maxRows;
             in.probe = &probe;
+            in.firstStage = row.firstStage;
             const auto p = computeLayerPreview(*method, in);
             ms.push_back(bench::seconds(t0) * 1000);
             transform = p.transform;

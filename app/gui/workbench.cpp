@@ -138,33 +138,48 @@ Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, 
     auto ws = m_workspace;
     const auto name = method.toStdString();
     const QString title = tr("Preview %1 on layer %2 %3").arg(method).arg(layer).arg(QString::fromLatin1(ol::siteKey(site)));
-    return m_jobs->startPreview(title, [this, ws, layer, site, name, params, settings](ol::Progress& p) -> std::function<void()> {
-        try {
-            const auto* stats = ws->statistics(layer, site);
-            if (!stats) throw ol::UsageError("no statistics for layer " + std::to_string(layer) + " " + ol::siteKey(site));
-            p.report(0.1, "loading layer " + std::to_string(layer));
-            auto cached = cachedLayer(ws, layer);
-            auto methodObject = ol::MethodRegistry::instance().create(name, params);
-            ol::PreviewInput in;
-            in.layer = layer;
-            in.site = site;
-            in.sample = stats->tile;
-            in.config = &ws->source.model->config();
-            in.weights = &cached->weights;
-            in.probe = &cached->probe;
-            in.actScales = ws->source.actScales.at(static_cast<std::size_t>(layer));
-            in.settings = settings;
-            in.seed = ws->source.data.settings.seed;
-            p.report(0.3, "computing the transform");
-            auto preview = ol::computeLayerPreview(*methodObject, in, &p);
-            return [this, preview] { Q_EMIT previewReady(preview); };
-        } catch (const ol::Cancelled&) {
-            throw;
-        } catch (const std::exception& e) {
-            const QString message = QString::fromStdString(ol::renderParameters(e.what(), ol::ParameterStyle::Name));
-            return [this, message] { Q_EMIT previewFailed(message); };
-        }
-    });
+    const auto generation = ++m_previewGeneration; // GUI thread only: a first stage shows only if still the newest
+    return m_jobs->startPreview(
+        title, [this, ws, layer, site, name, params, settings, generation](ol::Progress& p) -> std::function<void()> {
+            try {
+                const auto* stats = ws->statistics(layer, site);
+                if (!stats) throw ol::UsageError("no statistics for layer " + std::to_string(layer) + " " + ol::siteKey(site));
+                p.report(0.1, "loading layer " + std::to_string(layer));
+                auto cached = cachedLayer(ws, layer);
+                auto methodObject = ol::MethodRegistry::instance().create(name, params);
+                ol::PreviewInput in;
+                in.layer = layer;
+                in.site = site;
+                in.sample = stats->tile;
+                in.config = &ws->source.model->config();
+                in.weights = &cached->weights;
+                in.probe = &cached->probe;
+                in.actScales = ws->source.actScales.at(static_cast<std::size_t>(layer));
+                in.settings = settings;
+                in.seed = ws->source.data.settings.seed;
+                if (methodObject->searchesPerSite()) {
+                    // Staged: prepare()'s part (smoothing) in a fraction of the time, the searched transform after.
+                    p.report(0.2, "first stage: smoothing");
+                    auto first = in;
+                    first.firstStage = true;
+                    auto quick = ol::computeLayerPreview(*methodObject, first, &p);
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this, quick, generation] {
+                            if (generation == m_previewGeneration) Q_EMIT previewReady(quick);
+                        },
+                        Qt::QueuedConnection);
+                }
+                p.report(0.3, "computing the transform");
+                auto preview = ol::computeLayerPreview(*methodObject, in, &p);
+                return [this, preview] { Q_EMIT previewReady(preview); };
+            } catch (const ol::Cancelled&) {
+                throw;
+            } catch (const std::exception& e) {
+                const QString message = QString::fromStdString(ol::renderParameters(e.what(), ol::ParameterStyle::Name));
+                return [this, message] { Q_EMIT previewFailed(message); };
+            }
+        });
 }
 
 Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& params, const ol::QuantSettings& settings,

@@ -81,6 +81,7 @@ private:
     std::mutex m_cacheMutex;
     std::map<int, std::shared_ptr<const CachedLayer>> m_layerCache; // the last few layers previewed
     bool m_closing = false;
+    std::uint64_t m_previewGeneration = 0; // counts preview requests (GUI thread)
 };
 
 } // namespace olv

@@ -126,7 +126,7 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
     at::Tensor reaching = x;
     if (auto it = layer.smoothing.find(smoothingPair(in.site)); it != layer.smoothing.end() && !transform.find(StepKind::Scale))
         reaching = x / it->second.to(at::kFloat);
-    transform = method.transformFor(ctx, in.site, reaching, std::move(transform));
+    if (!in.firstStage) transform = method.transformFor(ctx, in.site, reaching, std::move(transform));
     if (progress) progress->checkCancelled();
     at::Tensor after;
     const auto quantizedAfter = QuantizedActivationHook::quantizeLinearInput(layer, in.site, reaching, &after);
@@ -144,6 +144,7 @@ LayerPreview computeLayerPreview(const QuantMethod& method, const PreviewInput& 
     p.tokens = x.size(0);
     p.channels = x.size(1);
     p.transform = describeTransform(layer, in.site, transform);
+    p.firstStage = in.firstStage;
 
     const auto edges = sharedEdges(x, after);
     p.before = describe(x, edges);

@@ -47,6 +47,7 @@ struct LayerPreview {
     PreviewSide before, after;
     std::string transform; // "smoothing + 2 rotations (block 128) + 1 zigzag"
     double seconds = 0;
+    bool firstStage = false; // only what prepare() places (smoothing, reorders): the method's search follows
 };
 
 struct PreviewInput {
@@ -64,6 +65,9 @@ struct PreviewInput {
     const LayerWeights* probe = nullptr;
     // false: run prepare() on the whole layer (slow on large layers; the tests compare both paths).
     bool useProbe = true;
+    // true: the first stage of a staged preview — prepare()'s part (smoothing, GQA divisor, reorders) without
+    // the method's per-site search (greedy rotations, Householder), which can take seconds on a wide input.
+    bool firstStage = false;
 };
 
 // Every linear replaced by its column absmax [1, Cin]: the smoothing scales depend only on these and the

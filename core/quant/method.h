@@ -56,6 +56,9 @@ public:
     }
     // Q and K rotated by a head_dim Hadamard before their quantization (cancels in Q·Kᵀ).
     virtual bool rotatesQueryKey() const { return false; }
+    // True when transformFor() runs a search (greedy rotations, Householder/Givens) that takes seconds on a wide
+    // input: the workbench then shows prepare()'s part first and the searched transform after (staged preview).
+    virtual bool searchesPerSite() const { return false; }
     // Draws its random factors from one run-wide stream in calibration order, as the reference code's global
     // generator (DuQuant --reference_compat), instead of per-site seeds; a resume then replays the draws.
     virtual bool drawsFromRunStream() const { return false; }

@@ -15,6 +15,7 @@ public:
     void prepare(const LayerContext& ctx, QuantizedLayer& layer) const override;
     SiteTransform transformFor(const LayerContext& ctx, Site site, const at::Tensor& x, SiteTransform placed) const override;
     bool rotatesQueryKey() const override { return m_params.at("qk_hadamard").get<bool>(); }
+    bool searchesPerSite() const override { return true; }
     bool needsTraining(const QuantSettings& settings) const override;
     void train(const LayerContext& ctx, QuantizedLayer& layer, LayerQuantizer& q) const override;
 

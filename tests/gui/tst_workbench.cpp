@@ -119,12 +119,19 @@ private Q_SLOTS:
         // The model is too small for block 128: the form starts at block 4, as the CLI.
         QCOMPARE(form->value(QStringLiteral("block_size")).get<int>(), 4);
         const auto before = preview->number(QStringLiteral("output SQNR (dB)"), 1);
+        // Staged: DuQuant's first stage (the smoothing) arrives before its rotations.
+        std::vector<std::pair<bool, int>> stages; // (first stage, block size)
+        connect(window.workbench(), &Workbench::previewReady, &window,
+                [&](const ol::LayerPreview& p) { stages.emplace_back(p.firstStage, p.parameters.value("block_size", 0)); });
         QVERIFY(form->setValue(QStringLiteral("block_size"), 8));
         QVERIFY(form->setValue(QStringLiteral("max_rotation_step"), 16));
         QTRY_VERIFY_WITH_TIMEOUT(preview->preview().parameters.value("block_size", 0) == 8 &&
                                      preview->preview().parameters.value("max_rotation_step", 0) == 16,
                                  60000);
         QVERIFY2(preview->number(QStringLiteral("output SQNR (dB)"), 1) != before, qPrintable(before));
+        QVERIFY(stages.size() >= 2);
+        QCOMPARE(stages.back(), std::make_pair(false, 8));
+        QCOMPARE(stages[stages.size() - 2], std::make_pair(true, 8)); // its first stage came just before
         saveScreenshot(&window, QStringLiteral("workbench-preview"));
         saveScreenshot(window.outlierView(), QStringLiteral("workbench-outliers"));
         saveScreenshot(preview, QStringLiteral("workbench-preview-dock"));

@@ -111,7 +111,8 @@ QString PreviewView::number(const QString& row, int column) const {
 void PreviewView::setPreview(const ol::LayerPreview& p) {
     m_preview = p;
     m_has = true;
-    m_status->setText(tr("<b>%1</b> on layer %2, %3 — %4 · %5 tokens × %6 channels · transform: %7 · weight error over %8 of %9 "
+    m_status->setText((p.firstStage ? tr("<i>first stage, the method's search follows</i> · ") : QString()) +
+                      tr("<b>%1</b> on layer %2, %3 — %4 · %5 tokens × %6 channels · transform: %7 · weight error over %8 of %9 "
                          "rows · computed in %10 ms")
                           .arg(QString::fromStdString(p.method))
                           .arg(p.layer)

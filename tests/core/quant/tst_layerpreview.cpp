@@ -121,6 +121,26 @@ private Q_SLOTS:
         QVERIFY(p.after.output.sqnrDb > p.before.output.sqnrDb + 3);
     }
 
+    // A staged preview's first stage: prepare()'s smoothing only — equal to SmoothQuant's preview with the same
+    // alpha — while the full DuQuant preview adds its rotations. Only DuQuant and RUQuant search per site.
+    void firstStageIsTheSmoothingAlone() {
+        const nlohmann::json params = {{"block_size", 4}, {"max_rotation_step", 256}};
+        auto in = input(Site::DownInput);
+        in.firstStage = true;
+        const auto first = run("duquant", params, in);
+        QVERIFY(first.firstStage);
+        QVERIFY2(first.transform.find("block rotation") == std::string::npos, first.transform.c_str());
+        in.firstStage = false;
+        const auto smooth = run("smoothquant", {{"alpha", 0.6}}, in);
+        QCOMPARE(first.after.activation.sqnrDb, smooth.after.activation.sqnrDb);
+        QCOMPARE(first.after.output.sqnrDb, smooth.after.output.sqnrDb);
+        const auto full = run("duquant", params, in);
+        QVERIFY(!full.firstStage && full.transform.find("block rotation") != std::string::npos);
+        QVERIFY(MethodRegistry::instance().create("duquant", {})->searchesPerSite());
+        QVERIFY(MethodRegistry::instance().create("ruquant", {})->searchesPerSite());
+        QVERIFY(!MethodRegistry::instance().create("rtn", {})->searchesPerSite());
+    }
+
     void parametersChangeTheResult() {
         const auto a = run("duquant", {{"block_size", 4}, {"max_rotation_step", 256}}, input(Site::DownInput));
         const auto b = run("duquant", {{"block_size", 2}, {"max_rotation_step", 8}}, input(Site::DownInput));
