@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 namespace ol {
@@ -28,20 +29,6 @@ TaskMetric meanMetric(const std::string& name, const std::vector<double>& values
 }
 
 int argmax(const std::vector<double>& v) { return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin()); }
-
-// Progress over all tasks: each task's share in proportion to its requests.
-class TaskProgress : public Progress {
-public:
-    TaskProgress(Progress* outer, double begin, double share) : m_outer(outer), m_begin(begin), m_share(share) {}
-    void report(double fraction, const std::string& message) override {
-        if (m_outer) m_outer->report(m_begin + m_share * fraction, message);
-    }
-    bool isCancelled() const override { return m_outer && m_outer->isCancelled(); }
-
-private:
-    Progress* m_outer;
-    double m_begin, m_share;
-};
 
 } // namespace
 
@@ -132,8 +119,10 @@ TaskResults evaluateTasks(CausalLm& model, const Tokenizer& tokenizer, const std
     for (auto& l : loaded) {
         const auto start = std::chrono::steady_clock::now();
         const double share = static_cast<double>(l.count) / static_cast<double>(total);
-        TaskProgress part(progress, done, share);
-        const auto scored = scoreRequests(model, l.requests, o.scoring, progress ? &part : nullptr, l.info->name);
+        // Each task's share of the progress in proportion to its requests.
+        std::optional<SubProgress> part;
+        if (progress) part.emplace(*progress, done, done + share);
+        const auto scored = scoreRequests(model, l.requests, o.scoring, part ? &*part : nullptr, l.info->name);
         done += share;
         TaskResult r;
         r.task = l.info->name;
