@@ -4,8 +4,10 @@
 #include "core/io/mappedfile.h"
 
 #include <ATen/ATen.h>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 namespace ol {
 
@@ -40,36 +42,49 @@ Llama2cCheckpoint::Llama2cCheckpoint(const std::string& path, const std::string&
                           std::to_string(c.numHeads) + " (not a llama2.c checkpoint?)");
     c.validate(path);
 
-    // Lay out the arrays in file order; every size is checked before use.
+    // Lay out the arrays in file order. The first pass only adds up the bytes (in 128 bits, so that no header
+    // can wrap it), and the file must hold them before the second pass records a single entry: a header that
+    // claims millions of layers is refused at once instead of filling a table.
     const std::int64_t dim = c.hiddenSize, hidden = c.intermediateSize, L = c.numLayers, kvDim = c.numKvHeads * c.headDim;
-    std::uint64_t offset = kHeaderBytes;
-    auto add = [&](const std::string& name, const std::vector<std::int64_t>& shape) {
-        m_entries[name] = Entry{offset, shape};
-        std::uint64_t n = 1;
-        for (auto d : shape) n *= static_cast<std::uint64_t>(d);
-        offset += n * sizeof(float);
+    using Bytes = unsigned __int128;
+    const auto layout = [&](bool record) {
+        Bytes offset = kHeaderBytes;
+        auto add = [&](const std::string& name, const std::vector<std::int64_t>& shape, std::int64_t copies = 1) {
+            Bytes n = sizeof(float);
+            for (auto d : shape) n *= static_cast<std::uint64_t>(d);
+            if (record) m_entries[name] = Entry{static_cast<std::uint64_t>(offset), shape};
+            offset += n * static_cast<std::uint64_t>(copies);
+        };
+        auto perLayer = [&](const std::function<std::string(int)>& name, const std::vector<std::int64_t>& shape) {
+            if (!record) return add({}, shape, L);
+            for (int i = 0; i < L; ++i) add(name(i), shape);
+        };
+        add(names::embedTokens, {c.vocabSize, dim});
+        perLayer(names::inputNorm, {dim});
+        perLayer([](int i) { return names::linear(i, "self_attn.q_proj"); }, {dim, dim});
+        perLayer([](int i) { return names::linear(i, "self_attn.k_proj"); }, {kvDim, dim});
+        perLayer([](int i) { return names::linear(i, "self_attn.v_proj"); }, {kvDim, dim});
+        perLayer([](int i) { return names::linear(i, "self_attn.o_proj"); }, {dim, dim});
+        perLayer(names::postNorm, {dim});
+        perLayer([](int i) { return names::linear(i, "mlp.gate_proj"); }, {hidden, dim});
+        perLayer([](int i) { return names::linear(i, "mlp.down_proj"); }, {dim, hidden});
+        perLayer([](int i) { return names::linear(i, "mlp.up_proj"); }, {hidden, dim});
+        add(names::finalNorm, {dim});
+        // Two legacy rotary tables (seq_len x head_dim/2 each) that we recompute.
+        offset +=
+            Bytes(2) * static_cast<std::uint64_t>(c.maxPositions) * static_cast<std::uint64_t>(c.headDim / 2) * sizeof(float);
+        if (!shared) add(names::lmHead, {c.vocabSize, dim});
+        return offset;
     };
-    auto perLayer = [&](const std::function<std::string(int)>& name, const std::vector<std::int64_t>& shape) {
-        for (int i = 0; i < L; ++i) add(name(i), shape);
-    };
-    add(names::embedTokens, {c.vocabSize, dim});
-    perLayer(names::inputNorm, {dim});
-    perLayer([](int i) { return names::linear(i, "self_attn.q_proj"); }, {dim, dim});
-    perLayer([](int i) { return names::linear(i, "self_attn.k_proj"); }, {kvDim, dim});
-    perLayer([](int i) { return names::linear(i, "self_attn.v_proj"); }, {kvDim, dim});
-    perLayer([](int i) { return names::linear(i, "self_attn.o_proj"); }, {dim, dim});
-    perLayer(names::postNorm, {dim});
-    perLayer([](int i) { return names::linear(i, "mlp.gate_proj"); }, {hidden, dim});
-    perLayer([](int i) { return names::linear(i, "mlp.down_proj"); }, {dim, hidden});
-    perLayer([](int i) { return names::linear(i, "mlp.up_proj"); }, {hidden, dim});
-    add(names::finalNorm, {dim});
-    // Two legacy rotary tables (seq_len x head_dim/2 each) that we recompute.
-    offset += 2 * static_cast<std::uint64_t>(c.maxPositions) * (c.headDim / 2) * sizeof(float);
-    if (!shared) add(names::lmHead, {c.vocabSize, dim});
-    if (offset > m_file->size())
+    const Bytes needed = layout(false);
+    if (needed > m_file->size()) {
+        const std::string neededText =
+            needed > Bytes(UINT64_MAX) ? "more than 2^64" : std::to_string(static_cast<std::uint64_t>(needed));
         throw FormatError(path + ": truncated llama2.c checkpoint: the header (dim " + std::to_string(dim) + ", layers " +
-                          std::to_string(L) + ", vocab " + std::to_string(c.vocabSize) + ") needs " + std::to_string(offset) +
+                          std::to_string(L) + ", vocab " + std::to_string(c.vocabSize) + ") needs " + neededText +
                           " bytes, the file has " + std::to_string(m_file->size()));
+    }
+    layout(true);
 
     namespace fs = std::filesystem;
     if (!tokenizer.empty()) {

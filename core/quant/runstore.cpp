@@ -29,6 +29,15 @@ nlohmann::json readJson(const std::string& path) {
     }
 }
 
+// A JSON text stored inside a layer file (its /meta or /report string).
+nlohmann::json parseStoredJson(const std::string& path, const std::string& what, const std::string& text) {
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw FormatError(path + ": " + what + " is not valid JSON: " + e.what());
+    }
+}
+
 void writeJson(const std::string& path, const nlohmann::json& j) {
     AtomicFile f(path);
     {
@@ -173,13 +182,19 @@ QuantizedLayer RunStore::loadLayer(int index, const ModelConfig& config, c10::De
         throw FormatError(path + ": belongs to another run (fingerprint differs from run.json)");
     SerializedLayer s;
     for (const auto& name : f.children("/tensors")) s.tensors[name] = f.readTensor("/tensors/" + name);
-    s.meta = nlohmann::json::parse(f.readString("/meta"));
+    s.meta = parseStoredJson(path, "/meta", f.readString("/meta"));
     return deserializeLayer(s, config, device, path);
 }
 
 LayerReport RunStore::loadReport(int index) const {
-    auto f = H5File::openRead(layerPath(index));
-    return LayerReport::fromJson(nlohmann::json::parse(f.readString("/report")));
+    const auto path = layerPath(index);
+    auto f = H5File::openRead(path);
+    const auto j = parseStoredJson(path, "/report", f.readString("/report"));
+    try {
+        return LayerReport::fromJson(j);
+    } catch (const nlohmann::json::exception& e) {
+        throw FormatError(path + ": malformed layer report: " + e.what());
+    }
 }
 
 at::Tensor RunStore::loadCarry(int index) const {

@@ -1,35 +1,59 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of a fuzz build for SECONDS each (default 30), from its
-# committed seed corpus (new inputs go to a scratch copy, not into the repo),
-# and prints one line per target: executions, executions per second, result.
+# Runs every fuzz target of a fuzz build for SECONDS each (default 30), JOBS at a
+# time (default: the number of cores), from its committed seed corpus (new inputs
+# go to a scratch copy, not into the repo), and prints one line per target:
+# executions, executions per second, corpus growth, result. Findings are copied
+# to BUILD_DIR/../fuzz-artifacts.
 #   cmake --preset fuzz && cmake --build --preset fuzz
-#   tests/fuzz/run-fuzzers.sh [SECONDS] [BUILD_DIR]
+#   tests/fuzz/run-fuzzers.sh [SECONDS] [BUILD_DIR] [JOBS]
 set -uo pipefail
 seconds=${1:-30}
 here=$(cd "$(dirname "$0")" && pwd)
-build=${2:-$here/../../build/fuzz}
+build=$(cd "${2:-$here/../../build/fuzz}" && pwd)
+jobs=${3:-$(nproc)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_odr_violation=0:suppressions=$here/../sanitizers/asan.supp"
 export LSAN_OPTIONS="suppressions=$here/../sanitizers/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$here/../sanitizers/ubsan.supp"
-failed=0
-printf '%-20s %10s %8s  %s\n' target execs exec/s result
-for bin in "$build"/tests/fuzz/fuzz-*; do
-  name=${bin##*/fuzz-}
+
+# One target: fuzz, then write its summary line to $work/<name>.result.
+fuzz_one() {
+  local bin=$1 name=${1##*/fuzz-}
   mkdir -p "$work/$name"
   cp -r "$here/corpus/$name/." "$work/$name/" 2>/dev/null
-  log="$work/$name.log"
-  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+  local seeds; seeds=$(ls "$work/$name" | wc -l)
+  local log="$work/$name.log"
+  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
     -artifact_prefix="$work/$name-" "$work/$name" >"$log" 2>&1
-  rc=$?
-  execs=$(grep -o 'Done [0-9]* runs' "$log" | awk '{print $2}')
-  rate=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  if [ $rc -eq 0 ]; then result=ok; else result="FAILED (rc $rc)"; failed=1; fi
-  printf '%-20s %10s %8s  %s\n' "$name" "${execs:-?}" "${rate:-?}" "$result"
+  local rc=$?
+  local execs rate result
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}')
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | awk '{print $2}')
+  if [ $rc -eq 0 ]; then result=ok; else result="FAILED (rc $rc)"; fi
+  printf '%-20s %10s %8s %6s -> %-6s %s\n' "$name" "${execs:-?}" "${rate:-?}" "$seeds" "$(ls "$work/$name" | wc -l)" \
+    "$result" >"$work/$name.result"
   if [ $rc -ne 0 ]; then
-    grep -E 'ERROR|SUMMARY|fuzz property|terminate|what\(\)' "$log" | head -20
-    mkdir -p "$here/../../build/fuzz-artifacts" && cp "$work/$name"-* "$here/../../build/fuzz-artifacts/" 2>/dev/null
+    grep -aE 'ERROR|SUMMARY|fuzz property|terminate|what\(\)' "$log" | head -20 >>"$work/$name.result"
+    mkdir -p "$build/../fuzz-artifacts" && cp "$work/$name"-* "$build/../fuzz-artifacts/" 2>/dev/null
+  fi
+  return $rc
+}
+
+failed=0
+running=0
+for bin in "$build"/tests/fuzz/fuzz-*; do
+  fuzz_one "$bin" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || failed=1
+    running=$((running - 1))
   fi
 done
+while [ "$running" -gt 0 ]; do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+printf '%-20s %10s %8s %6s    %-6s %s\n' target execs exec/s seeds corpus result
+cat "$work"/*.result
 exit $failed

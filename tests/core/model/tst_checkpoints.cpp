@@ -164,6 +164,17 @@ private Q_SLOTS:
         QVERIFY2(m2.contains("tiny.bin") && m2.contains("truncated"), qPrintable(m2));
         const QString m3 = errorOf([&] { openCheckpoint(dir + "/absent.bin"); });
         QVERIFY2(m3.contains("absent.bin"), qPrintable(m3));
+        // Found by fuzz-llama2ccheckpoint: a 256-byte file whose header claims 2^24 layers of dim 2^27 built a
+        // table of 150 million entries before its size was checked (a time-out); now refused at once.
+        const std::int32_t header[7] = {1 << 27, 1 << 28, 1 << 24, 1 << 25, 1 << 25, 32, 256};
+        std::string huge(reinterpret_cast<const char*>(header), sizeof header);
+        huge.resize(256, '\0');
+        writeFile(fs::path(dir) / "huge.bin", huge);
+        QElapsedTimer timer;
+        timer.start();
+        const QString m4 = errorOf([&] { openCheckpoint(dir + "/huge.bin"); });
+        QVERIFY2(m4.contains("huge.bin") && m4.contains("truncated") && m4.contains("layers 16777216"), qPrintable(m4));
+        QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
     }
 
     void shapeDisagreesWithConfig() {

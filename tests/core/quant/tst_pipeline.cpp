@@ -4,6 +4,7 @@
 #include "core/calib/calibrationdata.h"
 #include "core/calib/calibrator.h"
 #include "core/errors.h"
+#include "core/io/h5file.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/kvcache.h"
@@ -173,6 +174,46 @@ private Q_SLOTS:
             QFAIL("expected UsageError");
         } catch (const UsageError& e) {
             QVERIFY2(std::string(e.what()).find("settings differs") != std::string::npos, e.what());
+        }
+    }
+
+    // Found by fuzz-runlayer: a layer file whose stored JSON is not JSON escaped as a raw nlohmann exception.
+    void corruptLayerJsonNamesTheFile() {
+        auto& f = fixture();
+        auto m = MethodRegistry::instance().create("rtn", {});
+        auto o = options(4);
+        o.saveDir = outDir("corrupt-json");
+        runQuantization(*f.model, f.data, f.act, *m, o);
+        const auto store = RunStore::open(o.saveDir);
+        const std::string path = store.layerPath(0);
+        for (const std::string object : {"/report", "/meta"}) {
+            {
+                auto h5 = H5File::update(path);
+                h5.writeString(object, object == "/report" ? R"({"layer": 0, "seconds": )" : "not json");
+                h5.commit();
+            }
+            try {
+                if (object == "/report")
+                    (void)store.loadReport(0);
+                else
+                    (void)store.loadLayer(0, f.model->config(), c10::Device(c10::kCPU));
+                QFAIL("expected FormatError");
+            } catch (const FormatError& e) {
+                const std::string what = e.what();
+                QVERIFY2(what.find(path) != std::string::npos && what.find(object) != std::string::npos, e.what());
+            }
+        }
+        // Valid JSON of the wrong shape is refused by name too.
+        {
+            auto h5 = H5File::update(path);
+            h5.writeString("/report", R"({"layer": "zero"})");
+            h5.commit();
+        }
+        try {
+            (void)store.loadReport(0);
+            QFAIL("expected FormatError");
+        } catch (const FormatError& e) {
+            QVERIFY2(std::string(e.what()).find("malformed layer report") != std::string::npos, e.what());
         }
     }
 
