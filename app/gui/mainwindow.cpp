@@ -107,8 +107,8 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
-    // The workbench waits for its jobs while it is destroyed, and that wait runs the event loop: a pending
-    // preview request must not start a job then (it would add a row to a job list being torn down).
+    // No preview request may start a job while the workbench stops its jobs (it blocks until their workers
+    // return; their results are dropped).
     m_previewTimer->stop();
     disconnect(m_previewTimer, nullptr, this, nullptr);
     m_workbench->shutDown();

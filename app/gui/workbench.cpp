@@ -11,6 +11,7 @@
 
 #include <QFileInfo>
 #include <QStandardPaths>
+#include <QThread>
 
 namespace olv {
 
@@ -20,8 +21,11 @@ Workbench::~Workbench() { shutDown(); }
 
 void Workbench::shutDown() {
     m_closing = true;
-    m_jobs->cancelAll();
-    m_jobs->waitForIdle(60000);
+    m_jobs->stopAll();
+}
+
+void Workbench::requireGuiThread(const char* where) const {
+    if (QThread::currentThread() != thread()) qFatal("Workbench::%s called off the GUI thread", where);
 }
 
 QString Workbench::modelLabel() const {
@@ -33,12 +37,11 @@ QString Workbench::modelLabel() const {
 }
 
 ol::LayerCalibrated Workbench::stagedLayers() {
-    return [this](const std::vector<ol::SiteStatistics>& sites, const std::vector<ol::OutlierReport>& reports) {
+    return [self = QPointer<Workbench>(this)](const std::vector<ol::SiteStatistics>& sites,
+                                              const std::vector<ol::OutlierReport>& reports) {
         std::vector<SiteSummary> summaries;
         for (std::size_t i = 0; i < sites.size(); ++i) summaries.push_back(summarize(sites[i], reports[i]));
-        // Queued to the GUI thread; dropped if the workbench is gone by then.
-        QMetaObject::invokeMethod(
-            this, [this, summaries] { Q_EMIT layerCalibrated(summaries); }, Qt::QueuedConnection);
+        postToGui(self, [summaries](Workbench& wb) { Q_EMIT wb.layerCalibrated(summaries); });
     };
 }
 
@@ -50,22 +53,22 @@ Job* Workbench::openPlantedDemo(const ol::CalibrationSettings& given) {
                        .arg(settings.nsamples)
                        .arg(settings.seqlen)
                        .arg(settings.seed));
-    return m_jobs->start(tr("Open and calibrate the demo model (planted outliers)"),
-                         [this, cache, settings](ol::Progress& p) -> std::function<void()> {
-                             const auto dir = ol::plantedDemoModel(cache, &p);
-                             auto ws = ol::calibrateWorkspace(dir, "", settings, &p, stagedLayers());
-                             return [this, ws] {
-                                 m_sessionPath.clear();
-                                 adopt(ws);
-                             };
-                         });
+    return m_jobs->start(
+        tr("Open and calibrate the demo model (planted outliers)"),
+        [self = QPointer<Workbench>(this), staged = stagedLayers(), cache, settings](ol::Progress& p) -> std::function<void()> {
+            const auto dir = ol::plantedDemoModel(cache, &p);
+            auto ws = ol::calibrateWorkspace(dir, "", settings, &p, staged);
+            return [self, ws] {
+                if (!self) return;
+                self->m_sessionPath.clear();
+                self->adopt(ws);
+            };
+        });
 }
 
 void Workbench::adopt(std::shared_ptr<ol::Workspace> workspace) {
-    {
-        std::lock_guard lock(m_cacheMutex);
-        m_layerCache.clear();
-    }
+    requireGuiThread("adopt");
+    m_layerCache->clear();
     m_workspace = std::move(workspace);
     Q_EMIT workspaceChanged();
 }
@@ -78,25 +81,31 @@ Job* Workbench::openModel(const QString& modelPath, const QString& tokenizerPath
         tr("Open and calibrate %1").arg(modelPath.isEmpty() ? tr("demo model") : QFileInfo(modelPath).fileName());
     Q_EMIT message(title +
                    tr(": %1 windows of %2 tokens, seed %3").arg(settings.nsamples).arg(settings.seqlen).arg(settings.seed));
-    return m_jobs->start(title, [this, model, tokenizer, settings](ol::Progress& p) -> std::function<void()> {
-        auto ws = ol::calibrateWorkspace(model, tokenizer, settings, &p, stagedLayers());
-        return [this, ws] {
-            m_sessionPath.clear();
-            adopt(ws);
-            Q_EMIT message(tr("calibrated %1 layers in %2 s").arg(ws->numLayers()).arg(ws->calibrationSeconds, 0, 'f', 1));
-        };
-    });
+    return m_jobs->start(
+        title,
+        [self = QPointer<Workbench>(this), staged = stagedLayers(), model, tokenizer,
+         settings](ol::Progress& p) -> std::function<void()> {
+            auto ws = ol::calibrateWorkspace(model, tokenizer, settings, &p, staged);
+            return [self, ws] {
+                if (!self) return;
+                self->m_sessionPath.clear();
+                self->adopt(ws);
+                Q_EMIT self->message(
+                    tr("calibrated %1 layers in %2 s").arg(ws->numLayers()).arg(ws->calibrationSeconds, 0, 'f', 1));
+            };
+        });
 }
 
 Job* Workbench::openSession(const QString& sessionPath) {
     const auto path = sessionPath.toStdString();
     return m_jobs->start(tr("Open session %1").arg(QFileInfo(sessionPath).fileName()),
-                         [this, path, sessionPath](ol::Progress& p) -> std::function<void()> {
+                         [self = QPointer<Workbench>(this), path, sessionPath](ol::Progress& p) -> std::function<void()> {
                              auto ws = ol::openSessionWorkspace(path, &p);
-                             return [this, ws, sessionPath] {
-                                 m_sessionPath = sessionPath;
-                                 adopt(ws);
-                                 Q_EMIT message(tr("opened session %1").arg(sessionPath));
+                             return [self, ws, sessionPath] {
+                                 if (!self) return;
+                                 self->m_sessionPath = sessionPath;
+                                 self->adopt(ws);
+                                 Q_EMIT self->message(tr("opened session %1").arg(sessionPath));
                              };
                          });
 }
@@ -106,30 +115,17 @@ Job* Workbench::saveSession(const QString& sessionPath) {
     auto ws = m_workspace;
     const auto path = sessionPath.toStdString();
     return m_jobs->start(tr("Save session %1").arg(QFileInfo(sessionPath).fileName()),
-                         [this, ws, path, sessionPath](ol::Progress& p) -> std::function<void()> {
+                         [self = QPointer<Workbench>(this), ws, path, sessionPath](ol::Progress& p) -> std::function<void()> {
                              p.report(0, "writing " + path);
                              ol::saveWorkspaceSession(*ws, path);
-                             return [this, sessionPath] {
-                                 m_sessionPath = sessionPath;
-                                 Q_EMIT sessionSaved(sessionPath);
-                                 Q_EMIT message(tr("saved session %1").arg(sessionPath));
+                             return [self, sessionPath] {
+                                 if (!self) return;
+                                 self->requireGuiThread("saveSession");
+                                 self->m_sessionPath = sessionPath;
+                                 Q_EMIT self->sessionSaved(sessionPath);
+                                 Q_EMIT self->message(tr("saved session %1").arg(sessionPath));
                              };
                          });
-}
-
-std::shared_ptr<const Workbench::CachedLayer> Workbench::cachedLayer(const std::shared_ptr<const ol::Workspace>& workspace,
-                                                                     int layer) {
-    std::lock_guard lock(m_cacheMutex);
-    auto it = m_layerCache.find(layer);
-    if (it != m_layerCache.end() && it->second->owner.lock() == workspace) return it->second;
-    if (it != m_layerCache.end()) m_layerCache.erase(it);
-    if (m_layerCache.size() >= 3) m_layerCache.erase(m_layerCache.begin());
-    auto entry = std::make_shared<CachedLayer>();
-    entry->weights = workspace->source.model->layer(layer);
-    entry->probe = ol::previewProbe(entry->weights);
-    entry->owner = workspace;
-    m_layerCache[layer] = entry;
-    return entry;
 }
 
 Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, const nlohmann::json& params,
@@ -140,12 +136,14 @@ Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, 
     const QString title = tr("Preview %1 on layer %2 %3").arg(method).arg(layer).arg(QString::fromLatin1(ol::siteKey(site)));
     const auto generation = ++m_previewGeneration; // GUI thread only: a first stage shows only if still the newest
     return m_jobs->startPreview(
-        title, [this, ws, layer, site, name, params, settings, generation](ol::Progress& p) -> std::function<void()> {
+        title,
+        [self = QPointer<Workbench>(this), cache = m_layerCache, ws, layer, site, name, params, settings,
+         generation](ol::Progress& p) -> std::function<void()> {
             try {
                 const auto* stats = ws->statistics(layer, site);
                 if (!stats) throw ol::UsageError("no statistics for layer " + std::to_string(layer) + " " + ol::siteKey(site));
                 p.report(0.1, "loading layer " + std::to_string(layer));
-                auto cached = cachedLayer(ws, layer);
+                auto cached = cache->layer(ws, layer);
                 auto methodObject = ol::MethodRegistry::instance().create(name, params);
                 ol::PreviewInput in;
                 in.layer = layer;
@@ -163,21 +161,22 @@ Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, 
                     auto first = in;
                     first.firstStage = true;
                     auto quick = ol::computeLayerPreview(*methodObject, first, &p);
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, quick, generation] {
-                            if (generation == m_previewGeneration) Q_EMIT previewReady(quick);
-                        },
-                        Qt::QueuedConnection);
+                    postToGui(self, [quick, generation](Workbench& wb) {
+                        if (generation == wb.m_previewGeneration) Q_EMIT wb.previewReady(quick);
+                    });
                 }
                 p.report(0.3, "computing the transform");
                 auto preview = ol::computeLayerPreview(*methodObject, in, &p);
-                return [this, preview] { Q_EMIT previewReady(preview); };
+                return [self, preview] {
+                    if (self) Q_EMIT self->previewReady(preview);
+                };
             } catch (const ol::Cancelled&) {
                 throw;
             } catch (const std::exception& e) {
                 const QString message = QString::fromStdString(ol::renderParameters(e.what(), ol::ParameterStyle::Name));
-                return [this, message] { Q_EMIT previewFailed(message); };
+                return [self, message] {
+                    if (self) Q_EMIT self->previewFailed(message);
+                };
             }
         });
 }
@@ -202,35 +201,37 @@ Job* Workbench::quantizeAndExport(const QString& method, const nlohmann::json& p
     const QString title = tr("Quantize & export %1 %2").arg(method, QString::fromStdString(settings.label()));
     Q_EMIT message(title + tr(" → %1").arg(exportDir));
     const QString run = QStringLiteral("%1 %2").arg(method, QString::fromStdString(settings.label()));
-    m_quantizeJob = m_jobs->start(title, [this, ws, request, run](ol::Progress& p) -> std::function<void()> {
-        auto staged = [this, run](const ol::LayerReport& report) {
-            QMetaObject::invokeMethod(
-                this, [this, run, report] { Q_EMIT layerQuantized(run, report); }, Qt::QueuedConnection);
-        };
-        auto outcome = ol::runQuantizeJob(ws->source, request, &p, staged);
-        RunSummary run;
-        run.method = QString::fromStdString(request.method);
-        run.settings = QString::fromStdString(request.pipeline.settings.label());
-        run.parameters = QString::fromStdString(outcome.result.manifest.value("parameters", nlohmann::json::object()).dump());
-        run.fpPpl = outcome.fpPpl;
-        run.quantPpl = outcome.quantPpl;
-        run.evalWindows = outcome.evalWindows;
-        run.quantizeSeconds = outcome.quantizeSeconds;
-        run.evalSeconds = outcome.evalSeconds;
-        run.fpTasks = outcome.fpTasks;
-        run.quantTasks = outcome.quantTasks;
-        run.fpMmlu = outcome.fpMmlu;
-        run.quantMmlu = outcome.quantMmlu;
-        run.exportDir = QString::fromStdString(request.exportDir);
-        run.reports = outcome.result.reports;
-        return [this, run] {
-            Q_EMIT runFinished(run);
-            Q_EMIT message(tr("%1 %2: perplexity %3 (FP %4)")
-                               .arg(run.method, run.settings)
-                               .arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4)
-                               .arg(run.fpPpl ? *run.fpPpl : 0, 0, 'f', 4));
-        };
-    });
+    m_quantizeJob =
+        m_jobs->start(title, [self = QPointer<Workbench>(this), ws, request, run](ol::Progress& p) -> std::function<void()> {
+            auto staged = [self, run](const ol::LayerReport& report) {
+                postToGui(self, [run, report](Workbench& wb) { Q_EMIT wb.layerQuantized(run, report); });
+            };
+            auto outcome = ol::runQuantizeJob(ws->source, request, &p, staged);
+            RunSummary run;
+            run.method = QString::fromStdString(request.method);
+            run.settings = QString::fromStdString(request.pipeline.settings.label());
+            run.parameters = QString::fromStdString(outcome.result.manifest.value("parameters", nlohmann::json::object()).dump());
+            run.fpPpl = outcome.fpPpl;
+            run.quantPpl = outcome.quantPpl;
+            run.evalWindows = outcome.evalWindows;
+            run.quantizeSeconds = outcome.quantizeSeconds;
+            run.evalSeconds = outcome.evalSeconds;
+            run.fpTasks = outcome.fpTasks;
+            run.quantTasks = outcome.quantTasks;
+            run.fpMmlu = outcome.fpMmlu;
+            run.quantMmlu = outcome.quantMmlu;
+            run.exportDir = QString::fromStdString(request.exportDir);
+            run.reports = outcome.result.reports;
+            return [self, run] {
+                if (!self) return;
+                self->requireGuiThread("quantizeAndExport");
+                Q_EMIT self->runFinished(run);
+                Q_EMIT self->message(tr("%1 %2: perplexity %3 (FP %4)")
+                                         .arg(run.method, run.settings)
+                                         .arg(run.quantPpl ? *run.quantPpl : 0, 0, 'f', 4)
+                                         .arg(run.fpPpl ? *run.fpPpl : 0, 0, 'f', 4));
+            };
+        });
     return m_quantizeJob;
 }
 

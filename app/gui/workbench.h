@@ -7,15 +7,14 @@
 #include "core/quant/layerpreview.h"
 #include "core/workflow/workspace.h"
 #include "evaluationchoice.h"
+#include "previewlayercache.h"
 #include "views/layers/layertreemodel.h"
 #include "views/results/resultsview.h"
 
+#include <QCoreApplication>
 #include <QObject>
-#include <map>
+#include <QPointer>
 #include <memory>
-#include <mutex>
-
-#include "core/model/layerweights.h"
 
 namespace olv {
 
@@ -24,7 +23,8 @@ class Workbench : public QObject {
 public:
     explicit Workbench(QObject* parent = nullptr);
     ~Workbench() override;
-    // Cancels every job, waits for them, and refuses new ones from then on (the window is closing).
+    // Cancels every job, waits for their workers to stop (without running the event loop: their results are
+    // dropped), and refuses new ones from then on (the window is closing).
     void shutDown();
 
     JobManager* jobs() const { return m_jobs; }
@@ -63,13 +63,18 @@ Q_SIGNALS:
     void message(const QString& text);
 
 private:
-    struct CachedLayer {
-        ol::LayerWeights weights, probe;          // the FP layer and its preview probe (column absmax per linear)
-        std::weak_ptr<const ol::Workspace> owner; // the model it came from
-    };
-    // Layer `layer` of `workspace` (the one the preview job holds, never the member a newer model replaces):
-    // an entry of another workspace — even one at a reused address — is a miss.
-    std::shared_ptr<const CachedLayer> cachedLayer(const std::shared_ptr<const ol::Workspace>& workspace, int layer);
+    // Runs `deliver(workbench)` on the GUI thread if the workbench still exists then. Workers reach the
+    // workbench only through this: they capture values, never `this`.
+    template <class F> static void postToGui(const QPointer<Workbench>& self, F deliver) {
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [self, deliver = std::move(deliver)] {
+                if (self) deliver(*self);
+            },
+            Qt::QueuedConnection);
+    }
+    // Aborts when called off the GUI thread: everything that installs a job's result must run there.
+    void requireGuiThread(const char* where) const;
     void adopt(std::shared_ptr<ol::Workspace> workspace);
     // The calibration's per-layer hook: summarizes on the worker, emits layerCalibrated on the GUI thread.
     ol::LayerCalibrated stagedLayers();
@@ -78,8 +83,7 @@ private:
     std::shared_ptr<ol::Workspace> m_workspace;
     QString m_sessionPath;
     QPointer<Job> m_quantizeJob;
-    std::mutex m_cacheMutex;
-    std::map<int, std::shared_ptr<const CachedLayer>> m_layerCache; // the last few layers previewed
+    std::shared_ptr<PreviewLayerCache> m_layerCache = std::make_shared<PreviewLayerCache>();
     bool m_closing = false;
     std::uint64_t m_previewGeneration = 0; // counts preview requests (GUI thread)
 };

@@ -12,11 +12,7 @@ JobManager::JobManager(QObject* parent) : QObject(parent) {
     m_previewPool.setMaxThreadCount(1);
 }
 
-JobManager::~JobManager() {
-    cancelAll();
-    m_pool.waitForDone();
-    m_previewPool.waitForDone();
-}
+JobManager::~JobManager() { stopAll(); }
 
 Job* JobManager::launch(const QString& title, Work work, QThreadPool* pool, bool transient) {
     auto* job = new Job(m_nextId++, title, this);
@@ -65,6 +61,12 @@ bool JobManager::anyRunning() const {
 
 void JobManager::cancelAll() {
     for (auto* j : m_jobs) j->cancel();
+}
+
+void JobManager::stopAll() {
+    cancelAll();
+    m_pool.waitForDone();
+    m_previewPool.waitForDone();
 }
 
 bool JobManager::waitForIdle(int timeoutMs) {

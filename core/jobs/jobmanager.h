@@ -27,6 +27,9 @@ public:
     const QList<Job*>& jobs() const { return m_jobs; }
     bool anyRunning() const;
     void cancelAll();
+    // Cancels every job and blocks until their workers have returned, without running the event loop (their
+    // results are dropped): for an owner about to be destroyed.
+    void stopAll();
     // Blocks (processing events) until no job runs; for tests and shutdown.
     bool waitForIdle(int timeoutMs);
 

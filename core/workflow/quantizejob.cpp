@@ -154,7 +154,7 @@ MemoryEstimate estimateQuantizeJob(const Checkpoint& ck, const CalibrationSettin
     return estimateQuantize(ck.config(), ModelFootprint::of(ck), job);
 }
 
-QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& req, Progress* progress,
+QuantizeOutcome runQuantizeJob(const CalibrationSource& source, const QuantizeRequest& req, Progress* progress,
                                const std::function<void(const LayerReport&)>& onLayer) {
     QuantizeOutcome out;
     const auto& registry = MethodRegistry::instance();
@@ -236,13 +236,11 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         evalTokens = tokenizeTextFile(*source.bundle.tokenizer, text);
         t0 = std::chrono::steady_clock::now();
         const auto key = text + "#" + std::to_string(req.evalLimit);
-        if (!source.fpPpl || source.fpPplText != key) {
+        out.fpPpl = source.fpResults->perplexity(key, [&] {
             SubProgress sub(p, evalStart, evalStart + pplShare / 2, "FP perplexity ");
             LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
-            source.fpPpl = evaluatePerplexity(fp, evalTokens, po, &sub).ppl;
-            source.fpPplText = key;
-        }
-        out.fpPpl = source.fpPpl;
+            return evaluatePerplexity(fp, evalTokens, po, &sub).ppl;
+        });
         QuantizedModel qm(source.bundle.checkpoint, device, layers, source.model->dtype());
         SubProgress sub(p, evalStart + pplShare / 2, evalStart + pplShare, "quantized perplexity ");
         const auto r = evaluatePerplexity(qm, evalTokens, po, &sub);
@@ -259,13 +257,11 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         options.scoring.maxLength = config.maxPositions;
         std::string key = options.taskDir + "#" + std::to_string(options.limit) + "#" + harnessCompatName(options.compat);
         for (const auto& t : req.tasks) key += "#" + t;
-        if (!source.fpTasks || source.fpTasksKey != key) {
+        out.fpTasks = source.fpResults->tasks(key, [&] {
             SubProgress sub(p, evalStart + pplShare, (evalStart + pplShare + taskEnd) / 2, "FP tasks ");
             LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
-            source.fpTasks = evaluateTasks(fp, *source.bundle.tokenizer, req.tasks, options, &sub);
-            source.fpTasksKey = key;
-        }
-        out.fpTasks = source.fpTasks;
+            return evaluateTasks(fp, *source.bundle.tokenizer, req.tasks, options, &sub);
+        });
         QuantizedModel qm(source.bundle.checkpoint, device, layers, source.model->dtype());
         SubProgress sub(p, (evalStart + pplShare + taskEnd) / 2, taskEnd, "quantized tasks ");
         out.quantTasks = evaluateTasks(qm, *source.bundle.tokenizer, req.tasks, options, &sub);
@@ -277,13 +273,11 @@ QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest&
         std::string key = req.mmluDataDir + "#" + std::to_string(req.mmluOptions.shots) + "#" +
                           std::to_string(req.mmluOptions.limit) + "#" + std::to_string(req.mmluOptions.maxTokens);
         for (const auto& s : req.mmluOptions.subjects) key += "#" + s;
-        if (!source.fpMmlu || source.fpMmluKey != key) {
+        out.fpMmlu = source.fpResults->mmlu(key, [&] {
             SubProgress sub(p, taskEnd, (taskEnd + 0.98) / 2, "FP MMLU ");
             LlamaModel fp(source.bundle.checkpoint, device, source.model->dtype(), LlamaModel::Residency::Streamed);
-            source.fpMmlu = evaluateMmlu(fp, *source.bundle.tokenizer, context, req.mmluDataDir, req.mmluOptions, &sub);
-            source.fpMmluKey = key;
-        }
-        out.fpMmlu = source.fpMmlu;
+            return evaluateMmlu(fp, *source.bundle.tokenizer, context, req.mmluDataDir, req.mmluOptions, &sub);
+        });
         QuantizedModel qm(source.bundle.checkpoint, device, layers, source.model->dtype());
         SubProgress sub(p, (taskEnd + 0.98) / 2, 0.98, "quantized MMLU ");
         out.quantMmlu = evaluateMmlu(qm, *source.bundle.tokenizer, context, req.mmluDataDir, req.mmluOptions, &sub);

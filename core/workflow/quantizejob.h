@@ -9,6 +9,7 @@
 #include "core/model/modelloader.h"
 #include "core/quant/pipeline.h"
 #include "core/quant/smoothing.h"
+#include "core/workflow/fpresultcache.h"
 #include "core/workflow/memoryestimate.h"
 
 #include <c10/core/ScalarType.h>
@@ -29,12 +30,8 @@ struct CalibrationSource {
     std::string sessionPath;
     bool reusedSession = false;
     double seconds = 0;
-    std::optional<double> fpPpl; // cached FP perplexity of the evaluation text
-    std::string fpPplText;
-    std::optional<TaskResults> fpTasks; // cached FP task results, and what they were computed for
-    std::string fpTasksKey;
-    std::optional<MmluResult> fpMmlu; // cached FP MMLU, and what it was computed for
-    std::string fpMmluKey;
+    // The FP results of this model, shared by every job that quantizes it (thread-safe).
+    std::shared_ptr<FpResultCache> fpResults = std::make_shared<FpResultCache>();
 };
 
 // Opens the model; calibrates, or reuses `sessionPath` when it exists and was made from the same
@@ -83,7 +80,7 @@ struct QuantizeOutcome {
 };
 
 // `onLayer` (optional) receives each layer's report as soon as that layer is quantized (staged results).
-QuantizeOutcome runQuantizeJob(CalibrationSource& source, const QuantizeRequest& request, Progress* progress,
+QuantizeOutcome runQuantizeJob(const CalibrationSource& source, const QuantizeRequest& request, Progress* progress,
                                const std::function<void(const LayerReport&)>& onLayer = {});
 
 } // namespace ol

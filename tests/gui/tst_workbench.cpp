@@ -8,6 +8,7 @@
 #include "core/model/checkpoint.h"
 #include "core/model/modelloader.h"
 #include "core/model/tokenizer.h"
+#include "core/quant/methodregistry.h"
 #include "core/quant/quantexport.h"
 #include "core/quant/quantizedmodel.h"
 #include "core/resources.h"
@@ -239,6 +240,58 @@ private Q_SLOTS:
         QCOMPARE(window.selectedSite(), ol::Site::DownInput);
         QCOMPARE(window.outlierView()->channelPlot()->markedMassiveChannels(), std::vector<std::int64_t>{100});
         saveScreenshot(&window, QStringLiteral("demo-first-screen"));
+    }
+
+    // Previews keep running while another model replaces the open one: every preview measures one model's
+    // sample against that same model's weights (never a layer cached for the other), and the first preview
+    // after the switch equals one computed directly on the new model. Run under the tsan preset too.
+    void previewsDuringAModelSwitch() {
+        Workbench wb;
+        auto settings = ol::defaultCalibrationSettings(true);
+        settings.nsamples = 8;
+        settings.seqlen = 128;
+        QVERIFY(waitFor(wb.openModel(QString(), QString(), settings)));
+        const auto* bundled = wb.workspace();
+        const double bundledAbsmax = bundled->statistics(0, ol::Site::DownInput)->tile.abs().max().item<double>();
+        std::vector<ol::LayerPreview> seen;
+        connect(&wb, &Workbench::previewReady, &wb, [&](const ol::LayerPreview& p) { seen.push_back(p); });
+        const ol::QuantSettings quant;
+        auto request = [&] { wb.requestPreview(0, ol::Site::DownInput, QStringLiteral("duquant"), {{"block_size", 4}}, quant); };
+        Job* open = wb.openModel(m_planted, QString(), settings);
+        QTimer ticker; // a preview request every 5 ms while the other model calibrates, as a dragged slider
+        connect(&ticker, &QTimer::timeout, &wb, request);
+        ticker.start(5);
+        QVERIFY2(waitFor(open), qPrintable(open->error()));
+        ticker.stop();
+        QVERIFY(wb.jobs()->waitForIdle(60000));
+        const auto& planted = *wb.workspace();
+        const double plantedAbsmax = planted.statistics(0, ol::Site::DownInput)->tile.abs().max().item<double>();
+        QVERIFY(plantedAbsmax > 10 * bundledAbsmax); // the planted channel
+        QVERIFY2(seen.size() >= 2, qPrintable(QString::number(seen.size()))); // previews ran during the switch
+        for (const auto& p : seen)
+            QVERIFY2(std::abs(p.before.absmax - bundledAbsmax) < 1e-6 * bundledAbsmax ||
+                         std::abs(p.before.absmax - plantedAbsmax) < 1e-6 * plantedAbsmax,
+                     qPrintable(QString::number(p.before.absmax)));
+        QVERIFY(wb.jobs()->jobs().size() <= 3); // replaced previews leave the list
+
+        seen.clear();
+        request();
+        QTRY_VERIFY_WITH_TIMEOUT(!seen.empty() && !seen.back().firstStage, 60000);
+        auto method = ol::MethodRegistry::instance().create("duquant", {{"block_size", 4}});
+        const auto weights = planted.source.model->layer(0);
+        ol::PreviewInput in;
+        in.layer = 0;
+        in.site = ol::Site::DownInput;
+        in.sample = planted.statistics(0, ol::Site::DownInput)->tile;
+        in.config = &planted.source.model->config();
+        in.weights = &weights;
+        in.actScales = planted.source.actScales.at(0);
+        in.settings = quant;
+        in.seed = planted.source.data.settings.seed;
+        const auto direct = ol::computeLayerPreview(*method, in);
+        QCOMPARE(seen.back().before.absmax, direct.before.absmax);
+        QCOMPARE(seen.back().after.output.sqnrDb, direct.after.output.sqnrDb);
+        QCOMPARE(seen.back().after.weight.sqnrDb, direct.after.weight.sqnrDb);
     }
 
     // The Quantize & Export dialog names what is missing before a run can start, and keeps the papers' task order.
