@@ -11,6 +11,9 @@ packages=(
   # Qt 6 (Widgets, Test, Concurrent, PrintSupport, Svg) and QCustomPlot for Qt 6
   qt6-base-dev qt6-base-dev-tools libqt6svg6-dev libqcustomplot-dev libqcustomplot2.1-qt6
   qt6-qpa-plugins
+  # The 3D surface view (Qt Data Visualization; it renders with OpenGL: Mesa under Xvfb)
+  # (its CMake package needs Qt OpenGL and Qt Qml found too)
+  qt6-datavisualization-dev libqt6opengl6-dev qt6-declarative-dev libgl1-mesa-dri
   # HDF5 C and C++ libraries plus h5dump
   libhdf5-dev hdf5-tools
   # Tokenizers and JSON

@@ -13,6 +13,7 @@
 #include "views/outliers/outlierview.h"
 #include "views/preview/previewview.h"
 #include "views/results/resultsview.h"
+#include "views/surface/surfaceview.h"
 #include "views/tune/parameterform.h"
 #include "workbench.h"
 
@@ -44,8 +45,9 @@ const char* kRecentSessions = "recent/sessions";
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_workbench(new Workbench(this)), m_layers(new LayerPanel), m_outliers(new OutlierView),
-      m_form(new ParameterForm), m_preview(new PreviewView), m_jobList(new JobListWidget(m_workbench->jobs())),
-      m_results(new ResultsView), m_log(new LogView), m_previewTimer(new QTimer(this)) {
+      m_form(new ParameterForm), m_preview(new PreviewView), m_surface(new SurfaceView),
+      m_jobList(new JobListWidget(m_workbench->jobs())), m_results(new ResultsView), m_log(new LogView),
+      m_previewTimer(new QTimer(this)) {
     setWindowTitle(tr("OutlierLab"));
     setObjectName(QStringLiteral("OutlierLabMainWindow"));
     setDockNestingEnabled(true);
@@ -67,6 +69,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_workbench, &Workbench::workspaceChanged, this, &MainWindow::onWorkspaceChanged);
     connect(m_workbench, &Workbench::layerCalibrated, this, &MainWindow::onLayerCalibrated);
     connect(m_workbench, &Workbench::previewReady, m_preview, &PreviewView::setPreview);
+    connect(m_workbench, &Workbench::previewReady, m_surface, &SurfaceView::setPreview);
     connect(m_workbench, &Workbench::previewFailed, m_preview, &PreviewView::setError);
     connect(m_workbench, &Workbench::layerQuantized, m_results, &ResultsView::addRunningLayer);
     connect(m_workbench, &Workbench::runFinished, this, [this](const RunSummary& run) {
@@ -141,12 +144,15 @@ void MainWindow::buildDocks() {
     auto* outliers = make(m_outliers, tr("Outliers"), QStringLiteral("OutliersDock"), Qt::RightDockWidgetArea);
     auto* tune = make(m_form, tr("Tune"), QStringLiteral("TuneDock"), Qt::RightDockWidgetArea);
     auto* preview = make(m_preview, tr("Preview"), QStringLiteral("PreviewDock"), Qt::RightDockWidgetArea);
+    auto* surface = make(m_surface, tr("3D surface"), QStringLiteral("SurfaceDock"), Qt::RightDockWidgetArea);
     auto* jobs = make(m_jobList, tr("Jobs"), QStringLiteral("JobsDock"), Qt::BottomDockWidgetArea);
     auto* results = make(m_results, tr("Results"), QStringLiteral("ResultsDock"), Qt::BottomDockWidgetArea);
     auto* log = make(m_log, tr("Log"), QStringLiteral("LogDock"), Qt::BottomDockWidgetArea);
     // Default layout: layers | outliers over preview | tune; jobs, results and log tabbed at the bottom.
     splitDockWidget(outliers, tune, Qt::Horizontal);
     splitDockWidget(outliers, preview, Qt::Vertical);
+    tabifyDockWidget(preview, surface); // the same preview in 3D, one tab away
+    preview->raise();
     tabifyDockWidget(jobs, results);
     tabifyDockWidget(results, log);
     jobs->raise();
@@ -390,6 +396,7 @@ void MainWindow::schedulePreview() {
     if (!m_workbench->hasWorkspace() || m_layer < 0) return;
     if (!ol::isLinearInput(m_site)) {
         m_preview->clear();
+        m_surface->clear();
         return;
     }
     m_preview->setPending(

@@ -24,6 +24,7 @@ class LayerPanel;
 class OutlierView;
 class ParameterForm;
 class PreviewView;
+class SurfaceView;
 class JobListWidget;
 class ResultsView;
 class LogView;
@@ -40,6 +41,7 @@ public:
     OutlierView* outlierView() const { return m_outliers; }
     ParameterForm* parameterForm() const { return m_form; }
     PreviewView* previewView() const { return m_preview; }
+    SurfaceView* surfaceView() const { return m_surface; }
     JobListWidget* jobList() const { return m_jobList; }
     ResultsView* resultsView() const { return m_results; }
     LogView* logView() const { return m_log; }
@@ -86,6 +88,7 @@ private:
     OutlierView* m_outliers;
     ParameterForm* m_form;
     PreviewView* m_preview;
+    SurfaceView* m_surface;
     JobListWidget* m_jobList;
     ResultsView* m_results;
     LogView* m_log;

@@ -118,6 +118,12 @@ void HfTokenizer::parseSpecialIds(const json& root) {
     for (const char* name : {"</s>", "<|end_of_text|>", "<|eot_id|>", "<|endoftext|>"}) {
         if (m_eosId < 0) m_eosId = idOf(name);
     }
+    // A template may name ids the vocabulary lacks (found by fuzz-hftokenizer: every encode then began
+    // with an id the model's embedding does not have).
+    for (const auto& [what, id] : {std::pair{"BOS", m_bosId}, std::pair{"EOS", m_eosId}})
+        if (id >= vocabSize())
+            throw FormatError(m_path + ": the post_processor's " + what + " token has id " + std::to_string(id) +
+                              ", outside the vocabulary of " + std::to_string(vocabSize()) + " (model.vocab and added_tokens)");
 }
 
 std::vector<HfTokenizer::Segment> HfTokenizer::splitAddedTokens(std::string_view text) const {

@@ -43,6 +43,10 @@ PreviewSide describe(const at::Tensor& x, const at::Tensor& edges) {
     s.absmax = absx.max().item<double>();
     s.medianChannelAbsmax = channelAbsmax.to(at::kDouble).median().item<double>();
     s.kurtosis = kurtosis(x);
+    s.surfaceTokens = std::min(x.size(0), PreviewSide::kSurfaceTokens);
+    s.surfaceChannels = std::min(x.size(1), PreviewSide::kSurfaceChannels);
+    const auto pooled = std::get<0>(at::adaptive_max_pool2d(absx.unsqueeze(0), {s.surfaceTokens, s.surfaceChannels}));
+    s.surface = toVector(pooled.squeeze(0));
     const auto logs = at::log10(absx.to(at::kDouble).flatten().clamp_min(1e-30));
     const int bins = static_cast<int>(edges.numel()) - 1;
     const double lo = edges[0].item<double>(), hi = edges[bins].item<double>();

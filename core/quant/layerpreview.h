@@ -29,6 +29,11 @@ struct PreviewSide {
     std::vector<double> histogramEdges;    // log10|x| bin edges [bins+1] (shared by before and after)
     std::vector<double> histogramCounts;   // [bins] fraction of values per bin
     double absmax = 0, medianChannelAbsmax = 0, kurtosis = 0;
+    // |x| over tokens × channels for the 3D view, max-pooled to at most kSurfaceTokens × kSurfaceChannels cells
+    // (row-major, a row per token cell) so that a single outlier still shows at its full height.
+    std::vector<float> surface;
+    std::int64_t surfaceTokens = 0, surfaceChannels = 0;
+    static constexpr std::int64_t kSurfaceTokens = 64, kSurfaceChannels = 256;
     QuantError activation; // per-token activation quantization at the chosen abits (lac applied)
     QuantError weight;     // consumers' weights at wbits (pooled over the sampled rows)
     // What matters in the end: the linear outputs X·Wᵀ (FP) against Q(X·M)·Q(W·M)ᵀ, over the sampled rows.

@@ -72,7 +72,8 @@ void removeStaleTemporaries(const fs::path& dir) {
 void checkManifest(const nlohmann::json& m, const std::string& path) {
     auto fail = [&](const std::string& what) { throw FormatError(path + ": " + what); };
     if (!m.is_object()) fail("not a JSON object");
-    if (m.value("format", "") != "outlierlab-quantization-run")
+    // value() with a default throws when the key holds another type (found by fuzz-runmanifest: "format": 1).
+    if (!m.value("format", nlohmann::json()).is_string() || m.at("format").get<std::string>() != "outlierlab-quantization-run")
         fail("'format' is " + m.value("format", nlohmann::json()).dump() + ", not \"outlierlab-quantization-run\"");
     const auto version = m.value("format_version", nlohmann::json());
     if (!version.is_number_integer() || version.get<std::int64_t>() < 1)
@@ -111,10 +112,11 @@ RunStore::RunStore(std::string dir, nlohmann::json manifest, bool resume)
     removeStaleTemporaries(m_dir);
     if (fs::exists(manifestPath)) {
         const auto stored = readJson(manifestPath);
+        checkManifest(stored, manifestPath);
         if (!resume)
             throw UsageError("`save_dir` " + m_dir +
                              " already holds a quantization run; pass `resume` to continue it or choose another directory");
-        if (stored.value("fingerprint", "") != m_manifest.at("fingerprint").get<std::string>())
+        if (stored.at("fingerprint").get<std::string>() != m_manifest.at("fingerprint").get<std::string>())
             throw UsageError("cannot `resume` the run in " + m_dir +
                              ": it was made with other inputs: " + describeDifference(stored, m_manifest));
         while (fs::exists(layerPath(m_completed))) ++m_completed;

@@ -218,6 +218,8 @@ private Q_SLOTS:
         QTest::newRow("negative layers") << "num_layers" << QJsonValue(-1) << "'num_layers' is -1";
         QTest::newRow("layers a string") << "num_layers" << QJsonValue("5") << "'num_layers' is \"5\"";
         QTest::newRow("fewer layers") << "num_layers" << QJsonValue(3) << "num_layers is 3 but the model has 5";
+        // Found by fuzz-runmanifest: a number where the format name belongs escaped as a raw JSON type error.
+        QTest::newRow("format a number") << "format" << QJsonValue(1) << "'format' is 1, not \"outlierlab-quantization-run\"";
     }
     void runJsonRefused() {
         QFETCH(QString, key);

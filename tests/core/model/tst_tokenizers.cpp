@@ -534,6 +534,12 @@ private Q_SLOTS:
         expectFormatError([&] { ol::loadTokenizer(path); }, path, "merge 22");
         writeFile(path, "{ not json");
         expectFormatError([&] { ol::loadTokenizer(path); }, path, "JSON");
+        // Found by fuzz-hftokenizer: without its added_tokens, llama3's template names BOS by an id the
+        // vocabulary lacks; every encode began with it.
+        j = base;
+        j.erase("added_tokens");
+        writeFile(path, j.dump());
+        expectFormatError([&] { ol::loadTokenizer(path); }, path, "BOS token has id");
     }
 
     void loader() {

@@ -97,6 +97,26 @@ private Q_SLOTS:
                  100);
     }
 
+    // The 3D view's surface: |x| max-pooled over cells of tokens × channels, recomputed here cell by cell from
+    // the sample (exact: a maximum of the same float values); the planted channel keeps its full height.
+    void surfaceIsTheMaxPooledMagnitude() {
+        const auto in = input(Site::DownInput);
+        const auto p = run("duquant", {{"block_size", 4}}, in);
+        const auto& b = p.before;
+        QCOMPARE(b.surfaceTokens, std::int64_t(64));    // 256 tokens → 64 cells of 4
+        QCOMPARE(b.surfaceChannels, std::int64_t(172)); // fewer channels than 256: one cell per channel
+        QCOMPARE(b.surface.size(), std::size_t(64 * 172));
+        const auto absx = in.sample.to(at::kDouble).abs();
+        for (std::int64_t t = 0; t < b.surfaceTokens; ++t)
+            for (std::int64_t c = 0; c < b.surfaceChannels; ++c) {
+                const double expected = absx.slice(0, t * 4, t * 4 + 4).select(1, c).max().item<double>();
+                QCOMPARE(static_cast<double>(b.surface[t * b.surfaceChannels + c]), expected);
+            }
+        QCOMPARE(static_cast<double>(*std::max_element(b.surface.begin(), b.surface.end())), b.absmax);
+        QCOMPARE(p.after.surface.size(), b.surface.size());
+        QCOMPARE(static_cast<double>(*std::max_element(p.after.surface.begin(), p.after.surface.end())), p.after.absmax);
+    }
+
     void sixteenBitsHaveNoError() {
         QuantSettings s;
         s.wbits = s.abits = 16;
