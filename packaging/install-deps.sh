@@ -22,6 +22,8 @@ packages=(
   xvfb xauth fonts-dejavu-core
   # The house style (CTest format_check) and the static checks (tests/clangtidy.sh)
   clang-format clang-tidy
+  # The fuzz targets (preset fuzz): clang, libFuzzer and clang's OpenMP runtime
+  clang libclang-rt-14-dev libomp-14-dev
 )
 
 missing=()

@@ -58,6 +58,7 @@ std::vector<c10::Device> devicesFor(c10::Device device, bool multigpu) {
     const int n = cudaDeviceCount();
     if (n < 1) throw UsageError("--multigpu needs CUDA devices; none is visible");
     std::vector<c10::Device> out;
+    out.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) out.emplace_back(c10::kCUDA, static_cast<c10::DeviceIndex>(i));
     return out;
 }

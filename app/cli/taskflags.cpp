@@ -26,7 +26,7 @@ std::vector<std::string> tasksFromFlags(const Flags& f, TaskOptions& o) {
     for (const char* name : {"task_dir", "harness_compat", "task_limit", "task_batch", "context_reuse"})
         if (f.given(name) && !f.given("tasks")) throw UsageError(std::string("--") + name + " needs --tasks");
     if (!f.given("tasks")) return {};
-    const auto tasks = parseTaskList(f.str("tasks"));
+    auto tasks = parseTaskList(f.str("tasks"));
     o.taskDir = f.str("task_dir");
     for (const auto& t : tasks) taskFile(o.taskDir, t); // every file checked before any work
     o.compat = harnessCompatFromName(f.str("harness_compat"));

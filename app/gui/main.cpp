@@ -11,6 +11,7 @@
 #include <ATen/Parallel.h>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QIcon>
 #include <QPixmap>
 #include <QScreen>
@@ -39,10 +40,22 @@ int main(int argc, char** argv) {
                                         QStringLiteral("save the window as a PNG once the model is open, then quit"),
                                         QStringLiteral("file"));
     parser.addOption(screenshot);
+    const QCommandLineOption raise(QStringLiteral("raise"),
+                                   QStringLiteral("bring a tabbed dock to the front, by object name (e.g. SurfaceDock)"),
+                                   QStringLiteral("dock"));
+    parser.addOption(raise);
     parser.process(app);
 
     olv::MainWindow window;
     window.show();
+    if (parser.isSet(raise)) {
+        auto* dock = window.dock(parser.value(raise));
+        if (!dock) {
+            std::fprintf(stderr, "--raise: no dock named %s\n", qPrintable(parser.value(raise)));
+            return 2;
+        }
+        dock->raise();
+    }
     const auto args = parser.positionalArguments();
     if (!args.isEmpty() && args.front().endsWith(QLatin1String(".h5")))
         window.openSession(args.front());

@@ -345,7 +345,7 @@ void MainWindow::onWorkspaceChanged() {
                              15000);
     std::vector<SiteSummary> sites;
     for (std::size_t i = 0; i < ws->sites.size(); ++i) sites.push_back(summarize(ws->sites[i], ws->outliers[i]));
-    m_layers->model()->setSites(std::move(sites));
+    m_layers->model()->setSites(sites);
     const auto& c = ws->source.model->config();
     const auto& cal = ws->source.data.settings;
     m_layers->setHeading(

@@ -53,7 +53,7 @@ std::vector<std::string> parseTaskList(const std::string& list) {
 std::string taskFile(const std::string& dir, const std::string& task) {
     if (dir.empty()) throw UsageError("`tasks` needs `task_dir`, the folder holding <task>.jsonl files (docs/evaluation.md)");
     if (!std::filesystem::is_directory(dir)) throw UsageError("`task_dir` " + dir + ": not a directory");
-    const auto path = (std::filesystem::path(dir) / (task + ".jsonl")).string();
+    auto path = (std::filesystem::path(dir) / (task + ".jsonl")).string();
     if (!std::filesystem::is_regular_file(path))
         throw UsageError("`task_dir` " + dir + " has no " + task + ".jsonl (docs/evaluation.md shows how to export it)");
     return path;

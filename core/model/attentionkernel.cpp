@@ -1,4 +1,5 @@
 #include "core/model/attentionkernel.h"
+#include "core/vectorclones.h"
 
 #include <algorithm>
 #include <bit>
@@ -9,7 +10,6 @@
 // file is the forward's inner loop for small models, and the distribution's baseline (SSE2) would run it at
 // a quarter of the speed. Both vector versions contract the same products into FMA, so they round alike;
 // a CPU without FMA rounds a little differently (as it does in OpenBLAS).
-#define OL_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 namespace ol {
 

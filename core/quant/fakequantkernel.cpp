@@ -1,4 +1,5 @@
 #include "core/quant/fakequantkernel.h"
+#include "core/vectorclones.h"
 
 #include <ATen/Parallel.h>
 #include <algorithm>
@@ -6,7 +7,6 @@
 
 // Compiled for AVX-512, AVX2 and the baseline (see attentionkernel.cpp). No product here is followed by an
 // addition, so no version can contract one into FMA: all three give the same bits.
-#define OL_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 namespace ol {
 

@@ -222,6 +222,7 @@ void writeQuantizedExport(const std::string& dir, const Checkpoint& fp, const Qu
     std::vector<Declared> declared;
     std::vector<std::string> fpNames{names::embedTokens, names::finalNorm};
     if (!config.tieWordEmbeddings && fp.has(names::lmHead)) fpNames.push_back(names::lmHead);
+    declared.reserve(fpNames.size());
     for (const auto& name : fpNames) declared.push_back({name, DType::F32, fp.view(name).sizes().vec()});
     nlohmann::json description;
     for (int i = 0; i < L; ++i) {
@@ -337,6 +338,7 @@ QuantizedExport openQuantizedExport(const std::string& dir, c10::Device device) 
 
 std::vector<QuantizedLayer> QuantizedExport::loadAllLayers() const {
     std::vector<QuantizedLayer> out;
+    out.reserve(static_cast<std::size_t>(numLayers));
     for (int i = 0; i < numLayers; ++i) out.push_back(loadLayer(i));
     return out;
 }

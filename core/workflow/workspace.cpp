@@ -94,6 +94,7 @@ std::shared_ptr<Workspace> calibrateWorkspace(const std::string& modelPath, cons
     if (onLayer)
         staged = [&onLayer](const std::vector<SiteStatistics>& sites) {
             std::vector<OutlierReport> reports;
+            reports.reserve(sites.size());
             for (const auto& s : sites) reports.push_back(classifyOutliers(s));
             onLayer(sites, reports);
         };

@@ -119,12 +119,12 @@ double mb(std::int64_t bytes) { return bytes / 1e6; }
 void checkEstimate(const QJsonObject& j, std::int64_t peak, const char* what) {
     const double estimate = j["memory"].toObject()["estimate_bytes"].toDouble();
     qInfo("%s: peak RSS %.0f MB, estimate %.0f MB (%+.0f%%)", what, mb(peak), estimate / 1e6, 100.0 * (estimate / peak - 1));
-    if (kAddressSanitizer) return; // the peak is ASan's (sanitizerbuild.h)
+    if (kSanitizerBuild) return; // the peak is the sanitizer's (sanitizerbuild.h)
     QVERIFY2(std::abs(estimate / peak - 1.0) <= 0.25, what);
 }
 
 // peak < bound, in the ordinary build (sanitizerbuild.h).
-bool peakWithin(std::int64_t peak, std::int64_t bound) { return kAddressSanitizer || peak < bound; }
+bool peakWithin(std::int64_t peak, std::int64_t bound) { return kSanitizerBuild || peak < bound; }
 
 class TestScale : public QObject {
     Q_OBJECT

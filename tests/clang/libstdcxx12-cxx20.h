@@ -8,7 +8,7 @@
 // <bits/stl_algobase.h> already declared it constexpr (nothing here fills a vector<bool>).
 // Nothing changes at run time: only whether vector members may be called in constant expressions.
 #pragma once
-#include <version>  // defines __GLIBCXX__ when the library is libstdc++
+#include <version> // defines __GLIBCXX__ when the library is libstdc++
 #if defined(__clang__) && defined(__GLIBCXX__) && __cplusplus >= 202002L
 #include <algorithm>
 #include <memory>
