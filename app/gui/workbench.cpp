@@ -152,6 +152,7 @@ Job* Workbench::requestPreview(int layer, ol::Site site, const QString& method, 
                 in.config = &ws->source.model->config();
                 in.weights = &cached->weights;
                 in.probe = &cached->probe;
+                in.cache = cached->stages.get(); // the first stage fills it, the full preview reuses it
                 in.actScales = ws->source.actScales.at(static_cast<std::size_t>(layer));
                 in.settings = settings;
                 in.seed = ws->source.data.settings.seed;

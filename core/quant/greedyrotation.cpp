@@ -2,15 +2,19 @@
 
 #include "core/errors.h"
 #include "core/progress.h"
+#include "core/quant/greedysearchmemo.h"
 #include "core/quant/rotationprototypes.h"
 #include "core/quant/rotationstream.h"
+#include "core/serialblas.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <utility>
 #if defined(__SSE__)
@@ -129,19 +133,28 @@ struct Search {
         return {pos.seg, compat ? pos.row % l.width(pos.seg) : pos.col};
     }
 
-    GreedyRotationResult finish() const {
-        GreedyRotationResult res;
-        res.peaks = peaks;
-        res.bestPrefix = int(std::min_element(peaks.begin(), peaks.end()) - peaks.begin());
-        res.rotation = BlockRotation::identity(l.c, l.bs);
-        for (int i = 0; i < res.bestPrefix; ++i) {
-            auto& m = steps[i].first == 0 ? res.rotation.main : res.rotation.tail;
-            m = m.mm(swapped(rot64[steps[i].first], steps[i].second));
-        }
-        for (const auto& [seg, d] : steps) res.swaps.push_back(seg == 0 ? d : l.kf * l.bs + d);
-        return res;
+    std::vector<std::int64_t> swaps() const {
+        std::vector<std::int64_t> out;
+        for (const auto& [seg, d] : steps) out.push_back(seg == 0 ? d : l.kf * l.bs + d);
+        return out;
     }
 };
+
+// The result of the steps `swaps` (as GreedyRotationResult::swaps) whose ranges were `peaks` (one more).
+GreedyRotationResult assemble(const Layout& l, const at::Tensor (&rot64)[2], std::vector<std::int64_t> swaps,
+                              std::vector<double> peaks) {
+    GreedyRotationResult res;
+    res.bestPrefix = int(std::min_element(peaks.begin(), peaks.end()) - peaks.begin());
+    res.rotation = BlockRotation::identity(l.c, l.bs);
+    for (int i = 0; i < res.bestPrefix; ++i) {
+        const bool tail = swaps[i] >= l.kf * l.bs;
+        auto& m = tail ? res.rotation.tail : res.rotation.main;
+        m = m.mm(swapped(rot64[tail ? 1 : 0], tail ? swaps[i] - l.kf * l.bs : swaps[i]));
+    }
+    res.peaks = std::move(peaks);
+    res.swaps = std::move(swaps);
+    return res;
+}
 
 // Max and min of one row (no NaN here), four SSE accumulators: the scan is on the critical path of every step.
 inline void rowMaxMin(const float* row, std::int64_t w, float& mx, float& mn) {
@@ -189,7 +202,9 @@ void scanRows(const float* data, std::int64_t n, std::int64_t w, const std::int6
 // below min(max, −min) cannot hold an extreme. A row that becomes possible later is replayed through the
 // same float32 products the straightforward version applied to it (equal up to BLAS rounding, which
 // depends on how many rows share a product). Products run in chunks of 512 KiB through a scratch buffer:
-// the scan reads the chunk from cache, and no second full-size buffer is needed.
+// the scan reads the chunk from cache, and no second full-size buffer is needed. The chunks of a step are
+// spread over the cores, each thread with its own scratch and a single-threaded BLAS (SerialBlas); every
+// chunk is the same product either way, so the steps do not depend on the thread count.
 class Segment {
 public:
     // x: the [N, C] float32 contiguous activation; the segment's row p starts at x + l.rowBase(seg, p).
@@ -217,8 +232,7 @@ public:
         m_chunk = std::min(count, std::max<std::int64_t>(64, (std::int64_t(1) << 17) / m_w));
         // at::empty does not touch memory: only rows that become live cost resident memory.
         m_cur = at::empty_like(m_sorted);
-        m_scratch[0] = at::empty({m_chunk, m_w}, at::kFloat);
-        m_scratch[1] = at::empty({m_chunk, m_w}, at::kFloat);
+        m_scratch.resize(static_cast<std::size_t>(std::max(1, at::get_num_threads())));
         ensureLive(std::numeric_limits<double>::infinity());
     }
 
@@ -233,18 +247,17 @@ public:
         if (needed <= m_live && m_live > 0) return;
         const std::int64_t target = std::min(count, std::max(needed, m_live + std::max<std::int64_t>(64, m_live / 4)));
         const std::size_t k = m_applied.size();
-        for (std::int64_t b = m_live; b < target; b += m_chunk) {
-            const auto n = std::min(m_chunk, target - b);
+        forChunks(m_live, target, [&](std::int64_t b, std::int64_t n, Scratch& s, Extremes& e) {
             auto dst = m_cur.narrow(0, b, n);
             auto src = m_sorted.narrow(0, b, n);
             if (k == 0) std::memcpy(dst.data_ptr<float>(), src.data_ptr<float>(), sizeof(float) * n * m_w);
             for (std::size_t i = 0; i < k; ++i) { // the last product lands in m_cur
-                auto out = i + 1 == k ? dst : m_scratch[i % 2].narrow(0, 0, n);
+                auto out = i + 1 == k ? dst : s.buffer(i % 2, m_chunk, m_w).narrow(0, 0, n);
                 at::mm_out(out, src, m_applied[i]);
                 src = out;
             }
-            scanRows(dst.data_ptr<float>(), n, m_w, m_base.data() + b, m_extremes);
-        }
+            scanRows(dst.data_ptr<float>(), n, m_w, m_base.data() + b, e);
+        });
         m_live = target;
         if (m_live == count) m_sorted = at::Tensor(); // nothing left to replay
     }
@@ -252,19 +265,49 @@ public:
     // One step: live rows times rd in place, each chunk scanned while it is in cache.
     void rotate(const at::Tensor& rd) {
         m_extremes = Extremes();
-        for (std::int64_t b = 0; b < m_live; b += m_chunk) {
-            const auto n = std::min(m_chunk, m_live - b);
-            auto rows = m_cur.narrow(0, b, n), out = m_scratch[0].narrow(0, 0, n);
+        forChunks(0, m_live, [&](std::int64_t b, std::int64_t n, Scratch& s, Extremes& e) {
+            auto rows = m_cur.narrow(0, b, n), out = s.buffer(0, m_chunk, m_w).narrow(0, 0, n);
             at::mm_out(out, rows, rd);
-            scanRows(out.data_ptr<float>(), n, m_w, m_base.data() + b, m_extremes);
+            scanRows(out.data_ptr<float>(), n, m_w, m_base.data() + b, e);
             std::memcpy(rows.data_ptr<float>(), out.data_ptr<float>(), sizeof(float) * n * m_w);
-        }
+        });
         m_applied.push_back(rd);
     }
 
 private:
+    struct Scratch {
+        at::Tensor buffers[2];
+        at::Tensor& buffer(std::size_t i, std::int64_t rows, std::int64_t w) {
+            if (!buffers[i].defined()) buffers[i] = at::empty({rows, w}, at::kFloat);
+            return buffers[i];
+        }
+    };
+
+    // fn(first row, rows, this thread's scratch, the chunk's extremes) for the chunks of rows [from, to),
+    // on every core; the chunks' extremes are merged into m_extremes (first occurrence wins, in any order).
+    template <typename Fn> void forChunks(std::int64_t from, std::int64_t to, const Fn& fn) {
+        const std::int64_t chunks = (to - from + m_chunk - 1) / m_chunk;
+        if (chunks <= 0) return;
+        std::vector<Extremes> found(static_cast<std::size_t>(chunks));
+        auto run = [&](std::int64_t c0, std::int64_t c1) {
+            const SerialBlas serial; // MKL: per thread; OpenBLAS: the caller's scope already holds it
+            auto& scratch =
+                m_scratch.at(static_cast<std::size_t>(std::min<int>(at::get_thread_num(), int(m_scratch.size()) - 1)));
+            for (std::int64_t c = c0; c < c1; ++c) {
+                const std::int64_t b = from + c * m_chunk;
+                fn(b, std::min(m_chunk, to - b), scratch, found[static_cast<std::size_t>(c)]);
+            }
+        };
+        if (chunks == 1 || m_scratch.size() == 1)
+            run(0, chunks);
+        else
+            at::parallel_for(0, chunks, 1, run);
+        for (const auto& e : found) m_extremes.merge(e);
+    }
+
     std::int64_t m_w, m_live = 0, m_chunk = 0;
-    at::Tensor m_sorted, m_cur, m_scratch[2];
+    at::Tensor m_sorted, m_cur;
+    std::vector<Scratch> m_scratch; // one per thread of at::parallel_for
     std::vector<double> m_norm;
     std::vector<std::int64_t> m_base;
     std::vector<at::Tensor> m_applied; // float32 E_d·Rot·E_d of every step on this segment, in order
@@ -276,7 +319,21 @@ private:
 GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotationOptions& o, Progress* progress) {
     Layout l;
     auto x32 = searchInput(x, o, l);
+    // A stream's draws depend on what the run drew before: such searches are never memoized.
+    GreedySearchMemo* memo = o.stream ? nullptr : o.memo;
+    if (memo) {
+        if (const auto r = memo->find(x32, o.blockSize, o.referenceCompat, o.seed, o.maxSteps)) {
+            const auto steps = std::size_t(o.maxSteps);
+            return assemble(l, r->prototypes, {r->swaps.begin(), r->swaps.begin() + std::ptrdiff_t(steps)},
+                            {r->peaks.begin(), r->peaks.begin() + std::ptrdiff_t(steps + 1)});
+        }
+    }
+    const auto searched = memo ? (x32.data_ptr() == x.data_ptr() ? x32.clone() : x32) : at::Tensor();
     Search s(l, o);
+    // The segments run their chunks on every core, each with a single-threaded BLAS (held for the whole
+    // search so that OpenBLAS's process-wide count is not switched at every step).
+    std::optional<SerialBlas> serial;
+    if (at::get_num_threads() > 1) serial.emplace();
     std::vector<Segment> segs;
     segs.emplace_back(l, 0, x32.data_ptr<float>());
     if (l.r) segs.emplace_back(l, 1, x32.data_ptr<float>());
@@ -303,7 +360,20 @@ GreedyRotationResult greedyBlockRotation(const at::Tensor& x, const GreedyRotati
         segs[seg].rotate(m);
         s.steps.emplace_back(seg, d);
     }
-    return s.finish();
+    auto res = assemble(l, s.rot64, s.swaps(), s.peaks);
+    if (memo) {
+        auto record = std::make_shared<GreedySearchRecord>();
+        record->input = searched;
+        record->blockSize = o.blockSize;
+        record->referenceCompat = o.referenceCompat;
+        record->seed = o.seed;
+        record->swaps = res.swaps;
+        record->peaks = res.peaks;
+        record->prototypes[0] = s.rot64[0];
+        record->prototypes[1] = s.rot64[1];
+        memo->store(std::move(record));
+    }
+    return res;
 }
 
 GreedyRotationResult greedyBlockRotationStraightforward(const at::Tensor& x, const GreedyRotationOptions& o) {
@@ -325,7 +395,7 @@ GreedyRotationResult greedyBlockRotationStraightforward(const at::Tensor& x, con
         b[seg] = b[seg].mm(swapped(s.rot32[seg], d));
         s.steps.emplace_back(seg, d);
     }
-    return s.finish();
+    return assemble(l, s.rot64, s.swaps(), s.peaks);
 }
 
 } // namespace ol

@@ -10,6 +10,7 @@
 
 namespace ol {
 
+class GreedySearchMemo;
 class Progress;
 class RotationStream;
 
@@ -20,6 +21,7 @@ struct GreedyRotationOptions {
                                   // default: its column within the block (paper). In a ragged tail the row is the token.
     std::uint64_t seed = 2;       // seed of Q in Rot = helmert(bs)·diag(1, Q); the tail's prototype uses seed + 1
     RotationStream* stream = nullptr; // set: Q (then the tail's) drawn from this run-wide stream instead of `seed`
+    GreedySearchMemo* memo = nullptr; // set (and no stream): an equal earlier search is reused, a new one kept
 };
 
 struct GreedyRotationResult {

@@ -18,6 +18,7 @@
 
 namespace ol {
 
+class PreviewCache;
 class Progress;
 class QuantMethod;
 struct ModelConfig;
@@ -29,6 +30,7 @@ struct PreviewSide {
     std::vector<double> histogramEdges;    // log10|x| bin edges [bins+1] (shared by before and after)
     std::vector<double> histogramCounts;   // [bins] fraction of values per bin
     double absmax = 0, medianChannelAbsmax = 0, kurtosis = 0;
+    double smallestNonzero = 0; // min |x| over the nonzero values (the histogram's lower end)
     // |x| over tokens × channels for the 3D view, max-pooled to at most kSurfaceTokens × kSurfaceChannels cells
     // (row-major, a row per token cell) so that a single outlier still shows at its full height.
     std::vector<float> surface;
@@ -73,7 +75,25 @@ struct PreviewInput {
     // true: the first stage of a staged preview — prepare()'s part (smoothing, GQA divisor, reorders) without
     // the method's per-site search (greedy rotations, Householder), which can take seconds on a wide input.
     bool firstStage = false;
+    // Optional: what a parameter change does not touch (the "before" side, the prepared layer of unchanged
+    // prepare parameters, greedy searches of an unchanged input) is taken from here and kept here. One cache
+    // per layer of one model: the caller keeps it with the layer's weights and sample.
+    PreviewCache* cache = nullptr;
 };
+
+// The half of a preview that no method touches: the sample's "before" statistics (histogram excepted:
+// its edges depend on the after side), its quantization, the sampled consumer rows, their quantization
+// and the FP outputs. Depends on the layer, site, sample, settings and row limits only.
+struct PreviewBaseline {
+    at::Tensor sample;                // float32 [T, C]
+    at::Tensor quantized;             // the sample through the activation quantizer, no method
+    PreviewSide side;                 // "before", errors filled, histogram empty
+    std::vector<at::Tensor> rowIndex; // per consumer: the weight rows sampled
+    at::Tensor fpRows, quantizedRows; // the sampled rows of every consumer, float32, and quantized without a method
+    at::Tensor outputRows, fpOutput;  // rows of fpRows in the output error, and sample · those rowsᵀ
+    std::int64_t weightRowsTotal = 0;
+};
+PreviewBaseline computePreviewBaseline(const PreviewInput& input);
 
 // Every linear replaced by its column absmax [1, Cin]: the smoothing scales depend only on these and the
 // activation scales, so prepare() on the probe gives them exactly without folding the whole layer.

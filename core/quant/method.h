@@ -22,6 +22,7 @@ struct ModelConfig;
 struct QuantizedLayer;
 class LayerQuantizer;
 class RotationStream;
+class GreedySearchMemo;
 
 struct LayerContext {
     int layer = 0;
@@ -32,6 +33,8 @@ struct LayerContext {
     // The run-wide random stream, only for a method that drawsFromRunStream() inside the pipeline (not the preview).
     RotationStream* rotationStream = nullptr;
     Progress* progress = nullptr;
+    // The live preview's memo of greedy searches (null in the pipeline): a search repeated on the same input reuses it.
+    GreedySearchMemo* searchMemo = nullptr;
     // Only when the method needs them (needsSampleInputs): the calibration samples as the quantized model so
     // far produces them [n, T, H]; when it trains, also the FP model's outputs of this layer for them (the targets).
     at::Tensor sampleInputs, sampleTargets;
@@ -48,6 +51,9 @@ public:
     // (online divisors, reorders, cluster layouts) in layer.inputs. Replace tensors (w = w * s), never edit
     // them in place: the preview hands in shared FP weights.
     virtual void prepare(const LayerContext&, QuantizedLayer&) const {}
+    // The parameters prepare() reads (all of them unless a method says less): the preview reuses a prepared
+    // layer while only other parameters change (a new max_rotation_step keeps the smoothing of the same alpha).
+    virtual nlohmann::json prepareParameters() const { return parameters(); }
     // The calibration forward reached linear input `site` with x [N, C]; `placed` is what prepare() put
     // there. Returns the site's whole transform: `placed` plus the steps found on placed.applyToActivation(x).
     virtual SiteTransform transformFor(const LayerContext&, Site, const at::Tensor& x, SiteTransform placed) const {

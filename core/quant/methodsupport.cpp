@@ -17,6 +17,13 @@ void foldSmoothing(const LayerContext& ctx, QuantizedLayer& layer, double alpha)
     if (r.onlineOutDivisor.defined()) layer.input(Site::AttnOutput).steps.push_back(TransformStep::scale(r.onlineOutDivisor));
 }
 
+nlohmann::json smoothingParameters(const nlohmann::json& params) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const char* key : {"smooth", "alpha"})
+        if (params.contains(key)) out[key] = params.at(key);
+    return out;
+}
+
 std::int64_t defaultBlockSize(const ModelConfig& c) {
     return std::min({c.hiddenSize, c.numHeads * c.headDim, c.intermediateSize}) >= 128 ? 128 : 4;
 }

@@ -18,6 +18,8 @@ void DuQuantMethod::validate(const ModelConfig& c, const QuantSettings&) const {
     checkRotationFits(c, m_params.at("block_size").get<std::int64_t>(), rotatesQueryKey());
 }
 
+nlohmann::json DuQuantMethod::prepareParameters() const { return smoothingParameters(m_params); }
+
 void DuQuantMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
     if (!m_params.at("smooth").get<bool>()) return;
     foldSmoothing(ctx, layer, m_params.at("alpha").get<double>());
@@ -30,6 +32,7 @@ SiteTransform DuQuantMethod::transformFor(const LayerContext& ctx, Site site, co
     o.rotation.referenceCompat = m_params.at("reference_compat").get<bool>();
     o.rotation.seed = siteSeed(ctx.seed, ctx.layer, site);
     if (drawsFromRunStream()) o.rotation.stream = ctx.rotationStream; // null in the preview: per-site seeds
+    o.rotation.memo = ctx.searchMemo;                                 // the preview's: a repeated search is reused
     o.permutationTimes = m_params.at("permutation_times").get<int>();
     placed.append(calibrateDuQuantTransform(placed.applyToActivation(x), o, ctx.progress));
     return placed;

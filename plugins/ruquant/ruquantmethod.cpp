@@ -21,6 +21,8 @@ void RuQuantMethod::validate(const ModelConfig& c, const QuantSettings&) const {
         throw UsageError("`lh` trains the global Householder vectors; it needs `global_householder`");
 }
 
+nlohmann::json RuQuantMethod::prepareParameters() const { return smoothingParameters(m_params); }
+
 void RuQuantMethod::prepare(const LayerContext& ctx, QuantizedLayer& layer) const {
     if (!m_params.at("smooth").get<bool>()) return;
     foldSmoothing(ctx, layer, m_params.at("alpha").get<double>());

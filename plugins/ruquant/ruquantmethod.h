@@ -13,6 +13,7 @@ public:
     nlohmann::json parameters() const override { return m_params; }
     void validate(const ModelConfig& config, const QuantSettings& settings) const override;
     void prepare(const LayerContext& ctx, QuantizedLayer& layer) const override;
+    nlohmann::json prepareParameters() const override;
     SiteTransform transformFor(const LayerContext& ctx, Site site, const at::Tensor& x, SiteTransform placed) const override;
     bool rotatesQueryKey() const override { return m_params.at("qk_hadamard").get<bool>(); }
     bool searchesPerSite() const override { return true; }

@@ -1,7 +1,8 @@
 // The live preview's numbers: identities (RTN changes nothing; 16 bits give no
 // error), DuQuant taming the planted massive outlier of layer 2's down_proj
 // input, parameters reaching the result, agreement with the pipeline for
-// every method, and bad requests refused.
+// every method, the cache of unchanged stages giving exactly the uncached numbers, the statistics against
+// a float64 recomputation, and bad requests refused.
 #include "core/errors.h"
 #include "core/model/decoderlayer.h"
 #include "core/model/layerweights.h"
@@ -12,6 +13,8 @@
 #include "core/quant/layerquantizer.h"
 #include "core/quant/method.h"
 #include "core/quant/methodregistry.h"
+#include "core/quant/previewcache.h"
+#include "core/quant/previewstats.h"
 #include "core/quant/quantizedlayer.h"
 #include "core/workflow/workspace.h"
 #include "plantedmodel.h"
@@ -276,6 +279,97 @@ private Q_SLOTS:
         const auto p = run("rtn", {}, in);
         QCOMPARE(p.weightRowsTotal, std::int64_t(64 + 32 + 32)); // q, k, v (4 KV heads × 8)
         QCOMPARE(p.weightRows, std::int64_t(48));
+    }
+
+    void cachedStagesGiveTheUncachedNumbers() {
+        // A user's edits in order: each preview through one cache equals the same preview computed afresh.
+        struct Edit {
+            const char* method;
+            nlohmann::json params;
+            Site site;
+            int wbits;
+            bool firstStage;
+        };
+        const std::vector<Edit> edits = {
+            {"duquant", {{"block_size", 4}, {"max_rotation_step", 40}}, Site::DownInput, 4, true},
+            {"duquant", {{"block_size", 4}, {"max_rotation_step", 40}}, Site::DownInput, 4, false},
+            {"duquant", {{"block_size", 4}, {"max_rotation_step", 25}}, Site::DownInput, 4, false}, // a prefix
+            {"duquant", {{"block_size", 4}, {"max_rotation_step", 25}}, Site::DownInput, 6, false}, // bits only
+            {"duquant", {{"block_size", 4}, {"max_rotation_step", 25}, {"alpha", 0.7}}, Site::DownInput, 6, false},
+            {"duquant", {{"block_size", 8}, {"max_rotation_step", 25}, {"alpha", 0.7}}, Site::AttnInput, 6, false},
+            {"smoothquant", {{"alpha", 0.6}}, Site::AttnInput, 6, false},
+            {"ruquant", {{"block_size", 4}}, Site::MlpInput, 4, false},
+            {"rptq", {{"reorder", "1"}}, Site::MlpInput, 4, false},
+            {"rtn", nlohmann::json::object(), Site::DownInput, 4, false},
+        };
+        PreviewCache cache;
+        for (const auto& e : edits) {
+            QuantSettings settings;
+            settings.wbits = e.wbits;
+            auto in = input(e.site, settings);
+            in.firstStage = e.firstStage;
+            const auto fresh = run(e.method, e.params, in);
+            in.cache = &cache;
+            const auto cached = run(e.method, e.params, in);
+            const auto what = QStringLiteral("%1 %2 W%3").arg(e.method, e.params.dump().c_str()).arg(e.wbits);
+            for (const auto& [a, b] : {std::pair{&fresh.before, &cached.before}, std::pair{&fresh.after, &cached.after}}) {
+                QVERIFY2(a->channelAbsmax == b->channelAbsmax && a->histogramCounts == b->histogramCounts &&
+                             a->histogramEdges == b->histogramEdges && a->kurtosis == b->kurtosis,
+                         qPrintable(what));
+                QVERIFY2(a->activation.mse == b->activation.mse && a->weight.mse == b->weight.mse &&
+                             a->output.mse == b->output.mse && a->output.sqnrDb == b->output.sqnrDb,
+                         qPrintable(what));
+            }
+            QCOMPARE(cached.transform, fresh.transform);
+            QCOMPARE(cached.weightRows, fresh.weightRows);
+        }
+        const auto c = cache.counts();
+        // Baselines: down W4, down W6, attn W6, mlp W4 computed; the rest reused.
+        QCOMPARE(c.baselineMisses, 4);
+        QCOMPARE(c.baselineHits, int(edits.size()) - 4);
+        // Prepared layers: duquant default alpha (W4, W6), alpha 0.7 (W6), smoothquant, ruquant, rptq, rtn; the
+        // full preview after the first stage and the new max_rotation_step reuse the smoothing.
+        QCOMPARE(c.preparedMisses, 7);
+        QCOMPARE(c.preparedHits, 3);
+        // Searches: the 25-step search is the 40-step one's prefix, the W6 edit repeats it.
+        QVERIFY2(cache.searches().counts().hits >= 2, qPrintable(QString::number(cache.searches().counts().hits)));
+    }
+
+    void statisticsAgreeWithFloat64() {
+        at::manual_seed(21);
+        auto x = at::randn({96, 40}) * at::rand({1, 40}) * 3;
+        x[5][7] = 250.0F;
+        x[9][3] = 0.0F;
+        x[10][11] = -1e-7F;
+        auto s = describeSample(x);
+        const auto d = x.to(at::kDouble);
+        for (std::int64_t c = 0; c < 40; ++c) QCOMPARE(double(s.channelAbsmax[c]), d.select(1, c).abs().max().item<double>());
+        for (std::int64_t t = 0; t < 96; ++t) {
+            QCOMPARE(double(s.tokenMin[t]), d[t].min().item<double>());
+            QCOMPARE(double(s.tokenMax[t]), d[t].max().item<double>());
+        }
+        QCOMPARE(s.absmax, 250.0);
+        QCOMPARE(s.smallestNonzero, double(1e-7F));
+        QCOMPARE(s.medianChannelAbsmax, d.abs().amax(0).median().item<double>());
+        const auto centred = d - d.mean();
+        const double var = centred.pow(2).mean().item<double>();
+        QVERIFY(std::abs(s.kurtosis / (centred.pow(4).mean().item<double>() / (var * var)) - 1) < 1e-12);
+        // The histogram: every value in the bin of its float64 log10, zero in the first bin.
+        const auto edges = sharedHistogramEdges(s, s);
+        QCOMPARE(edges.size(), std::size_t(kPreviewHistogramBins + 1));
+        QCOMPARE(edges.back(), 2.5);   // ceil(log10 250) on quarter decades
+        QCOMPARE(edges.front(), -5.5); // at most 8 decades: 1e-7 lands in the first bin
+        fillHistogram(s, x, edges);
+        std::vector<double> expected(kPreviewHistogramBins, 0.0);
+        const auto flat = d.flatten();
+        const double width = (edges.back() - edges.front()) / kPreviewHistogramBins;
+        for (std::int64_t i = 0; i < flat.numel(); ++i) {
+            const double a = std::abs(flat[i].item<double>());
+            const double v = std::clamp(a > 0 ? std::log10(a) : -30.0, edges.front(), edges.back());
+            expected[std::min<std::size_t>(kPreviewHistogramBins - 1, std::size_t((v - edges.front()) / width))] += 1.0 / 3840;
+        }
+        for (int b = 0; b < kPreviewHistogramBins; ++b)
+            QVERIFY2(std::abs(s.histogramCounts[b] - expected[b]) < 1e-12, qPrintable(QString::number(b)));
     }
 
     void badRequestsAreRefused() {

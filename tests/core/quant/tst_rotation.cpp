@@ -5,10 +5,13 @@
 #include "core/progress.h"
 #include "core/quant/blockrotation.h"
 #include "core/quant/greedyrotation.h"
+#include "core/quant/greedysearchmemo.h"
 #include "core/quant/rotationprototypes.h"
+#include "core/quant/rotationstream.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <QtTest>
 #include <cmath>
 
@@ -249,6 +252,77 @@ private Q_SLOTS:
         if (!spiky)
             QVERIFY(fast.peaks[fast.bestPrefix] <
                     (bs >= 48 ? 0.5 : 1.0) * fast.peaks[0]); // outliers spread (weakly in blocks of 4)
+    }
+
+    void greedyThreadsDoNotChangeTheSteps() {
+        // 4096 rows of 128: four chunks, spread over the cores when there are several.
+        const auto x = outlierActivation(512, 1024, 11);
+        GreedyRotationOptions o;
+        o.blockSize = 128;
+        o.maxSteps = 128;
+        const int threads = at::get_num_threads();
+        at::set_num_threads(1);
+        const auto serial = greedyBlockRotation(x, o);
+        at::set_num_threads(std::max(2, threads));
+        const auto parallel = greedyBlockRotation(x, o);
+        at::set_num_threads(threads);
+        QVERIFY(parallel.swaps == serial.swaps);
+        QCOMPARE(parallel.bestPrefix, serial.bestPrefix);
+        // Each chunk is the same product; only a multi-threaded BLAS inside the serial run could round a row
+        // differently, so the ranges agree to float32 rounding (in practice exactly).
+        for (std::size_t i = 0; i < serial.peaks.size(); ++i)
+            QVERIFY2(std::abs(parallel.peaks[i] - serial.peaks[i]) <= 1e-6 * serial.peaks[0], qPrintable(QString::number(i)));
+    }
+
+    void greedyMemoAnswersPrefixes() {
+        const auto x = outlierActivation(200, 172, 12); // a ragged tail: both prototypes
+        GreedyRotationOptions o;
+        o.blockSize = 48;
+        o.seed = 7;
+        GreedySearchMemo memo;
+        auto search = [&](int steps, GreedySearchMemo* m) {
+            auto opts = o;
+            opts.maxSteps = steps;
+            opts.memo = m;
+            return greedyBlockRotation(x, opts);
+        };
+        const auto first = search(60, &memo); // a miss, stored
+        QCOMPARE(memo.counts().misses, 1);
+        for (int steps : {60, 41, 7, 0}) {
+            const auto fresh = search(steps, nullptr), memoized = search(steps, &memo);
+            QVERIFY(memoized.swaps == fresh.swaps);
+            QVERIFY(memoized.peaks == fresh.peaks);
+            QCOMPARE(memoized.bestPrefix, fresh.bestPrefix);
+            QCOMPARE(maxAbs(memoized.rotation.main - fresh.rotation.main), 0.0);
+            QCOMPARE(maxAbs(memoized.rotation.tail - fresh.rotation.tail), 0.0);
+        }
+        QCOMPARE(memo.counts().hits, 4);
+        QVERIFY(first.swaps == search(60, nullptr).swaps);
+        // Anything else is a miss: more steps, another seed, another block size or index rule, other values.
+        search(61, &memo);
+        QCOMPARE(memo.counts().misses, 2);
+        search(61, &memo); // stored in place of the 60-step record
+        QCOMPARE(memo.counts().hits, 5);
+        auto other = o;
+        other.maxSteps = 10;
+        other.memo = &memo;
+        other.seed = 8;
+        greedyBlockRotation(x, other);
+        other.seed = 7, other.blockSize = 32;
+        greedyBlockRotation(x, other);
+        other.blockSize = 48, other.referenceCompat = true;
+        greedyBlockRotation(x, other);
+        other.referenceCompat = false;
+        auto changed = x.clone();
+        changed[0][0] += 1e-3F;
+        greedyBlockRotation(changed, other);
+        QCOMPARE(memo.counts().misses, 6);
+        QCOMPARE(memo.counts().hits, 5);
+        // A search drawing from a run's stream depends on the draws before it: never memoized.
+        RotationStream stream(3);
+        other.stream = &stream;
+        greedyBlockRotation(x, other);
+        QCOMPARE(memo.counts().misses + memo.counts().hits, 11);
     }
 
     void greedyZeroStepsIsIdentity() {
