@@ -156,11 +156,11 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(jobs, results);
     tabifyDockWidget(results, log);
     jobs->raise();
-    // Dock sizes in proportion to the window (1600 × 1000: 416 | 880 | 304 wide, outliers 500 over preview 300,
-    // jobs 120), so that a small screen shrinks every dock instead of pushing one off the window.
+    // Dock sizes in proportion to the window (1600 × 1000: 416 | 880 | 304 wide, outliers 440 over preview and
+    // 3D 400, jobs 120), so that a small screen shrinks every dock instead of pushing one off the window.
     const int w = width(), h = height();
     resizeDocks({layers, outliers, tune}, {w * 26 / 100, w * 55 / 100, w * 19 / 100}, Qt::Horizontal);
-    resizeDocks({outliers, preview}, {h * 50 / 100, h * 30 / 100}, Qt::Vertical);
+    resizeDocks({outliers, preview}, {h * 44 / 100, h * 40 / 100}, Qt::Vertical);
     resizeDocks({jobs}, {std::max(90, h * 12 / 100)}, Qt::Vertical);
     setCentralWidget(nullptr);
 }
