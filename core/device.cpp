@@ -1,6 +1,8 @@
 #include "core/device.h"
 
 #include "core/errors.h"
+#include "core/serialblas.h"
+#include "core/version.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -56,6 +58,14 @@ void configureProcess(char** argv) {
     if (std::getenv("OMP_WAIT_POLICY") != nullptr) return; // NOLINT(concurrency-mt-unsafe)
     ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);             // NOLINT(concurrency-mt-unsafe)
     ::execv("/proc/self/exe", argv);                       // returns only when it failed: run on as we are
+}
+
+std::string describeBuild() {
+    const bool cuda = at::detail::getCUDAHooks().hasCUDA() || std::string(OUTLIERLAB_TORCH_CUDA_BUILD) == "ON";
+    const int gpus = cudaDeviceCount();
+    return std::string("LibTorch ") + OUTLIERLAB_TORCH_VERSION + (cuda ? " with CUDA" : " (CPU only)") + ", BLAS " +
+           SerialBlas::backend() + ", " +
+           (gpus == 0 ? std::string("no CUDA device") : std::to_string(gpus) + " CUDA device" + (gpus > 1 ? "s" : ""));
 }
 
 std::string describeDevice(const c10::Device& device) {

@@ -29,6 +29,10 @@ void configureThreads();
 //   evaluation 40% (bench_forward 1.58 s -> 0.93 s).
 void configureProcess(char** argv);
 
+// What the program runs on, for --version and reports: "LibTorch 1.13.0 (CPU only), BLAS openblas, no CUDA
+// device" or "LibTorch 2.11.0 with CUDA, BLAS mkl, 1 CUDA device".
+std::string describeBuild();
+
 // One line for logs: "cpu (2 threads)" or "cuda:0 (NVIDIA H100)".
 std::string describeDevice(const c10::Device& device);
 

@@ -53,7 +53,7 @@ int runCli(int argc, char** argv) {
         return kExitOk;
     }
     if (name == "--version") {
-        std::printf("outlierlab-cli %s\n", OUTLIERLAB_VERSION_STRING);
+        std::printf("outlierlab-cli %s\n%s\n", OUTLIERLAB_VERSION_STRING, describeBuild().c_str());
         return kExitOk;
     }
     Args args(argv + 2, argv + argc);

@@ -1,6 +1,7 @@
 // End-to-end: the real outlierlab-cli binary on the bundled model.
 #include "app/clirunner.h"
 
+#include <QRegularExpression>
 #include <QtTest>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,21 @@ class TestCli : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() { QVERIFY2(!qgetenv("OUTLIERLAB_CLI").isEmpty(), "OUTLIERLAB_CLI not set (run through ctest)"); }
+
+    void versionSaysWhatItRunsOn() {
+        const Run r = cli({"--version"});
+        QCOMPARE(r.exitCode, 0);
+        const auto lines = r.out.trimmed().split(QLatin1Char('\n'));
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines[0].startsWith(QLatin1String("outlierlab-cli ")), qPrintable(r.out));
+        // "LibTorch 1.13.0 (CPU only), BLAS openblas, no CUDA device" here; "with CUDA" and a count on a GPU build.
+        QVERIFY2(QRegularExpression(
+                     QStringLiteral(
+                         R"(^LibTorch \d+\.\d+\.\d+ (\(CPU only\)|with CUDA), BLAS \w+, (no CUDA device|\d+ CUDA devices?)$)"))
+                     .match(lines[1])
+                     .hasMatch(),
+                 qPrintable(lines[1]));
+    }
 
     void evalBundledJson() {
         const Run r = cli({"eval", "--seqlen", "256", "--json", "--device", "cpu"});
