@@ -80,16 +80,16 @@ done
 
 # 4. Resume across devices: killed after layer 2 on the CPU, finished on the GPU.
 args=(quantize --method duquant --wbits 4 --abits 4 --eval_ppl --save_dir "$out/resume-run")
-OUTLIERLAB_KILL_AT=layer:3 "$cli" "${args[@]}" --device cpu --quiet >/dev/null 2>&1
+(OUTLIERLAB_KILL_AT=layer:3 "$cli" "${args[@]}" --device cpu --quiet >/dev/null 2>&1) 2>/dev/null
 run resume-cuda "${args[@]}" --device cuda --resume &&
     close "$(field "$out/resume-cuda.json" quant_ppl)" "$(field "$out/bundled-duquant-w4a4-cpu.json" quant_ppl)" 5e-3 \
         "DuQuant W4A4 started on cpu, resumed on cuda"
 
-# 5. A GPU run's export, evaluated on the CPU.
+# 5. A GPU run's export, evaluated on the CPU (with the run's own perplexity windows: the calibration seqlen).
 run export-cuda quantize --method duquant --wbits 4 --abits 16 --eval_ppl --device cuda --export "$out/export" &&
-    run export-eval-cpu eval --model "$out/export" --device cpu &&
-    close "$(field "$out/export-eval-cpu.json" ppl)" "$(field "$out/export-cuda.json" quant_ppl)" 5e-3 \
-        "DuQuant W4A16 exported from cuda, evaluated on cpu"
+    run export-eval-cpu eval --model "$out/export" --device cpu --seqlen 256 &&
+    close "$(field "$out/export-cuda.json" quant_ppl)" "$(field "$out/export-eval-cpu.json" ppl)" 5e-3 \
+        "DuQuant W4A16 run on cuda (its perplexity) against its export evaluated on cpu"
 
 [ $fail = 0 ] && note "all CUDA parity checks passed" || note "some CUDA parity checks FAILED (see $out)"
 exit $fail
