@@ -18,9 +18,11 @@ prefix=$root/build/device-prefix
 rm -rf "$prefix" && mkdir -p "$prefix"
 ls packaging/device-deps/*.deb >/dev/null || { echo "packaging/device-deps is empty: run packaging/collect-device-deps.sh first"; exit 2; }
 for deb in packaging/device-deps/*.deb; do
-    if command -v dpkg-deb >/dev/null; then dpkg-deb -x "$deb" "$prefix"
-    else (cd "$prefix" && ar p "$root/$deb" "$(ar t "$root/$deb" | grep '^data.tar')" | tar -x --auto-compress 2>/dev/null ||
-          ar p "$root/$deb" "$(ar t "$root/$deb" | grep '^data.tar')" | tar -xJ); fi
+    if command -v dpkg-deb >/dev/null; then
+        dpkg-deb -x "$deb" "$prefix"
+    else # a .deb is an ar archive whose data.tar.* holds the files
+        tmp=$(mktemp -d) && (cd "$tmp" && ar x "$root/$deb") && tar -xf "$tmp"/data.tar.* -C "$prefix" && rm -rf "$tmp"
+    fi
 done
 lib=$prefix/usr/lib/x86_64-linux-gnu
 export LD_LIBRARY_PATH=$lib:$lib/hdf5/serial:${LD_LIBRARY_PATH:-}
@@ -48,7 +50,6 @@ tail -30 "$out/ctest-cuda.txt"
 
 stamp "5. timings: the CLI on cuda and on cpu"
 cli=build/device/app/cli/outlierlab-cli
-timings=()
 for dev in cuda cpu; do
     $cli eval --device "$dev" --json --quiet >"$out/time-eval-$dev.json" 2>>"$out/timings.err"
     $cli quantize --method duquant --wbits 4 --abits 4 --eval_ppl --device "$dev" --json --quiet \
